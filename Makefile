@@ -1,0 +1,38 @@
+# Every target creates .venv on first use, so a fresh machine needs only Python 3.11/3.12 and pip.
+# The first interpreter that actually runs and is 3.11 or 3.12 (pyenv shims may exist but fail).
+PYTHON ?= $(shell for p in python3.12 python3.11 python3; do \
+	$$p -c 'import sys; sys.exit(not (3, 11) <= sys.version_info[:2] < (3, 13))' 2>/dev/null \
+	&& { echo $$p; break; }; done)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: up test bench lint fmt clean
+
+$(STAMP): pyproject.toml
+	@test -n "$(PYTHON)" || { echo "Roofline needs Python 3.11 or 3.12 (durable-rules does not build on 3.13)."; exit 1; }
+	@$(PYTHON) -c 'import sys; v = sys.version_info[:2]; sys.exit(0 if (3, 11) <= v < (3, 13) else "Roofline needs Python 3.11 or 3.12 (durable-rules does not build on 3.13); found %d.%d. Run: make PYTHON=python3.12 ..." % v)'
+	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@touch $(STAMP)
+
+up: $(STAMP)
+	$(BIN)/roofline up
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -q
+
+bench: $(STAMP)
+	$(BIN)/python bench/bus.py
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+fmt: $(STAMP)
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+clean:
+	rm -rf $(VENV) .roofline .pytest_cache

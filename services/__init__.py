@@ -1,0 +1,1 @@
+"""The five Roofline services, one package each."""

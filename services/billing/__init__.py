@@ -1,0 +1,1 @@
+"""The billing service (domain lands with its issue)."""

@@ -1,0 +1,1 @@
+"""The commissions service (domain lands with its issue)."""

@@ -1,0 +1,1 @@
+"""The jobs service (domain lands with its issue)."""

@@ -1,0 +1,1 @@
+"""The messaging service (domain lands with its issue)."""

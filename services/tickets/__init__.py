@@ -1,0 +1,1 @@
+"""The tickets service (domain lands with its issue)."""

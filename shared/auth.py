@@ -1,0 +1,110 @@
+"""Bearer JWT auth: who is calling, for which tenant, in which roles.
+
+The token is the only source of a caller's tenant and roles; nothing a client sends in a body or
+header overrides it. ``roofline token`` mints development tokens with the configured secret.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import jwt
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from shared.context import tenant_id_var
+from shared.problems import Forbidden, Unauthorized
+from shared.settings import Settings
+
+ROLES = frozenset(
+    {"sales", "csa", "production", "project_manager", "installer", "technician", "billing",
+     "billing_manager", "admin"}
+)
+
+
+@dataclass(frozen=True)
+class Caller:
+    user_id: str
+    tenant_id: str
+    roles: frozenset[str]
+
+    def has_any(self, *roles: str) -> bool:
+        return bool(self.roles & set(roles))
+
+
+def mint_token(
+    settings: Settings,
+    *,
+    user: str,
+    tenant: str,
+    roles: Iterable[str],
+    ttl: timedelta | None = None,
+) -> str:
+    roles = sorted(set(roles))
+    unknown = set(roles) - ROLES
+    if unknown:
+        raise ValueError(f"unknown role(s) {', '.join(sorted(unknown))}; "
+                         f"known: {', '.join(sorted(ROLES))}")
+    if not user or not tenant:
+        raise ValueError("a token needs a user and a tenant")
+    now = datetime.now(UTC)
+    claims = {
+        "sub": user,
+        "tenant": tenant,
+        "roles": roles,
+        "iss": settings.jwt_issuer,
+        "iat": now,
+        "exp": now + (ttl or settings.token_ttl),
+    }
+    return jwt.encode(claims, settings.jwt_secret.get_secret_value(), settings.jwt_algorithm)
+
+
+def decode_token(settings: Settings, token: str) -> Caller:
+    try:
+        claims = jwt.decode(
+            token,
+            settings.jwt_secret.get_secret_value(),
+            algorithms=[settings.jwt_algorithm],
+            issuer=settings.jwt_issuer,
+            options={"require": ["sub", "tenant", "exp", "iss"]},
+        )
+    except jwt.ExpiredSignatureError as exc:
+        raise Unauthorized("token expired") from exc
+    except jwt.InvalidTokenError as exc:
+        raise Unauthorized(f"invalid token: {exc}") from exc
+    roles = claims.get("roles") or []
+    if not isinstance(roles, list) or not all(isinstance(r, str) for r in roles):
+        raise Unauthorized("invalid token: roles must be a list of strings")
+    if not isinstance(claims["tenant"], str) or not claims["tenant"]:
+        raise Unauthorized("invalid token: no tenant")
+    return Caller(user_id=str(claims["sub"]), tenant_id=claims["tenant"],
+                  roles=frozenset(roles) & ROLES)
+
+
+_bearer = HTTPBearer(auto_error=False)
+
+
+async def current_caller(
+    request: Request,
+    credentials: HTTPAuthorizationCredentials | None = Depends(_bearer),
+) -> Caller:
+    """FastAPI dependency: the authenticated caller, or 401."""
+    if credentials is None or credentials.scheme.lower() != "bearer":
+        raise Unauthorized("missing bearer token")
+    caller = decode_token(request.app.state.settings, credentials.credentials)
+    tenant_id_var.set(caller.tenant_id)
+    return caller
+
+
+def require_roles(*roles: str) -> Callable[..., Caller]:
+    """FastAPI dependency factory: the caller must hold one of ``roles`` (admin always may)."""
+    allowed = set(roles) | {"admin"}
+
+    async def dependency(caller: Caller = Depends(current_caller)) -> Caller:
+        if not caller.roles & allowed:
+            raise Forbidden(f"requires one of the roles: {', '.join(sorted(allowed))}")
+        return caller
+
+    return dependency

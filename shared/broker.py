@@ -1,0 +1,91 @@
+"""Kafka broker factory and topic management.
+
+Every topic is created explicitly with a fixed partition count before any client starts; clients
+never auto-create topics (a reconnecting client after an embedded-broker restart would otherwise
+create one with the broker's default partition count and break per-key ordering).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+
+from aiokafka.admin import AIOKafkaAdminClient, NewPartitions, NewTopic
+from faststream.kafka import KafkaBroker
+from faststream.kafka.prometheus import KafkaPrometheusMiddleware
+
+from shared.metrics import ServiceMetrics
+from shared.settings import SERVICES, Settings
+
+log = logging.getLogger(__name__)
+
+TOPIC_ALREADY_EXISTS = 36
+
+
+def dlq_topic(topic: str) -> str:
+    return f"{topic}.dlq"
+
+
+def create_broker(settings: Settings, metrics: ServiceMetrics | None = None) -> KafkaBroker:
+    middlewares = []
+    if metrics is not None:
+        middlewares.append(
+            KafkaPrometheusMiddleware(registry=metrics.registry, app_name=settings.service)
+        )
+    return KafkaBroker(
+        settings.kafka_bootstrap_servers,
+        client_id=f"roofline-{settings.service}",
+        acks="all",
+        enable_idempotence=settings.kafka_enable_idempotence,
+        allow_auto_create_topics=False,
+        max_request_size=settings.max_message_bytes + 64 * 1024,
+        middlewares=middlewares,
+        logger=logging.getLogger(f"roofline.{settings.service}.kafka"),
+        log_level=logging.DEBUG,
+    )
+
+
+def all_topics(settings: Settings, services: Iterable[str] = SERVICES) -> list[str]:
+    """Every service's event topic and its dead-letter topic."""
+    topics = [settings.topic(service) for service in services]
+    return topics + [dlq_topic(topic) for topic in topics]
+
+
+async def ensure_topics(
+    bootstrap_servers: str, topics: Iterable[str], partitions: int
+) -> dict[str, str]:
+    """Create missing topics with ``partitions`` partitions; grow ones that have fewer.
+
+    Returns what happened to each topic (``created``, ``exists``, ``grown from N``).
+    """
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers, client_id="roofline-admin")
+    await admin.start()
+    try:
+        wanted = list(dict.fromkeys(topics))
+        result: dict[str, str] = {}
+        response = await admin.create_topics(
+            [NewTopic(name, partitions, 1) for name in wanted]
+        )
+        for name, code, message in response.topic_errors:
+            if code == 0:
+                result[name] = "created"
+            elif code == TOPIC_ALREADY_EXISTS:
+                result[name] = "exists"
+            else:
+                raise RuntimeError(f"cannot create topic {name}: {message} (code {code})")
+        existing = [name for name, state in result.items() if state == "exists"]
+        if existing:
+            for description in await admin.describe_topics(existing):
+                name = description["topic"]
+                have = len(description["partitions"])
+                if have < partitions:
+                    await admin.create_partitions({name: NewPartitions(partitions)})
+                    result[name] = f"grown from {have}"
+                elif have > partitions:
+                    log.warning(
+                        "topic has more partitions than configured",
+                        extra={"topic": name, "partitions": have, "configured": partitions},
+                    )
+        return result
+    finally:
+        await admin.close()

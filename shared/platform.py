@@ -1,0 +1,167 @@
+"""The platform pieces one service process needs, built once by the service's composition root.
+
+``services/<name>/app.py`` builds a ``ServicePlatform`` from its settings and table metadata,
+registers its consumers and routes, and calls ``http_app()``. The returned FastAPI app starts the
+Kafka broker (subscribers and producer) and the outbox relay in its lifespan, in the same event
+loop, and exposes ``/health/live``, ``/health/ready``, ``/metrics`` and ``/asyncapi.json``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from typing import Any
+
+import sqlalchemy as sa
+from fastapi import APIRouter, FastAPI, Request, Response
+from fastapi.responses import JSONResponse
+from faststream.specification import AsyncAPI
+
+from shared.broker import create_broker
+from shared.consumer import EventConsumer, broker_dead_letter
+from shared.context import correlation_id_var, tenant_id_var
+from shared.db import PlatformTables, create_engine, create_schema
+from shared.metrics import ServiceMetrics
+from shared.problems import install_problem_handlers
+from shared.relay import OutboxRelay, broker_publisher
+from shared.settings import Settings
+from shared.uow import UnitOfWorkFactory
+
+log = logging.getLogger(__name__)
+
+CORRELATION_HEADER = "X-Correlation-ID"
+
+
+class ServicePlatform:
+    def __init__(self, settings: Settings, metadata: sa.MetaData) -> None:
+        self.settings = settings
+        self.metadata = metadata
+        self.tables = PlatformTables(metadata)
+        self.metrics = ServiceMetrics(settings.service)
+        self.engine = create_engine(settings)
+        self.uow_factory = UnitOfWorkFactory(self.engine, self.tables, settings)
+        self.broker = create_broker(settings, self.metrics)
+        self.consumer = EventConsumer(
+            settings, self.uow_factory, self.metrics, broker_dead_letter(self.broker)
+        )
+        self.relay = OutboxRelay(settings, broker_publisher(self.broker), self.metrics)
+        self._relay_task: asyncio.Task[None] | None = None
+        # Extra checks a service adds to readiness (e.g. "policies loaded"); each returns an error
+        # message or None.
+        self.readiness_checks: list[Callable[[], Awaitable[str | None]]] = []
+
+    # -- lifecycle ------------------------------------------------------------------------------
+
+    async def start(self, *, create_tables: bool = False) -> None:
+        if create_tables:
+            await create_schema(self.engine, self.settings.schema, self.metadata)
+        await self.broker.start()
+        self._relay_task = asyncio.create_task(self.relay.run(), name=f"relay-{self.settings.service}")
+
+    async def stop(self) -> None:
+        self.relay.stop()
+        if self._relay_task is not None:
+            with contextlib.suppress(asyncio.CancelledError):
+                await asyncio.wait_for(self._relay_task, timeout=5)
+            self._relay_task = None
+        await self.broker.stop()
+        await self.engine.dispose()
+
+    # -- health ---------------------------------------------------------------------------------
+
+    async def readiness(self) -> dict[str, str]:
+        checks: dict[str, str] = {}
+        try:
+            async with self.engine.connect() as conn:
+                await asyncio.wait_for(conn.execute(sa.text("SELECT 1")), timeout=2)
+            checks["database"] = "ok"
+        except Exception as exc:
+            checks["database"] = f"unreachable: {exc.__class__.__name__}"
+        try:
+            ok = await self.broker.ping(timeout=2)
+            checks["broker"] = "ok" if ok else "unreachable"
+        except Exception as exc:
+            checks["broker"] = f"unreachable: {exc.__class__.__name__}"
+        for check in self.readiness_checks:
+            problem = await check()
+            checks[getattr(check, "__name__", "check")] = problem or "ok"
+        return checks
+
+    def asyncapi(self, title: str) -> dict[str, Any]:
+        spec = AsyncAPI(self.broker, title=title, version="1.0.0",
+                        description=f"Events {self.settings.service} publishes and consumes.")
+        return spec.to_specification().to_jsonable()
+
+    # -- HTTP -----------------------------------------------------------------------------------
+
+    def http_app(
+        self,
+        *,
+        title: str,
+        routers: Iterable[APIRouter] = (),
+        create_tables: bool = False,
+    ) -> FastAPI:
+        platform = self
+
+        @contextlib.asynccontextmanager
+        async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+            await platform.start(create_tables=create_tables)
+            try:
+                yield
+            finally:
+                await platform.stop()
+
+        app = FastAPI(title=title, lifespan=lifespan)
+        app.state.settings = self.settings
+        app.state.platform = self
+        install_problem_handlers(app)
+        app.middleware("http")(self._http_middleware)
+
+        @app.get("/health/live", tags=["health"])
+        async def live() -> dict[str, str]:
+            return {"status": "ok", "service": platform.settings.service}
+
+        @app.get("/health/ready", tags=["health"])
+        async def ready() -> JSONResponse:
+            checks = await platform.readiness()
+            ok = all(value == "ok" for value in checks.values())
+            return JSONResponse(
+                {"status": "ready" if ok else "not ready", "checks": checks},
+                status_code=200 if ok else 503,
+            )
+
+        @app.get("/metrics", tags=["health"], include_in_schema=False)
+        async def metrics() -> Response:
+            return Response(platform.metrics.render(),
+                            media_type="text/plain; version=0.0.4; charset=utf-8")
+
+        @app.get("/asyncapi.json", tags=["docs"])
+        async def asyncapi() -> dict[str, Any]:
+            return platform.asyncapi(title)
+
+        for router in routers:
+            app.include_router(router)
+        return app
+
+    async def _http_middleware(
+        self, request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        correlation_id = request.headers.get(CORRELATION_HEADER) or str(uuid.uuid4())
+        correlation_id_var.set(correlation_id)
+        tenant_id_var.set(None)
+        started = time.perf_counter()
+        status = 500
+        try:
+            response = await call_next(request)
+            status = response.status_code
+            response.headers[CORRELATION_HEADER] = correlation_id
+            return response
+        finally:
+            route = request.scope.get("route")
+            self.metrics.http_requests.labels(
+                request.method, getattr(route, "path", "unmatched"), str(status)
+            ).observe(time.perf_counter() - started)

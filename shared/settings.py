@@ -1,0 +1,97 @@
+"""Settings from the environment (prefix ``ROOFLINE_``), with per-service overrides.
+
+``ROOFLINE_DATABASE_URL`` applies to every service; ``ROOFLINE_BILLING__DATABASE_URL`` applies to
+the billing service only and wins over the shared value. The same double-underscore form works for
+every field, so one service can run on its own Postgres or with its own batch size.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+SERVICES: tuple[str, ...] = ("jobs", "tickets", "billing", "messaging", "commissions")
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="ROOFLINE_", extra="ignore")
+
+    service: str = Field("roofline", description="Name of the service these settings are for.")
+
+    # Servers. Unset means "use the embedded default" (``roofline up`` fills them in).
+    database_url: str = "postgresql+asyncpg://postgres@127.0.0.1:5432/roofline"
+    kafka_bootstrap_servers: str = "127.0.0.1:9092"
+    # Idempotent producer: on for a real Kafka; the embedded Tansu broker rejects InitProducerId.
+    kafka_enable_idempotence: bool = False
+    data_dir: Path = Path(".roofline")
+
+    # Topics: roofline.<service>.events (and .dlq), created up front with a fixed partition count.
+    topic_prefix: str = "roofline"
+    topic_partitions: int = Field(6, ge=1)
+    # Application-level limit: the embedded broker enforces none, a real Kafka defaults to ~1 MB.
+    max_message_bytes: int = Field(900_000, ge=1024)
+
+    # Database schema this service owns; defaults to the service name.
+    db_schema: str | None = None
+    db_pool_size: int = Field(10, ge=1)
+
+    # Outbox relay.
+    relay_batch_size: int = Field(500, ge=1)
+    relay_poll_interval_s: float = Field(1.0, gt=0)
+    outbox_retention: timedelta = timedelta(days=7)
+
+    # Consumers.
+    consumer_max_records: int = Field(500, ge=1)
+    consumer_batch_timeout_ms: int = Field(200, ge=1)
+    consumer_max_attempts: int = Field(5, ge=1)
+    consumer_retry_backoff_s: float = Field(0.2, gt=0)
+    consumer_retry_backoff_max_s: float = Field(5.0, gt=0)
+    # A batch held longer than this while the database is down is handed back to Kafka
+    # (seek back) so the consumer keeps polling and never exceeds max_poll_interval_ms.
+    consumer_transient_budget_s: float = Field(60.0, gt=0)
+    kafka_session_timeout_ms: int = 6000
+    kafka_heartbeat_interval_ms: int = 1000
+
+    # Auth.
+    jwt_secret: SecretStr = SecretStr("roofline-development-secret-change-me")
+    jwt_algorithm: str = "HS256"
+    jwt_issuer: str = "roofline"
+    token_ttl: timedelta = timedelta(hours=12)
+
+    log_level: str = "INFO"
+
+    @property
+    def schema(self) -> str:
+        return self.db_schema or self.service
+
+    def topic(self, service: str) -> str:
+        return f"{self.topic_prefix}.{service}.events"
+
+    @property
+    def own_topic(self) -> str:
+        return self.topic(self.service)
+
+    @property
+    def consumer_group(self) -> str:
+        return f"{self.topic_prefix}.{self.service}"
+
+
+def load_settings(service: str | None = None, **overrides: Any) -> Settings:
+    """Settings for ``service``: shared ``ROOFLINE_X`` values, then ``ROOFLINE_<SERVICE>__X``."""
+    values: dict[str, Any] = {}
+    if service:
+        prefix = f"ROOFLINE_{service.upper()}__"
+        fields = {name.upper(): name for name in Settings.model_fields}
+        for key, value in os.environ.items():
+            if key.upper().startswith(prefix):
+                field = fields.get(key.upper()[len(prefix) :])
+                if field:
+                    values[field] = value
+        values["service"] = service
+    values.update(overrides)
+    return Settings(**values)

@@ -1,0 +1,146 @@
+"""Unit of work: one transaction for a handler's state changes and the events it records.
+
+A handler never publishes. It records envelopes on the unit of work; ``commit()`` writes them to
+the service's ``outbox`` table in the same transaction as the state change and NOTIFYs the relay.
+Either both land or neither does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from types import TracebackType
+from typing import Self
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from shared.context import correlation_id_var
+from shared.db import PlatformTables, notify_channel
+from shared.events import Envelope, EventData
+from shared.settings import Settings
+
+
+class TenantRequired(PermissionError):
+    """A repository was asked to work without a tenant: fail closed."""
+
+
+class TenantScopedRepository:
+    """Base of every repository: each query it builds is filtered by the caller's tenant."""
+
+    def __init__(self, connection: AsyncConnection, tenant_id: str | None) -> None:
+        if not tenant_id:
+            raise TenantRequired("no tenant in scope; refusing to touch tenant data")
+        self.connection = connection
+        self.tenant_id = tenant_id
+
+    def scoped(self, table: sa.Table, *columns: sa.ColumnElement) -> sa.Select:
+        return sa.select(*(columns or (table,))).where(table.c.tenant_id == self.tenant_id)
+
+
+class UnitOfWork:
+    def __init__(self, engine: AsyncEngine, tables: PlatformTables, settings: Settings) -> None:
+        self._engine = engine
+        self._tables = tables
+        self._settings = settings
+        self._connection: AsyncConnection | None = None
+        self._pending: list[tuple[str, Envelope, bytes]] = []
+        self._committed = False
+
+    @property
+    def connection(self) -> AsyncConnection:
+        if self._connection is None:
+            raise RuntimeError("unit of work used outside 'async with'")
+        return self._connection
+
+    async def __aenter__(self) -> Self:
+        self._connection = await self._engine.connect()
+        await self._connection.begin()
+        self._pending = []
+        self._committed = False
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        try:
+            if not self._committed:
+                await self.rollback()
+        finally:
+            if self._connection is not None:
+                await self._connection.close()
+                self._connection = None
+
+    def record(
+        self,
+        data: EventData,
+        *,
+        subject: str,
+        tenant_id: str,
+        sequence: int | None = None,
+        cause: Envelope | None = None,
+        topic: str | None = None,
+    ) -> Envelope:
+        """Record an event to be published when (and only if) this unit of work commits."""
+        envelope = Envelope.wrap(
+            data,
+            source=self._settings.service,
+            subject=subject,
+            tenant_id=tenant_id,
+            sequence=sequence,
+            correlation_id=(cause.correlation_id if cause else None) or correlation_id_var.get(),
+            causation_id=str(cause.id) if cause else None,
+        )
+        # Encode now so an oversized event fails the command, not the relay later.
+        body = envelope.to_bytes(self._settings.max_message_bytes)
+        self._pending.append((topic or self._settings.own_topic, envelope, body))
+        return envelope
+
+    @property
+    def recorded(self) -> Sequence[Envelope]:
+        return [envelope for _, envelope, _ in self._pending]
+
+    async def commit(self) -> None:
+        connection = self.connection
+        if self._pending:
+            await connection.execute(
+                sa.insert(self._tables.outbox),
+                [
+                    {
+                        "event_id": envelope.id,
+                        "topic": topic,
+                        "key": envelope.subject,
+                        "event_type": envelope.type,
+                        "tenant_id": envelope.tenant_id,
+                        "payload": body,
+                        "headers": envelope.headers(),
+                    }
+                    for topic, envelope, body in self._pending
+                ],
+            )
+            # Delivered by Postgres only when the transaction commits: wakes the relay at once.
+            await connection.execute(
+                sa.select(sa.func.pg_notify(notify_channel(self._settings.schema), ""))
+            )
+        await connection.commit()
+        self._committed = True
+        self._pending = []
+
+    async def rollback(self) -> None:
+        if self._connection is not None and self._connection.in_transaction():
+            await self._connection.rollback()
+        self._pending = []
+
+
+class UnitOfWorkFactory:
+    """What handlers receive: ``async with uow_factory() as uow``."""
+
+    def __init__(self, engine: AsyncEngine, tables: PlatformTables, settings: Settings) -> None:
+        self.engine = engine
+        self.tables = tables
+        self.settings = settings
+
+    def __call__(self) -> UnitOfWork:
+        return UnitOfWork(self.engine, self.tables, self.settings)

@@ -1,0 +1,143 @@
+"""Helpers for integration tests: settings in a test namespace, running platforms, raw Kafka."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+
+from shared.broker import all_topics, dlq_topic, ensure_topics
+from shared.db import create_schema, drop_schema
+from shared.events import Envelope
+from shared.platform import ServicePlatform
+from shared.settings import Settings, load_settings
+
+TEST_PARTITIONS = 4
+
+
+def settings_for(
+    service: str, namespace: str, database_url: str, bootstrap_servers: str, **extra: Any
+) -> Settings:
+    values: dict[str, Any] = {
+        "database_url": database_url,
+        "kafka_bootstrap_servers": bootstrap_servers,
+        "topic_prefix": namespace,
+        "db_schema": f"{namespace}_{service}",
+        "topic_partitions": TEST_PARTITIONS,
+        "relay_poll_interval_s": 0.2,
+        "consumer_retry_backoff_s": 0.05,
+        "consumer_retry_backoff_max_s": 1.0,
+        "db_pool_size": 5,
+    }
+    values.update(extra)
+    return load_settings(service, **values)
+
+
+async def create_topics(settings: Settings, *services: str) -> None:
+    await ensure_topics(settings.kafka_bootstrap_servers, all_topics(settings, services),
+                        settings.topic_partitions)
+
+
+@contextlib.asynccontextmanager
+async def running(platform: ServicePlatform, *, drop: bool = True) -> AsyncIterator[ServicePlatform]:
+    await platform.start(create_tables=True)
+    try:
+        yield platform
+    finally:
+        await platform.stop()
+        if drop:
+            from shared.db import create_engine
+
+            engine = create_engine(platform.settings)
+            await drop_schema(engine, platform.settings.schema)
+            await engine.dispose()
+
+
+async def prepare_schema(platform: ServicePlatform) -> None:
+    await create_schema(platform.engine, platform.settings.schema, platform.metadata)
+
+
+async def eventually(
+    check: Callable[[], Awaitable[Any]], *, timeout: float = 60.0, interval: float = 0.2,
+    what: str = "condition",
+) -> Any:
+    """Poll ``check`` until it returns something truthy; fail with the last value after
+    ``timeout``. A wait for a condition, not a timing assertion: the timeout is generous."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    last: Any = None
+    while loop.time() < deadline:
+        last = await check()
+        if last:
+            return last
+        await asyncio.sleep(interval)
+    raise AssertionError(f"timed out waiting for {what}; last value: {last!r}")
+
+
+@contextlib.asynccontextmanager
+async def raw_producer(bootstrap_servers: str) -> AsyncIterator[AIOKafkaProducer]:
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap_servers, acks="all")
+    await producer.start()
+    try:
+        yield producer
+    finally:
+        await producer.stop()
+
+
+async def send_envelope(producer: AIOKafkaProducer, topic: str, envelope: Envelope) -> None:
+    await producer.send_and_wait(
+        topic,
+        envelope.to_bytes(10_000_000),
+        key=envelope.subject.encode(),
+        headers=[(k, v.encode()) for k, v in envelope.headers().items()],
+    )
+
+
+async def read_topic(bootstrap_servers: str, topic: str, *, idle_ms: int = 1500) -> list[Any]:
+    """Every record currently on ``topic`` (reads from the start until idle)."""
+    consumer = AIOKafkaConsumer(
+        topic, bootstrap_servers=bootstrap_servers, auto_offset_reset="earliest",
+        enable_auto_commit=False, group_id=None,
+    )
+    await consumer.start()
+    records: list[Any] = []
+    try:
+        while True:
+            batch = await consumer.getmany(timeout_ms=idle_ms)
+            if not batch:
+                break
+            for partition_records in batch.values():
+                records.extend(partition_records)
+    finally:
+        await consumer.stop()
+    return records
+
+
+async def read_dlq(bootstrap_servers: str, topic: str) -> list[dict[str, Any]]:
+    return [
+        {"key": r.key, "value": r.value, "headers": {k: v.decode() for k, v in r.headers}}
+        for r in await read_topic(bootstrap_servers, dlq_topic(topic))
+    ]
+
+
+def metric_value(platform: ServicePlatform, name: str, **labels: str) -> float:
+    value = platform.metrics.registry.get_sample_value(name, labels or None)
+    return float(value or 0.0)
+
+
+def metric_total(platform: ServicePlatform, name: str) -> float:
+    """Sum of a metric over all label values."""
+    total = 0.0
+    for family in platform.metrics.registry.collect():
+        for sample in family.samples:
+            if sample.name == name:
+                total += sample.value
+    return total
+
+
+def decode(record: Any) -> dict[str, Any]:
+    return json.loads(record.value)

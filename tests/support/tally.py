@@ -1,0 +1,196 @@
+"""A small service built on shared/, used by the platform tests and the bus benchmark.
+
+``tally`` owns counters: ``increment`` bumps a counter's version under a row lock and records
+``tally.incremented.v1`` with that version as the sequence. ``tallyview`` consumes those events into
+a projection that counts how often each event was applied and whether sequences arrived in order,
+and records ``tally.projected.v1`` through its own outbox (the full consume -> write -> outbox path).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from fastapi import APIRouter, Depends
+from pydantic import BaseModel, Field
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+from shared.auth import Caller, current_caller
+from shared.events import Envelope, EventData, catalogued
+from shared.platform import ServicePlatform
+from shared.problems import NotFound
+from shared.settings import Settings
+from shared.uow import TenantScopedRepository, UnitOfWork, UnitOfWorkFactory
+
+POISON_AMOUNT = -999  # the projection handler refuses it: a non-transient handler failure
+
+
+@catalogued("tally.incremented.v1")
+class Incremented(EventData):
+    counter_id: str
+    amount: int
+    seq: int
+
+
+@catalogued("tally.projected.v1")
+class Projected(EventData):
+    counter_id: str
+    total: int
+
+
+# -- tally (the producing side) ------------------------------------------------------------------
+
+tally_metadata = sa.MetaData()
+counters = sa.Table(
+    "counters",
+    tally_metadata,
+    sa.Column("tenant_id", sa.Text, primary_key=True),
+    sa.Column("counter_id", sa.Text, primary_key=True),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("total", sa.BigInteger, nullable=False),
+)
+
+
+class Counters(TenantScopedRepository):
+    async def bump(self, counter_id: str, amount: int) -> tuple[int, int]:
+        """Increment under the row lock the upsert takes (held until commit): one writer per
+        counter at a time, so versions and outbox order agree."""
+        row = (
+            await self.connection.execute(
+                pg_insert(counters)
+                .values(tenant_id=self.tenant_id, counter_id=counter_id, version=1, total=amount)
+                .on_conflict_do_update(
+                    index_elements=[counters.c.tenant_id, counters.c.counter_id],
+                    set_={"version": counters.c.version + 1, "total": counters.c.total + amount},
+                )
+                .returning(counters.c.version, counters.c.total)
+            )
+        ).one()
+        return int(row.version), int(row.total)
+
+    async def get(self, counter_id: str) -> dict[str, Any] | None:
+        row = (
+            await self.connection.execute(
+                self.scoped(counters).where(counters.c.counter_id == counter_id)
+            )
+        ).one_or_none()
+        return dict(row._mapping) if row else None
+
+
+async def increment(
+    uow_factory: UnitOfWorkFactory, tenant_id: str, counter_id: str, amount: int
+) -> Envelope:
+    async with uow_factory() as uow:
+        version, _ = await Counters(uow.connection, tenant_id).bump(counter_id, amount)
+        envelope = uow.record(
+            Incremented(counter_id=counter_id, amount=amount, seq=version),
+            subject=counter_id,
+            tenant_id=tenant_id,
+            sequence=version,
+        )
+        await uow.commit()
+    return envelope
+
+
+class IncrementBody(BaseModel):
+    amount: int = Field(ge=1, le=1_000_000)
+
+
+def tally_router(platform: ServicePlatform) -> APIRouter:
+    router = APIRouter()
+
+    @router.post("/counters/{counter_id}/increment", status_code=202)
+    async def post_increment(
+        counter_id: str, body: IncrementBody, caller: Caller = Depends(current_caller)
+    ) -> dict[str, Any]:
+        envelope = await increment(platform.uow_factory, caller.tenant_id, counter_id, body.amount)
+        return {"event_id": str(envelope.id), "seq": envelope.sequence}
+
+    @router.get("/counters/{counter_id}")
+    async def get_counter(
+        counter_id: str, caller: Caller = Depends(current_caller)
+    ) -> dict[str, Any]:
+        async with platform.engine.connect() as connection:
+            row = await Counters(connection, caller.tenant_id).get(counter_id)
+        if row is None:
+            raise NotFound(f"counter {counter_id} not found")
+        return row
+
+    return router
+
+
+def tally_platform(settings: Settings) -> ServicePlatform:
+    return ServicePlatform(settings, tally_metadata)
+
+
+# -- tallyview (the consuming side) ----------------------------------------------------------------
+
+view_metadata = sa.MetaData()
+projection = sa.Table(
+    "projection",
+    view_metadata,
+    sa.Column("tenant_id", sa.Text, primary_key=True),
+    sa.Column("counter_id", sa.Text, primary_key=True),
+    sa.Column("total", sa.BigInteger, nullable=False),
+    sa.Column("applied", sa.Integer, nullable=False),
+    sa.Column("last_seq", sa.Integer, nullable=False),
+    sa.Column("out_of_order", sa.Integer, nullable=False),
+)
+
+
+async def apply_increment(uow: UnitOfWork, envelope: Envelope, event: Incremented) -> None:
+    if event.amount == POISON_AMOUNT:
+        raise ValueError(f"amount {POISON_AMOUNT} is refused by the projection")
+    table = projection
+    row = (
+        await uow.connection.execute(
+            pg_insert(table)
+            .values(tenant_id=envelope.tenant_id, counter_id=event.counter_id,
+                    total=event.amount, applied=1, last_seq=event.seq,
+                    out_of_order=int(event.seq != 1))
+            .on_conflict_do_update(
+                index_elements=[table.c.tenant_id, table.c.counter_id],
+                set_={
+                    "total": table.c.total + event.amount,
+                    "applied": table.c.applied + 1,
+                    "last_seq": event.seq,
+                    "out_of_order": table.c.out_of_order
+                    + sa.case((table.c.last_seq + 1 != event.seq, 1), else_=0),
+                },
+            )
+            .returning(table.c.total)
+        )
+    ).one()
+    uow.record(
+        Projected(counter_id=event.counter_id, total=int(row.total)),
+        subject=event.counter_id,
+        tenant_id=envelope.tenant_id,
+        cause=envelope,
+    )
+
+
+def view_platform(settings: Settings, source_topic: str) -> ServicePlatform:
+    platform = ServicePlatform(settings, view_metadata)
+    platform.consumer.on(Incremented)(apply_increment)
+    platform.consumer.subscribe(platform.broker, source_topic)
+    return platform
+
+
+async def projection_rows(platform: ServicePlatform) -> list[dict[str, Any]]:
+    async with platform.engine.connect() as connection:
+        rows = await connection.execute(sa.select(projection).order_by(projection.c.counter_id))
+        return [dict(row._mapping) for row in rows]
+
+
+async def projection_summary(platform: ServicePlatform) -> dict[str, int]:
+    async with platform.engine.connect() as connection:
+        row = (
+            await connection.execute(
+                sa.select(
+                    sa.func.coalesce(sa.func.sum(projection.c.applied), 0).label("applied"),
+                    sa.func.coalesce(sa.func.sum(projection.c.out_of_order), 0).label("out_of_order"),
+                    sa.func.count().label("counters"),
+                )
+            )
+        ).one()
+        return {key: int(value) for key, value in row._mapping.items()}
