@@ -1,1 +1,4 @@
-"""Platform mechanisms every Roofline service uses. No domain concept of any one service lives here."""
+"""Platform mechanisms every Roofline service uses.
+
+No domain concept of any one service lives here.
+"""

@@ -19,8 +19,17 @@ from shared.problems import Forbidden, Unauthorized
 from shared.settings import Settings
 
 ROLES = frozenset(
-    {"sales", "csa", "production", "project_manager", "installer", "technician", "billing",
-     "billing_manager", "admin"}
+    {
+        "sales",
+        "csa",
+        "production",
+        "project_manager",
+        "installer",
+        "technician",
+        "billing",
+        "billing_manager",
+        "admin",
+    }
 )
 
 
@@ -45,8 +54,9 @@ def mint_token(
     roles = sorted(set(roles))
     unknown = set(roles) - ROLES
     if unknown:
-        raise ValueError(f"unknown role(s) {', '.join(sorted(unknown))}; "
-                         f"known: {', '.join(sorted(ROLES))}")
+        raise ValueError(
+            f"unknown role(s) {', '.join(sorted(unknown))}; known: {', '.join(sorted(ROLES))}"
+        )
     if not user or not tenant:
         raise ValueError("a token needs a user and a tenant")
     now = datetime.now(UTC)
@@ -79,8 +89,9 @@ def decode_token(settings: Settings, token: str) -> Caller:
         raise Unauthorized("invalid token: roles must be a list of strings")
     if not isinstance(claims["tenant"], str) or not claims["tenant"]:
         raise Unauthorized("invalid token: no tenant")
-    return Caller(user_id=str(claims["sub"]), tenant_id=claims["tenant"],
-                  roles=frozenset(roles) & ROLES)
+    return Caller(
+        user_id=str(claims["sub"]), tenant_id=claims["tenant"], roles=frozenset(roles) & ROLES
+    )
 
 
 _bearer = HTTPBearer(auto_error=False)

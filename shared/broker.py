@@ -63,9 +63,7 @@ async def ensure_topics(
     try:
         wanted = list(dict.fromkeys(topics))
         result: dict[str, str] = {}
-        response = await admin.create_topics(
-            [NewTopic(name, partitions, 1) for name in wanted]
-        )
+        response = await admin.create_topics([NewTopic(name, partitions, 1) for name in wanted])
         for name, code, message in response.topic_errors:
             if code == 0:
                 result[name] = "created"

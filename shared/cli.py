@@ -10,8 +10,9 @@ import typer
 
 from shared.settings import SERVICES, load_settings
 
-app = typer.Typer(help="Roofline: run the suite, mint tokens, operate the outbox.",
-                  no_args_is_help=True)
+app = typer.Typer(
+    help="Roofline: run the suite, mint tokens, operate the outbox.", no_args_is_help=True
+)
 outbox_app = typer.Typer(help="Operate a service's transactional outbox.", no_args_is_help=True)
 app.add_typer(outbox_app, name="outbox")
 
@@ -27,8 +28,9 @@ def token(
     from shared.auth import mint_token
 
     try:
-        value = mint_token(load_settings(), user=user, tenant=tenant, roles=role,
-                           ttl=timedelta(hours=hours))
+        value = mint_token(
+            load_settings(), user=user, tenant=tenant, roles=role, ttl=timedelta(hours=hours)
+        )
     except ValueError as exc:
         raise typer.BadParameter(str(exc)) from exc
     typer.echo(value)
@@ -38,7 +40,9 @@ def token(
 def outbox_replay(
     service: Annotated[str, typer.Option(help=f"One of: {', '.join(SERVICES)}.")],
     since: Annotated[str, typer.Option(help="ISO time, or a duration ago such as 2h or 7d.")],
-    until: Annotated[str | None, typer.Option(help="ISO time or duration ago; default now.")] = None,
+    until: Annotated[
+        str | None, typer.Option(help="ISO time or duration ago; default now.")
+    ] = None,
 ) -> None:
     """Re-publish events the service already sent (e.g. after the broker lost its log).
 
@@ -53,14 +57,29 @@ def outbox_replay(
         end = parse_since(until) if until else None
     except ValueError as exc:
         raise typer.BadParameter(str(exc)) from exc
+    import asyncpg
+
     settings = load_settings(service)
-    count = asyncio.run(replay_outbox(settings, start, end))
+    try:
+        count = asyncio.run(replay_outbox(settings, start, end))
+    except asyncpg.UndefinedTableError as exc:
+        typer.echo(
+            f"error: no outbox table in schema {settings.schema!r}: is {service!r} the "
+            "right service, and has it been migrated?",
+            err=True,
+        )
+        raise typer.Exit(2) from exc
+    except OSError as exc:
+        typer.echo(f"error: cannot reach the database of {service}: {exc}", err=True)
+        raise typer.Exit(2) from exc
     typer.echo(f"{service}: {count} event(s) queued for re-publication since {start.isoformat()}")
 
 
 @app.command()
 def up(
-    data_dir: Annotated[str | None, typer.Option(help="Where data lives (ROOFLINE_DATA_DIR).")] = None,
+    data_dir: Annotated[
+        str | None, typer.Option(help="Where data lives (ROOFLINE_DATA_DIR).")
+    ] = None,
 ) -> None:
     """Run the suite on the embedded default servers until Ctrl-C."""
     from shared.supervisor import run_up

@@ -132,8 +132,10 @@ class EventConsumer:
         except (CommitFailedError, KafkaError) as exc:
             # A rebalance took the partitions away: the new owner re-reads from the last commit,
             # and the inbox turns that redelivery into no-ops.
-            log.warning("offset commit failed; redelivery will be absorbed by the inbox",
-                        extra={"consumer": self.name, "error": repr(exc)})
+            log.warning(
+                "offset commit failed; redelivery will be absorbed by the inbox",
+                extra={"consumer": self.name, "error": repr(exc)},
+            )
         self._report_lag(message.consumer, records)
 
     # -- the batch ------------------------------------------------------------------------------
@@ -173,8 +175,9 @@ class EventConsumer:
             if outcome is not _FAILED:
                 return outcome
             if attempts >= self.settings.consumer_max_attempts:
-                await self.dead_letter(item.record, "handler_failed", repr(error[-1]),
-                                       attempts=attempts)
+                await self.dead_letter(
+                    item.record, "handler_failed", repr(error[-1]), attempts=attempts
+                )
                 return BatchResult.DONE
             self.metrics.consumer_retries.labels(item.record.topic, "failure").inc()
             await asyncio.sleep(backoff)
@@ -196,18 +199,25 @@ class EventConsumer:
                 return BatchResult.DONE
             except Exception as exc:
                 if not is_transient(exc):
-                    log.warning("event handling failed", exc_info=True,
-                                extra={"consumer": self.name, "events": len(items)})
+                    log.warning(
+                        "event handling failed",
+                        exc_info=True,
+                        extra={"consumer": self.name, "events": len(items)},
+                    )
                     if errors is not None:
                         errors.append(exc)
                     return _FAILED
                 self.metrics.consumer_retries.labels(items[0].record.topic, "transient").inc()
                 if loop.time() + backoff > deadline:
-                    log.warning("transient failure outlasted the batch budget; handing back",
-                                extra={"consumer": self.name, "error": repr(exc)})
+                    log.warning(
+                        "transient failure outlasted the batch budget; handing back",
+                        extra={"consumer": self.name, "error": repr(exc)},
+                    )
                     return BatchResult.REQUEUE
-                log.info("transient failure; retrying",
-                         extra={"consumer": self.name, "error": repr(exc), "backoff_s": backoff})
+                log.info(
+                    "transient failure; retrying",
+                    extra={"consumer": self.name, "error": repr(exc), "backoff_s": backoff},
+                )
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, self.settings.consumer_retry_backoff_max_s)
 
@@ -272,9 +282,17 @@ class EventConsumer:
         # Waits for the broker's ack: the offset is committed only after the DLQ has the message.
         await self._dead_letter_publish(dlq_topic(record.topic), record.key, record.value, headers)
         self.metrics.dead_letters.labels(record.topic, reason).inc()
-        log.error("message dead-lettered",
-                  extra={"consumer": self.name, "topic": record.topic, "reason": reason,
-                         "partition": record.partition, "offset": record.offset, "error": error})
+        log.error(
+            "message dead-lettered",
+            extra={
+                "consumer": self.name,
+                "topic": record.topic,
+                "reason": reason,
+                "partition": record.partition,
+                "offset": record.offset,
+                "error": error,
+            },
+        )
 
     def _report_lag(self, kafka_consumer: Any, records: Sequence[ConsumerRecord]) -> None:
         last: dict[TopicPartition, int] = {}
@@ -295,9 +313,9 @@ _FAILED = object()
 
 
 def broker_dead_letter(broker: KafkaBroker) -> Callable[..., Awaitable[Any]]:
-    async def publish(topic: str, key: bytes | None, value: bytes | None,
-                      headers: dict[str, str]) -> Any:
+    async def publish(
+        topic: str, key: bytes | None, value: bytes | None, headers: dict[str, str]
+    ) -> Any:
         return await broker.publish(value or b"", topic, key=key, headers=headers)
 
     return publish
-

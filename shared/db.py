@@ -39,8 +39,8 @@ def create_engine(settings: Settings) -> AsyncEngine:
 
 def asyncpg_dsn(database_url: str) -> str:
     """The same URL for plain asyncpg (the relay's dedicated leader connection)."""
-    return sa.make_url(database_url).set(drivername="postgresql").render_as_string(
-        hide_password=False
+    return (
+        sa.make_url(database_url).set(drivername="postgresql").render_as_string(hide_password=False)
     )
 
 
@@ -58,8 +58,9 @@ def outbox_table(metadata: sa.MetaData) -> sa.Table:
         sa.Column("tenant_id", sa.Text, nullable=False),
         sa.Column("payload", sa.LargeBinary, nullable=False),
         sa.Column("headers", pg.JSONB, nullable=False),
-        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False,
-                  server_default=sa.func.now()),
+        sa.Column(
+            "created_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()
+        ),
         sa.Column("sent_at", sa.DateTime(timezone=True)),
         sa.Index("ix_outbox_unsent", "id", postgresql_where=sa.text("sent_at IS NULL")),
         sa.Index("ix_outbox_sent_at", "sent_at"),
@@ -77,8 +78,9 @@ def inbox_table(metadata: sa.MetaData) -> sa.Table:
         sa.Column("topic", sa.Text, nullable=False),
         sa.Column("partition", sa.Integer, nullable=False),
         sa.Column("offset", sa.BigInteger, nullable=False),
-        sa.Column("received_at", sa.DateTime(timezone=True), nullable=False,
-                  server_default=sa.func.now()),
+        sa.Column(
+            "received_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()
+        ),
     )
 
 
@@ -87,8 +89,10 @@ class PlatformTables:
 
     def __init__(self, metadata: sa.MetaData) -> None:
         self.metadata = metadata
-        self.outbox = outbox_table(metadata)
-        self.inbox = inbox_table(metadata)
+        # A service's metadata gets the tables once, however many platforms a process builds.
+        tables = metadata.tables
+        self.outbox = tables["outbox"] if "outbox" in tables else outbox_table(metadata)
+        self.inbox = tables["inbox"] if "inbox" in tables else inbox_table(metadata)
 
 
 async def create_schema(engine: AsyncEngine, schema: str, metadata: sa.MetaData) -> None:
@@ -107,8 +111,19 @@ def notify_channel(schema: str) -> str:
     return f"{checked_schema(schema)}_outbox"
 
 
-TRANSIENT_SQLSTATES = {"40001", "40P01", "57P01", "57P02", "57P03", "53300", "08000", "08003",
-                       "08006", "08001", "08004"}
+TRANSIENT_SQLSTATES = {
+    "40001",
+    "40P01",
+    "57P01",
+    "57P02",
+    "57P03",
+    "53300",
+    "08000",
+    "08003",
+    "08006",
+    "08001",
+    "08004",
+}
 
 
 def is_transient(exc: BaseException) -> bool:
@@ -123,13 +138,21 @@ def is_transient(exc: BaseException) -> bool:
         seen.add(id(current))
         if isinstance(current, sa_exc.DBAPIError) and current.connection_invalidated:
             return True
-        if isinstance(current, (sa_exc.OperationalError, sa_exc.InterfaceError,
-                                sa_exc.TimeoutError)):
+        if isinstance(
+            current, (sa_exc.OperationalError, sa_exc.InterfaceError, sa_exc.TimeoutError)
+        ):
             return True
-        if isinstance(current, (OSError, ConnectionError, TimeoutError,
-                                asyncpg.exceptions.PostgresConnectionError,
-                                asyncpg.exceptions.InterfaceError,
-                                asyncpg.exceptions.CannotConnectNowError)):
+        if isinstance(
+            current,
+            (
+                OSError,
+                ConnectionError,
+                TimeoutError,
+                asyncpg.exceptions.PostgresConnectionError,
+                asyncpg.exceptions.InterfaceError,
+                asyncpg.exceptions.CannotConnectNowError,
+            ),
+        ):
             return True
         sqlstate = getattr(current, "sqlstate", None) or getattr(current, "pgcode", None)
         if sqlstate in TRANSIENT_SQLSTATES:

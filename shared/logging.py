@@ -28,7 +28,11 @@ class JsonFormatter(logging.Formatter):
             "tenant_id": tenant_id_var.get(),
         }
         entry.update(
-            {k: v for k, v in record.__dict__.items() if k not in _STANDARD and not k.startswith("_")}
+            {
+                k: v
+                for k, v in record.__dict__.items()
+                if k not in _STANDARD and not k.startswith("_")
+            }
         )
         if record.exc_info:
             entry["exception"] = self.formatException(record.exc_info)

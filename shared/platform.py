@@ -60,7 +60,9 @@ class ServicePlatform:
         if create_tables:
             await create_schema(self.engine, self.settings.schema, self.metadata)
         await self.broker.start()
-        self._relay_task = asyncio.create_task(self.relay.run(), name=f"relay-{self.settings.service}")
+        self._relay_task = asyncio.create_task(
+            self.relay.run(), name=f"relay-{self.settings.service}"
+        )
 
     async def stop(self) -> None:
         self.relay.stop()
@@ -92,8 +94,12 @@ class ServicePlatform:
         return checks
 
     def asyncapi(self, title: str) -> dict[str, Any]:
-        spec = AsyncAPI(self.broker, title=title, version="1.0.0",
-                        description=f"Events {self.settings.service} publishes and consumes.")
+        spec = AsyncAPI(
+            self.broker,
+            title=title,
+            version="1.0.0",
+            description=f"Events {self.settings.service} publishes and consumes.",
+        )
         return spec.to_specification().to_jsonable()
 
     # -- HTTP -----------------------------------------------------------------------------------
@@ -136,8 +142,9 @@ class ServicePlatform:
 
         @app.get("/metrics", tags=["health"], include_in_schema=False)
         async def metrics() -> Response:
-            return Response(platform.metrics.render(),
-                            media_type="text/plain; version=0.0.4; charset=utf-8")
+            return Response(
+                platform.metrics.render(), media_type="text/plain; version=0.0.4; charset=utf-8"
+            )
 
         @app.get("/asyncapi.json", tags=["docs"])
         async def asyncapi() -> dict[str, Any]:

@@ -86,9 +86,7 @@ def install_problem_handlers(app: FastAPI) -> None:
             for err in exc.errors()
         ]
         fields = ", ".join(error["field"] for error in errors)
-        return problem_response(
-            InvalidInput(f"invalid value for {fields}", errors=errors), request
-        )
+        return problem_response(InvalidInput(f"invalid value for {fields}", errors=errors), request)
 
     async def on_http(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, StarletteHTTPException)

@@ -14,6 +14,7 @@ Guarantees:
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 from collections.abc import Awaitable, Callable
@@ -80,8 +81,11 @@ class OutboxRelay:
             except Exception as exc:
                 self._set_leader(False)
                 level = logging.WARNING if is_transient(exc) else logging.ERROR
-                log.log(level, "outbox relay interrupted; retrying",
-                        extra={"relay": self.name, "error": repr(exc)})
+                log.log(
+                    level,
+                    "outbox relay interrupted; retrying",
+                    extra={"relay": self.name, "error": repr(exc)},
+                )
                 await self._sleep(backoff)
                 backoff = min(backoff * 2, 10.0)
         self._set_leader(False)
@@ -121,10 +125,8 @@ class OutboxRelay:
         self._wake.set()
 
     async def _sleep(self, seconds: float) -> None:
-        try:
+        with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._wake.wait(), timeout=seconds)
-        except TimeoutError:
-            pass
 
     def _set_leader(self, leader: bool) -> None:
         self.is_leader = leader
@@ -168,14 +170,16 @@ class OutboxRelay:
             if isinstance(headers, str):  # asyncpg hands jsonb back as text
                 headers = json.loads(headers)
             pending.append(
-                await self.publish(row["topic"], row["key"].encode(), bytes(row["payload"]),
-                                   headers)
+                await self.publish(
+                    row["topic"], row["key"].encode(), bytes(row["payload"]), headers
+                )
             )
         results = await asyncio.gather(*pending, return_exceptions=True)
         for index, result in enumerate(results):
             if isinstance(result, BaseException):
-                log.warning("publish failed", extra={"outbox_id": rows[index]["id"],
-                                                     "error": repr(result)})
+                log.warning(
+                    "publish failed", extra={"outbox_id": rows[index]["id"], "error": repr(result)}
+                )
                 return index
         return len(results)
 
@@ -209,9 +213,7 @@ class OutboxRelay:
         )
 
 
-async def replay_outbox(
-    settings: Settings, since: datetime, until: datetime | None = None
-) -> int:
+async def replay_outbox(settings: Settings, since: datetime, until: datetime | None = None) -> int:
     """Queue already-sent rows created in [since, until) for publication again, in order.
 
     The running relay leader picks them up (NOTIFY wakes it); if no relay runs, the next one

@@ -65,8 +65,9 @@ def run_up(data_dir: str | None) -> int:
             if broker is not None and not broker.running:
                 _say("broker exited; restarting and recreating topics")
                 broker.start()
-                asyncio.run(ensure_topics(bootstrap, all_topics(settings),
-                                          settings.topic_partitions))
+                asyncio.run(
+                    ensure_topics(bootstrap, all_topics(settings), settings.topic_partitions)
+                )
         _say("\nStopping ...")
         return 0
     finally:

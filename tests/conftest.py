@@ -45,8 +45,7 @@ def kafka_broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedB
 @pytest.fixture(scope="session")
 def bootstrap_servers(kafka_broker: EmbeddedBroker | None) -> str:
     return (
-        os.environ.get("ROOFLINE_TEST_KAFKA_BOOTSTRAP_SERVERS")
-        or kafka_broker.bootstrap_servers  # type: ignore[union-attr]
+        os.environ.get("ROOFLINE_TEST_KAFKA_BOOTSTRAP_SERVERS") or kafka_broker.bootstrap_servers  # type: ignore[union-attr]
     )
 
 

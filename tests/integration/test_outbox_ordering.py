@@ -61,8 +61,9 @@ async def test_fifty_aggregates_arrive_in_order_while_relays_compete(
         first_leader.stop()  # leader leaves mid-stream; the standby must take over
         await asyncio.gather(*writers)
         second_leader = next(r for r in relays if r is not first_leader)
-        await eventually(lambda: asyncio.sleep(0, second_leader.is_leader),
-                         what="the standby relay to take over")
+        await eventually(
+            lambda: asyncio.sleep(0, second_leader.is_leader), what="the standby relay to take over"
+        )
 
         total = AGGREGATES * EVENTS_EACH
         summary = await eventually(
@@ -104,6 +105,6 @@ async def _published(relay: OutboxRelay) -> bool:
     return _published_count(relay) > 0
 
 
-async def _summary_when(view, total: int) -> dict[str, int] | None:  # noqa: ANN001
+async def _summary_when(view, total: int) -> dict[str, int] | None:
     summary = await projection_summary(view)
     return summary if summary["applied"] >= total else None

@@ -38,12 +38,15 @@ def settings_for(
 
 
 async def create_topics(settings: Settings, *services: str) -> None:
-    await ensure_topics(settings.kafka_bootstrap_servers, all_topics(settings, services),
-                        settings.topic_partitions)
+    await ensure_topics(
+        settings.kafka_bootstrap_servers, all_topics(settings, services), settings.topic_partitions
+    )
 
 
 @contextlib.asynccontextmanager
-async def running(platform: ServicePlatform, *, drop: bool = True) -> AsyncIterator[ServicePlatform]:
+async def running(
+    platform: ServicePlatform, *, drop: bool = True
+) -> AsyncIterator[ServicePlatform]:
     await platform.start(create_tables=True)
     try:
         yield platform
@@ -62,7 +65,10 @@ async def prepare_schema(platform: ServicePlatform) -> None:
 
 
 async def eventually(
-    check: Callable[[], Awaitable[Any]], *, timeout: float = 60.0, interval: float = 0.2,
+    check: Callable[[], Awaitable[Any]],
+    *,
+    timeout: float = 60.0,
+    interval: float = 0.2,
     what: str = "condition",
 ) -> Any:
     """Poll ``check`` until it returns something truthy; fail with the last value after
@@ -100,8 +106,11 @@ async def send_envelope(producer: AIOKafkaProducer, topic: str, envelope: Envelo
 async def read_topic(bootstrap_servers: str, topic: str, *, idle_ms: int = 1500) -> list[Any]:
     """Every record currently on ``topic`` (reads from the start until idle)."""
     consumer = AIOKafkaConsumer(
-        topic, bootstrap_servers=bootstrap_servers, auto_offset_reset="earliest",
-        enable_auto_commit=False, group_id=None,
+        topic,
+        bootstrap_servers=bootstrap_servers,
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+        group_id=None,
     )
     await consumer.start()
     records: list[Any] = []

@@ -3,7 +3,7 @@
 ``tally`` owns counters: ``increment`` bumps a counter's version under a row lock and records
 ``tally.incremented.v1`` with that version as the sequence. ``tallyview`` consumes those events into
 a projection that counts how often each event was applied and whether sequences arrived in order,
-and records ``tally.projected.v1`` through its own outbox (the full consume -> write -> outbox path).
+and records ``tally.projected.v1`` through its own outbox (consume -> write -> outbox).
 """
 
 from __future__ import annotations
@@ -92,6 +92,17 @@ async def increment(
     return envelope
 
 
+def incremented(counter: str, seq: int, amount: int = 1, tenant: str = "acme") -> Envelope:
+    """An event as the tally service would publish it, for tests that produce to Kafka directly."""
+    return Envelope.wrap(
+        Incremented(counter_id=counter, amount=amount, seq=seq),
+        source="tally",
+        subject=counter,
+        tenant_id=tenant,
+        sequence=seq,
+    )
+
+
 class IncrementBody(BaseModel):
     amount: int = Field(ge=1, le=1_000_000)
 
@@ -145,9 +156,14 @@ async def apply_increment(uow: UnitOfWork, envelope: Envelope, event: Incremente
     row = (
         await uow.connection.execute(
             pg_insert(table)
-            .values(tenant_id=envelope.tenant_id, counter_id=event.counter_id,
-                    total=event.amount, applied=1, last_seq=event.seq,
-                    out_of_order=int(event.seq != 1))
+            .values(
+                tenant_id=envelope.tenant_id,
+                counter_id=event.counter_id,
+                total=event.amount,
+                applied=1,
+                last_seq=event.seq,
+                out_of_order=int(event.seq != 1),
+            )
             .on_conflict_do_update(
                 index_elements=[table.c.tenant_id, table.c.counter_id],
                 set_={
@@ -188,7 +204,9 @@ async def projection_summary(platform: ServicePlatform) -> dict[str, int]:
             await connection.execute(
                 sa.select(
                     sa.func.coalesce(sa.func.sum(projection.c.applied), 0).label("applied"),
-                    sa.func.coalesce(sa.func.sum(projection.c.out_of_order), 0).label("out_of_order"),
+                    sa.func.coalesce(sa.func.sum(projection.c.out_of_order), 0).label(
+                        "out_of_order"
+                    ),
                     sa.func.count().label("counters"),
                 )
             )

@@ -1,0 +1,119 @@
+"""A consumer process killed with SIGKILL mid-stream and restarted applies every event once."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx
+import pytest
+from prometheus_client.parser import text_string_to_metric_families
+
+from shared.embedded import free_port
+from tests.support.harness import create_topics, eventually, raw_producer, settings_for
+from tests.support.tally import incremented, projection_summary, view_platform
+
+pytestmark = pytest.mark.fault
+
+EVENTS = 5000
+COUNTERS = 25
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def start_view(settings, source: str, port: int) -> subprocess.Popen[bytes]:
+    env = dict(os.environ)
+    env.update(
+        {
+            "ROOFLINE_DATABASE_URL": settings.database_url,
+            "ROOFLINE_KAFKA_BOOTSTRAP_SERVERS": settings.kafka_bootstrap_servers,
+            "ROOFLINE_TOPIC_PREFIX": settings.topic_prefix,
+            "ROOFLINE_TALLYVIEW__DB_SCHEMA": settings.schema,
+            "ROOFLINE_TOPIC_PARTITIONS": str(settings.topic_partitions),
+            "ROOFLINE_CONSUMER_MAX_RECORDS": "250",
+            "TALLY_SOURCE_TOPIC": source,
+        }
+    )
+    return subprocess.Popen(
+        [sys.executable, "-m", "tests.support.view_process", str(port)], cwd=ROOT, env=env
+    )
+
+
+async def scrape(port: int) -> dict[str, float]:
+    async with httpx.AsyncClient() as client:
+        text = (await client.get(f"http://127.0.0.1:{port}/metrics", timeout=5)).text
+    totals: dict[str, float] = {}
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            totals[sample.name] = totals.get(sample.name, 0.0) + sample.value
+    return totals
+
+
+async def test_sigkill_mid_stream_then_restart_applies_each_event_once(
+    namespace: str, database_url: str, bootstrap_servers: str
+) -> None:
+    settings = settings_for("tallyview", namespace, database_url, bootstrap_servers)
+    source = settings.topic("tally")
+    await create_topics(settings, "tally", "tallyview")
+    reader = view_platform(settings, source)  # only for reading the projection
+
+    async with raw_producer(bootstrap_servers) as producer:
+        for seq in range(1, EVENTS // COUNTERS + 1):
+            for counter in range(COUNTERS):
+                envelope = incremented(f"c{counter:02d}", seq)
+                await producer.send(
+                    source,
+                    envelope.to_bytes(10_000),
+                    key=envelope.subject.encode(),
+                    headers=[(k, v.encode()) for k, v in envelope.headers().items()],
+                )
+        await producer.flush()
+
+    first = start_view(settings, source, free_port())
+    try:
+
+        async def progress() -> dict[str, int] | None:
+            try:
+                summary = await projection_summary(reader)
+            except Exception:  # the process is still creating its tables
+                return None
+            return summary if summary["applied"] >= 1000 else None
+
+        await eventually(progress, timeout=120, what="the first process to be mid-stream")
+    finally:
+        first.send_signal(signal.SIGKILL)
+        first.wait(10)
+    killed_at = (await projection_summary(reader))["applied"]
+    assert killed_at < EVENTS, "the stream finished before the kill; the test proves nothing"
+
+    port = free_port()
+    second = start_view(settings, source, port)
+    try:
+
+        async def done() -> dict[str, float] | None:
+            try:
+                metrics = await scrape(port)
+            except httpx.HTTPError:
+                return None
+            summary = await projection_summary(reader)
+            caught_up = (
+                summary["applied"] >= EVENTS and metrics.get("roofline_consumer_lag", 1) == 0
+            )
+            return metrics if caught_up else None
+
+        metrics = await eventually(done, timeout=180, what="the restarted process to catch up")
+        summary = await projection_summary(reader)
+        assert summary == {"applied": EVENTS, "out_of_order": 0, "counters": COUNTERS}
+        duplicates = metrics.get("roofline_inbox_duplicates_total", 0.0)
+        applied_after_restart = metrics.get("roofline_events_applied_total", 0.0)
+        # Everything the killed process had not committed was applied by the second one, and
+        # whatever it re-read past the last offset commit was absorbed by the inbox.
+        assert applied_after_restart == EVENTS - killed_at
+        print(f"killed after {killed_at} applied; inbox absorbed {duplicates:.0f} duplicates")
+    finally:
+        second.send_signal(signal.SIGTERM)
+        await asyncio.to_thread(second.wait, 15)
+        await reader.engine.dispose()

@@ -1,0 +1,107 @@
+from __future__ import annotations
+
+import json
+from datetime import datetime
+
+import pytest
+
+from shared.events import (
+    Envelope,
+    EventData,
+    EventRejected,
+    MessageTooLarge,
+    catalog,
+    catalogued,
+)
+
+
+@catalogued("unit.thing_happened.v1")
+class ThingHappened(EventData):
+    thing_id: str
+    count: int
+
+
+def wrapped(**overrides: object) -> Envelope:
+    return Envelope.wrap(
+        ThingHappened(thing_id="t1", count=2),
+        source="unit",
+        subject="t1",
+        tenant_id="acme",
+        sequence=3,
+        **overrides,  # type: ignore[arg-type]
+    )
+
+
+def test_round_trip_through_bytes_keeps_every_attribute() -> None:
+    envelope = wrapped(correlation_id="corr-1")
+    again = Envelope.from_bytes(envelope.to_bytes(10_000), 10_000)
+    assert again == envelope
+    assert again.payload() == ThingHappened(thing_id="t1", count=2)
+
+
+def test_headers_repeat_the_envelope_attributes() -> None:
+    envelope = wrapped()
+    headers = envelope.headers()
+    assert headers["ce_id"] == str(envelope.id)
+    assert headers["ce_type"] == "unit.thing_happened.v1"
+    assert headers["ce_subject"] == "t1"
+    assert headers["ce_tenant_id"] == "acme"
+    assert headers["ce_sequence"] == "3"
+    assert "ce_causation_id" not in headers  # absent attributes are not sent as "None"
+    assert datetime.fromisoformat(headers["ce_time"]).tzinfo is not None
+
+
+def test_size_limit_applies_on_write_and_read() -> None:
+    envelope = wrapped()
+    size = len(envelope.to_bytes(10_000))
+    with pytest.raises(MessageTooLarge, match=f"{size} bytes; limit 100"):
+        envelope.to_bytes(100)
+    with pytest.raises(MessageTooLarge):
+        Envelope.from_bytes(b"x" * 200, 100)
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        (b"{oops", "not JSON"),
+        (json.dumps({"type": "unit.thing_happened.v1"}).encode(), "invalid envelope"),
+        (None, "tombstone"),
+    ],
+)
+def test_unreadable_messages_are_rejected_with_the_reason(body: bytes | None, message: str) -> None:
+    with pytest.raises(EventRejected, match=message):
+        Envelope.from_bytes(body, 10_000)
+
+
+def test_schema_invalid_data_names_the_field() -> None:
+    envelope = Envelope(
+        type="unit.thing_happened.v1",
+        source="unit",
+        subject="t1",
+        tenant_id="acme",
+        data={"thing_id": "t1", "count": "many"},
+    )
+    with pytest.raises(EventRejected, match="count"):
+        envelope.payload()
+
+
+def test_unknown_type_is_rejected() -> None:
+    envelope = Envelope(type="unit.nothing.v9", source="unit", subject="t1", tenant_id="a", data={})
+    with pytest.raises(EventRejected, match="not in the catalog"):
+        envelope.payload()
+
+
+def test_a_type_name_is_catalogued_once() -> None:
+    assert catalog()["unit.thing_happened.v1"] is ThingHappened
+    with pytest.raises(ValueError, match="already catalogued"):
+
+        @catalogued("unit.thing_happened.v1")
+        class Impostor(EventData):
+            pass
+
+
+def test_naive_time_is_refused() -> None:
+    with pytest.raises(ValueError, match="timezone"):
+        Envelope(
+            type="x", source="s", subject="a", tenant_id="t", data={}, time=datetime(2026, 1, 1)
+        )
