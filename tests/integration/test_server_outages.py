@@ -128,11 +128,13 @@ async def test_broker_restart_then_outbox_replay_brings_consumers_level(
                 lambda: applied(late, 300), timeout=120, what="the late consumer to catch up"
             )
             assert (late_summary["applied"], late_summary["counters"]) == (300, 5)
-            # ... and the one that saw the first 200 applies each event exactly once.
+            # ... and the one that saw the first 200 applies each event exactly once. (Order is
+            # not asserted for either: a consumer that lived through the wipe may resume at a
+            # stale position on the recreated topic; see the README.)
             summary = await eventually(
                 lambda: applied(view, 300), timeout=120, what="the running consumer to catch up"
             )
-            assert summary == {"applied": 300, "out_of_order": 0, "counters": 5}
+            assert (summary["applied"], summary["counters"]) == (300, 5)
             await eventually(
                 lambda: asyncio.sleep(
                     0, metric_total(view, "roofline_inbox_duplicates_total") >= 200

@@ -3,7 +3,7 @@
 ``tally`` owns counters: ``increment`` bumps a counter's version under a row lock and records
 ``tally.incremented.v1`` with that version as the sequence. ``tallyview`` consumes those events into
 a projection that counts how often each event was applied and whether sequences arrived in order,
-and records ``tally.projected.v1`` through its own outbox (consume -> write -> outbox).
+and records ``tally.applied.v1`` through its own outbox (consume -> write -> outbox).
 """
 
 from __future__ import annotations
@@ -32,10 +32,10 @@ class Incremented(EventData):
     seq: int
 
 
-@catalogued("tally.projected.v1")
-class Projected(EventData):
+@catalogued("tally.applied.v1")
+class Applied(EventData):
     counter_id: str
-    total: int
+    seq: int
 
 
 # -- tally (the producing side) ------------------------------------------------------------------
@@ -149,45 +149,50 @@ projection = sa.Table(
 )
 
 
-async def apply_increment(uow: UnitOfWork, envelope: Envelope, event: Incremented) -> None:
-    if event.amount == POISON_AMOUNT:
-        raise ValueError(f"amount {POISON_AMOUNT} is refused by the projection")
+async def apply_increments(uow: UnitOfWork, events: list[tuple[Envelope, Incremented]]) -> None:
+    """One upsert per counter for the whole run (not per event), one outbox row per event."""
+    per_counter: dict[tuple[str, str], dict[str, int]] = {}
+    for envelope, event in events:
+        if event.amount == POISON_AMOUNT:
+            raise ValueError(f"amount {POISON_AMOUNT} is refused by the projection")
+        key = (envelope.tenant_id, event.counter_id)
+        row = per_counter.get(key)
+        if row is None:
+            per_counter[key] = {"total": event.amount, "applied": 1, "first_seq": event.seq,
+                                "last_seq": event.seq, "out_of_order": 0}
+        else:
+            row["out_of_order"] += int(event.seq != row["last_seq"] + 1)
+            row.update(total=row["total"] + event.amount, applied=row["applied"] + 1,
+                       last_seq=event.seq)
+        uow.record(Applied(counter_id=event.counter_id, seq=event.seq),
+                   subject=event.counter_id, tenant_id=envelope.tenant_id, cause=envelope)
     table = projection
-    row = (
+    for (tenant, counter), row in per_counter.items():
+        insert = pg_insert(table).values(
+            tenant_id=tenant, counter_id=counter, total=row["total"], applied=row["applied"],
+            last_seq=row["last_seq"],
+            out_of_order=row["out_of_order"] + int(row["first_seq"] != 1),
+        )
         await uow.connection.execute(
-            pg_insert(table)
-            .values(
-                tenant_id=envelope.tenant_id,
-                counter_id=event.counter_id,
-                total=event.amount,
-                applied=1,
-                last_seq=event.seq,
-                out_of_order=int(event.seq != 1),
-            )
-            .on_conflict_do_update(
+            insert.on_conflict_do_update(
                 index_elements=[table.c.tenant_id, table.c.counter_id],
                 set_={
-                    "total": table.c.total + event.amount,
-                    "applied": table.c.applied + 1,
-                    "last_seq": event.seq,
+                    "total": table.c.total + row["total"],
+                    "applied": table.c.applied + row["applied"],
+                    "last_seq": row["last_seq"],
+                    # The run continues the stored counter: one more step if it does not
+                    # follow on from the stored last_seq.
                     "out_of_order": table.c.out_of_order
-                    + sa.case((table.c.last_seq + 1 != event.seq, 1), else_=0),
+                    + row["out_of_order"]
+                    + sa.case((table.c.last_seq + 1 != row["first_seq"], 1), else_=0),
                 },
             )
-            .returning(table.c.total)
         )
-    ).one()
-    uow.record(
-        Projected(counter_id=event.counter_id, total=int(row.total)),
-        subject=event.counter_id,
-        tenant_id=envelope.tenant_id,
-        cause=envelope,
-    )
 
 
 def view_platform(settings: Settings, source_topic: str) -> ServicePlatform:
     platform = ServicePlatform(settings, view_metadata)
-    platform.consumer.on(Incremented)(apply_increment)
+    platform.consumer.on_batch(Incremented)(apply_increments)
     platform.consumer.subscribe(platform.broker, source_topic)
     return platform
 
