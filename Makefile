@@ -24,7 +24,7 @@ test: $(STAMP)
 	$(BIN)/python -m pytest -q
 
 bench: $(STAMP)
-	$(BIN)/python bench/bus.py
+	$(BIN)/python -m bench.bus
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

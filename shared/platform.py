@@ -56,13 +56,14 @@ class ServicePlatform:
 
     # -- lifecycle ------------------------------------------------------------------------------
 
-    async def start(self, *, create_tables: bool = False) -> None:
+    async def start(self, *, create_tables: bool = False, relay: bool = True) -> None:
         if create_tables:
             await create_schema(self.engine, self.settings.schema, self.metadata)
         await self.broker.start()
-        self._relay_task = asyncio.create_task(
-            self.relay.run(), name=f"relay-{self.settings.service}"
-        )
+        if relay:
+            self._relay_task = asyncio.create_task(
+                self.relay.run(), name=f"relay-{self.settings.service}"
+            )
 
     async def stop(self) -> None:
         self.relay.stop()

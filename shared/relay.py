@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
@@ -24,6 +23,7 @@ from typing import Any
 import asyncpg
 
 from shared.db import asyncpg_dsn, checked_schema, is_transient, notify_channel
+from shared.events import Envelope
 from shared.metrics import ServiceMetrics
 from shared.settings import Settings
 
@@ -140,7 +140,7 @@ class OutboxRelay:
         total = 0
         while not self._stopping.is_set():
             rows = await connection.fetch(
-                f'SELECT id, topic, key, payload, headers FROM "{self.schema}".outbox '
+                f'SELECT id, topic, key, payload FROM "{self.schema}".outbox '
                 "WHERE sent_at IS NULL ORDER BY id LIMIT $1",
                 self.settings.relay_batch_size,
             )
@@ -166,12 +166,10 @@ class OutboxRelay:
         """
         pending = []
         for row in rows:
-            headers = row["headers"]
-            if isinstance(headers, str):  # asyncpg hands jsonb back as text
-                headers = json.loads(headers)
+            payload = bytes(row["payload"])
             pending.append(
                 await self.publish(
-                    row["topic"], row["key"].encode(), bytes(row["payload"]), headers
+                    row["topic"], row["key"].encode(), payload, Envelope.headers_from_bytes(payload)
                 )
             )
         results = await asyncio.gather(*pending, return_exceptions=True)

@@ -144,13 +144,14 @@ projection = sa.Table(
     sa.Column("counter_id", sa.Text, primary_key=True),
     sa.Column("total", sa.BigInteger, nullable=False),
     sa.Column("applied", sa.Integer, nullable=False),
+    sa.Column("first_seq", sa.Integer, nullable=False),
     sa.Column("last_seq", sa.Integer, nullable=False),
     sa.Column("out_of_order", sa.Integer, nullable=False),
 )
 
 
 async def apply_increments(uow: UnitOfWork, events: list[tuple[Envelope, Incremented]]) -> None:
-    """One upsert per counter for the whole run (not per event), one outbox row per event."""
+    """One upsert for the whole run (not one per event), one outbox row per event."""
     per_counter: dict[tuple[str, str], dict[str, int]] = {}
     for envelope, event in events:
         if event.amount == POISON_AMOUNT:
@@ -158,36 +159,63 @@ async def apply_increments(uow: UnitOfWork, events: list[tuple[Envelope, Increme
         key = (envelope.tenant_id, event.counter_id)
         row = per_counter.get(key)
         if row is None:
-            per_counter[key] = {"total": event.amount, "applied": 1, "first_seq": event.seq,
-                                "last_seq": event.seq, "out_of_order": 0}
+            per_counter[key] = {
+                "total": event.amount,
+                "applied": 1,
+                "first_seq": event.seq,
+                "last_seq": event.seq,
+                "out_of_order": 0,
+            }
         else:
             row["out_of_order"] += int(event.seq != row["last_seq"] + 1)
-            row.update(total=row["total"] + event.amount, applied=row["applied"] + 1,
-                       last_seq=event.seq)
-        uow.record(Applied(counter_id=event.counter_id, seq=event.seq),
-                   subject=event.counter_id, tenant_id=envelope.tenant_id, cause=envelope)
-    table = projection
-    for (tenant, counter), row in per_counter.items():
-        insert = pg_insert(table).values(
-            tenant_id=tenant, counter_id=counter, total=row["total"], applied=row["applied"],
-            last_seq=row["last_seq"],
-            out_of_order=row["out_of_order"] + int(row["first_seq"] != 1),
-        )
-        await uow.connection.execute(
-            insert.on_conflict_do_update(
-                index_elements=[table.c.tenant_id, table.c.counter_id],
-                set_={
-                    "total": table.c.total + row["total"],
-                    "applied": table.c.applied + row["applied"],
-                    "last_seq": row["last_seq"],
-                    # The run continues the stored counter: one more step if it does not
-                    # follow on from the stored last_seq.
-                    "out_of_order": table.c.out_of_order
-                    + row["out_of_order"]
-                    + sa.case((table.c.last_seq + 1 != row["first_seq"], 1), else_=0),
-                },
+            row.update(
+                total=row["total"] + event.amount, applied=row["applied"] + 1, last_seq=event.seq
             )
+        uow.record(
+            Applied(counter_id=event.counter_id, seq=event.seq),
+            subject=event.counter_id,
+            tenant_id=envelope.tenant_id,
+            cause=envelope,
         )
+    # One statement for every counter in the run. On insert, out_of_order counts the run's own
+    # gaps plus "did it start at 1"; on conflict the start is judged against the stored last_seq.
+    rows = [
+        (
+            tenant,
+            counter,
+            row["total"],
+            row["applied"],
+            row["first_seq"],
+            row["last_seq"],
+            row["out_of_order"] + int(row["first_seq"] != 1),
+        )
+        for (tenant, counter), row in per_counter.items()
+    ]
+    columns = list(zip(*rows, strict=True))
+    await uow.connection.execute(
+        PROJECT_RUN,
+        dict(
+            zip(
+                ("tenants", "counters", "totals", "applied", "firsts", "lasts", "gaps"),
+                map(list, columns),
+                strict=True,
+            )
+        ),
+    )
+
+
+PROJECT_RUN = sa.text(
+    "INSERT INTO projection AS p "
+    "(tenant_id, counter_id, total, applied, first_seq, last_seq, out_of_order) "
+    "SELECT * FROM unnest(CAST(:tenants AS text[]), CAST(:counters AS text[]), "
+    "CAST(:totals AS bigint[]), CAST(:applied AS int[]), CAST(:firsts AS int[]), "
+    "CAST(:lasts AS int[]), CAST(:gaps AS int[])) "
+    "ON CONFLICT (tenant_id, counter_id) DO UPDATE SET "
+    "total = p.total + excluded.total, applied = p.applied + excluded.applied, "
+    "last_seq = excluded.last_seq, "
+    "out_of_order = p.out_of_order + excluded.out_of_order "
+    "- (excluded.first_seq <> 1)::int + (p.last_seq + 1 <> excluded.first_seq)::int"
+)
 
 
 def view_platform(settings: Settings, source_topic: str) -> ServicePlatform:

@@ -101,7 +101,7 @@ def test_a_type_name_is_catalogued_once() -> None:
 
 
 def test_naive_time_is_refused() -> None:
-    with pytest.raises(ValueError, match="timezone"):
+    with pytest.raises(ValueError, match="timezone"):  # pydantic: "should have timezone info"
         Envelope(
             type="x", source="s", subject="a", tenant_id="t", data={}, time=datetime(2026, 1, 1)
         )

@@ -1,0 +1,350 @@
+"""Message bus benchmark: the floor, the platform on top of it, the relay, and latency.
+
+    make bench            # or: python -m bench.bus --events 20000 --rate 200 --seconds 15
+
+(a) floor: raw aiokafka consume + one asyncpg transaction per batch inserting into an inbox and an
+    outbox table; (b) platform: the same number of events through a consumer built on shared/
+    (FastStream batch subscriber, envelope parsing and validation, inbox, a projection write,
+    outbox). Prints events/s for both and ``platform/floor ratio: X`` on a line of its own, the
+    relay's publish rate, and command -> consumed latency at a steady command rate.
+
+Uses the embedded servers unless ROOFLINE_TEST_DATABASE_URL / ROOFLINE_TEST_KAFKA_BOOTSTRAP_SERVERS
+name others. Numbers, not assertions: nothing here fails on a slow machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import os
+import statistics
+import tempfile
+import time
+import uuid
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+
+from shared.broker import create_broker, ensure_topics
+from shared.db import asyncpg_dsn, create_schema, drop_schema
+from shared.embedded import EmbeddedBroker, EmbeddedPostgres
+from shared.platform import ServicePlatform
+from shared.relay import OutboxRelay, broker_publisher
+from shared.settings import Settings, load_settings
+from tests.support.tally import (
+    Incremented,
+    apply_increments,
+    increment,
+    incremented,
+    tally_platform,
+    view_metadata,
+)
+
+COUNTERS = 50
+BATCH = 500
+
+
+def say(message: str) -> None:
+    print(message, flush=True)
+
+
+@contextlib.asynccontextmanager
+async def servers() -> AsyncIterator[tuple[str, str]]:
+    database_url = os.environ.get("ROOFLINE_TEST_DATABASE_URL")
+    bootstrap = os.environ.get("ROOFLINE_TEST_KAFKA_BOOTSTRAP_SERVERS")
+    with tempfile.TemporaryDirectory(prefix="roofline-bench-") as tmp:
+        postgres = broker = None
+        if not database_url:
+            postgres = EmbeddedPostgres(Path(tmp) / "pg", durable=False).start()
+            database_url = postgres.url()
+        if not bootstrap:
+            broker = EmbeddedBroker().start()
+            bootstrap = broker.bootstrap_servers
+        try:
+            yield database_url, bootstrap
+        finally:
+            if broker:
+                broker.stop()
+            if postgres:
+                postgres.stop("immediate")
+
+
+def bench_settings(service: str, ns: str, database_url: str, bootstrap: str) -> Settings:
+    return load_settings(
+        service,
+        database_url=database_url,
+        kafka_bootstrap_servers=bootstrap,
+        topic_prefix=ns,
+        db_schema=f"{ns}_{service}",
+        consumer_max_records=BATCH,
+        relay_batch_size=BATCH,
+    )
+
+
+async def produce(bootstrap: str, topic: str, count: int) -> None:
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", linger_ms=5)
+    await producer.start()
+    try:
+        for seq in range(1, count // COUNTERS + 1):
+            for counter in range(COUNTERS):
+                envelope = incremented(f"c{counter:02d}", seq)
+                await producer.send(
+                    topic,
+                    envelope.to_bytes(1_000_000),
+                    key=envelope.subject.encode(),
+                    headers=[(k, v.encode()) for k, v in envelope.headers().items()],
+                )
+        await producer.flush()
+    finally:
+        await producer.stop()
+
+
+# -- (a) the floor --------------------------------------------------------------------------------
+
+FLOOR_DDL = """
+CREATE SCHEMA IF NOT EXISTS {s};
+CREATE TABLE {s}.inbox (event_id uuid PRIMARY KEY, topic text, partition int, "offset" bigint);
+CREATE TABLE {s}.outbox (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, event_id uuid,
+                         topic text, key text, payload bytea, created_at timestamptz default now(),
+                         sent_at timestamptz);
+"""
+
+
+async def floor(database_url: str, bootstrap: str, ns: str, count: int) -> float:
+    topic, schema = f"{ns}.floor", f"{ns}_floor"
+    await ensure_topics(bootstrap, [topic], 6)
+    await produce(bootstrap, topic, count)
+    connection = await asyncpg.connect(asyncpg_dsn(database_url))
+    await connection.execute(FLOOR_DDL.format(s=schema))
+    consumer = AIOKafkaConsumer(
+        topic,
+        bootstrap_servers=bootstrap,
+        group_id=f"{ns}.floor",
+        enable_auto_commit=False,
+        auto_offset_reset="earliest",
+        session_timeout_ms=6000,
+        heartbeat_interval_ms=1000,
+    )
+    await consumer.start()
+    done, started = 0, None
+    try:
+        while done < count:
+            batch = await consumer.getmany(timeout_ms=200, max_records=BATCH)
+            records = [r for rs in batch.values() for r in rs]
+            if not records:
+                continue
+            started = started or time.perf_counter()
+            ids = [uuid.UUID(dict(r.headers)["ce_id"].decode()) for r in records]
+            async with connection.transaction():
+                await connection.execute(
+                    f"INSERT INTO {schema}.inbox SELECT * FROM unnest($1::uuid[], $2::text[], "
+                    "$3::int[], $4::bigint[]) ON CONFLICT DO NOTHING",
+                    ids,
+                    [r.topic for r in records],
+                    [r.partition for r in records],
+                    [r.offset for r in records],
+                )
+                await connection.execute(
+                    f"INSERT INTO {schema}.outbox (event_id, topic, key, payload) SELECT * FROM "
+                    "unnest($1::uuid[], $2::text[], $3::text[], $4::bytea[])",
+                    ids,
+                    [f"{ns}.out"] * len(records),
+                    [r.key.decode() for r in records],
+                    [r.value for r in records],
+                )
+            await consumer.commit()
+            done += len(records)
+        elapsed = time.perf_counter() - (started or time.perf_counter())
+    finally:
+        await consumer.stop()
+        await connection.execute(f"DROP SCHEMA {schema} CASCADE")
+        await connection.close()
+    return count / elapsed
+
+
+# -- (b) the platform -----------------------------------------------------------------------------
+
+
+def timed_view(settings: Settings, topic: str, marks: dict[str, Any]) -> ServicePlatform:
+    """The tally projection, wrapped to note when work starts and to collect latencies."""
+    platform = ServicePlatform(settings, view_metadata)
+
+    @platform.consumer.on_batch(Incremented)
+    async def apply(uow, events):
+        now = datetime.now(UTC)
+        marks.setdefault("started", time.perf_counter())
+        marks.setdefault("latencies", []).extend(
+            (now - envelope.time).total_seconds() for envelope, _ in events
+        )
+        await apply_increments(uow, events)
+
+    platform.consumer.subscribe(platform.broker, topic)
+    return platform
+
+
+async def applied_count(platform: ServicePlatform) -> float:
+    total = 0.0
+    for family in platform.metrics.registry.collect():
+        for sample in family.samples:
+            if sample.name == "roofline_events_applied_total":
+                total += sample.value
+    return total
+
+
+async def wait_applied(platform: ServicePlatform, count: int, timeout: float = 600) -> None:
+    deadline = time.perf_counter() + timeout
+    while await applied_count(platform) < count:
+        if time.perf_counter() > deadline:
+            raise TimeoutError(f"only {await applied_count(platform):.0f} of {count} applied")
+        await asyncio.sleep(0.02)
+
+
+async def platform_rate(database_url: str, bootstrap: str, ns: str, count: int) -> float:
+    settings = bench_settings("tallyview", ns, database_url, bootstrap)
+    source = f"{ns}.platform"
+    await ensure_topics(bootstrap, [source, f"{source}.dlq", settings.own_topic], 6)
+    await produce(bootstrap, source, count)
+    marks: dict[str, Any] = {}
+    view = timed_view(settings, source, marks)
+    await create_schema(view.engine, settings.schema, view.metadata)
+    await view.start(relay=False)  # like the floor: write the outbox, do not publish it
+    try:
+        await wait_applied(view, count)
+        return count / (time.perf_counter() - marks["started"])
+    finally:
+        await view.stop()
+        await _drop(settings)
+
+
+# -- relay and latency ----------------------------------------------------------------------------
+
+
+async def relay_rate(database_url: str, bootstrap: str, ns: str, count: int) -> float:
+    settings = bench_settings("tally", f"{ns}r", database_url, bootstrap)
+    await ensure_topics(bootstrap, [settings.own_topic], 6)
+    producer = tally_platform(settings)
+    await create_schema(producer.engine, settings.schema, producer.metadata)
+    for start in range(0, count, BATCH):
+        async with producer.uow_factory() as uow:
+            for i in range(start, min(start + BATCH, count)):
+                uow.record(
+                    Incremented(counter_id=f"c{i % COUNTERS}", amount=1, seq=i),
+                    subject=f"c{i % COUNTERS}",
+                    tenant_id="bench",
+                )
+            await uow.commit()
+    broker = create_broker(settings)
+    await broker.connect()
+    relay = OutboxRelay(settings, broker_publisher(broker), producer.metrics)
+    started = time.perf_counter()
+    task = asyncio.create_task(relay.run())
+    try:
+        while (
+            producer.metrics.registry.get_sample_value("roofline_outbox_published_total") or 0
+        ) < count:
+            await asyncio.sleep(0.01)
+        return count / (time.perf_counter() - started)
+    finally:
+        relay.stop()
+        await task
+        await broker.stop()
+        await producer.engine.dispose()
+        await _drop(settings)
+
+
+async def latency(
+    database_url: str, bootstrap: str, ns: str, rate: int, seconds: float
+) -> tuple[float, float, int]:
+    producer_settings = bench_settings("tally", f"{ns}l", database_url, bootstrap)
+    view_settings = bench_settings("tallyview", f"{ns}l", database_url, bootstrap)
+    await ensure_topics(
+        bootstrap,
+        [
+            producer_settings.own_topic,
+            view_settings.own_topic,
+            f"{producer_settings.own_topic}.dlq",
+        ],
+        6,
+    )
+    producer = tally_platform(producer_settings)
+    marks: dict[str, Any] = {}
+    view = timed_view(view_settings, producer_settings.own_topic, marks)
+    await create_schema(producer.engine, producer_settings.schema, producer.metadata)
+    await create_schema(view.engine, view_settings.schema, view.metadata)
+    await producer.start()
+    await view.start()
+    try:
+        # Warm up until the consumer group is joined and one event made the whole trip.
+        await increment(producer.uow_factory, "bench", "warmup", 1)
+        await wait_applied(view, 1, timeout=120)
+        marks["latencies"] = []
+        total = int(rate * seconds)
+        loop = asyncio.get_running_loop()
+        begin = loop.time()
+        pending = set()
+        for n in range(total):
+            await asyncio.sleep(max(0.0, begin + n / rate - loop.time()))
+            task = asyncio.create_task(
+                increment(producer.uow_factory, "bench", f"c{n % COUNTERS}", 1)
+            )
+            pending.add(task)
+            task.add_done_callback(pending.discard)
+        await asyncio.gather(*pending)
+        await wait_applied(view, total + 1, timeout=120)
+        samples = sorted(marks["latencies"])
+        p50 = statistics.median(samples)
+        p99 = samples[min(len(samples) - 1, int(len(samples) * 0.99))]
+        return p50 * 1000, p99 * 1000, len(samples)
+    finally:
+        await view.stop()
+        await producer.stop()
+        await _drop(producer_settings)
+        await _drop(view_settings)
+
+
+async def _drop(settings: Settings) -> None:
+    from shared.db import create_engine
+
+    engine = create_engine(settings)
+    await drop_schema(engine, settings.schema)
+    await engine.dispose()
+
+
+async def main(events: int, rate: int, seconds: float, rounds: int) -> None:
+    ns = f"bench{uuid.uuid4().hex[:6]}"
+    async with servers() as (database_url, bootstrap):
+        say(
+            f"events: {events} on 6 partitions, batches of up to {BATCH}, {os.cpu_count()} cores; "
+            f"floor and platform alternate for {rounds} rounds, medians reported"
+        )
+        floors, platforms = [], []
+        for n in range(rounds):
+            floors.append(await floor(database_url, bootstrap, f"{ns}f{n}", events))
+            platforms.append(await platform_rate(database_url, bootstrap, f"{ns}p{n}", events))
+            say(f"  round {n + 1}: floor {floors[-1]:,.0f}/s, platform {platforms[-1]:,.0f}/s")
+        floor_rate, platform = statistics.median(floors), statistics.median(platforms)
+        say(f"floor (aiokafka + asyncpg, inbox + outbox):          {floor_rate:9,.0f} events/s")
+        say(f"platform (shared/: envelope, inbox, projection, outbox): {platform:7,.0f} events/s")
+        say(f"platform/floor ratio: {platform / floor_rate:.2f}")
+        relay = await relay_rate(database_url, bootstrap, ns, events)
+        say(f"relay publish rate:                                 {relay:9,.0f} events/s")
+        p50, p99, n = await latency(database_url, bootstrap, ns, rate, seconds)
+        say(
+            f"command->consumed latency at {rate} commands/s ({n} commands): "
+            f"p50 {p50:.1f} ms, p99 {p99:.1f} ms"
+        )
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--events", type=int, default=20_000)
+    parser.add_argument("--rate", type=int, default=200, help="commands per second")
+    parser.add_argument("--seconds", type=float, default=15.0, help="latency run length")
+    parser.add_argument("--rounds", type=int, default=3, help="floor/platform repetitions")
+    args = parser.parse_args()
+    asyncio.run(main(args.events, args.rate, args.seconds, args.rounds))
