@@ -36,6 +36,7 @@ def create_broker(settings: Settings, metrics: ServiceMetrics | None = None) -> 
         settings.kafka_bootstrap_servers,
         client_id=f"roofline-{settings.service}",
         acks="all",
+        request_timeout_ms=settings.kafka_request_timeout_ms,
         enable_idempotence=settings.kafka_enable_idempotence,
         allow_auto_create_topics=False,
         max_request_size=settings.max_message_bytes + 64 * 1024,

@@ -68,7 +68,9 @@ class ServicePlatform:
     async def stop(self) -> None:
         self.relay.stop()
         if self._relay_task is not None:
-            with contextlib.suppress(asyncio.CancelledError):
+            # A relay waiting on acks from an unreachable broker is cancelled after a grace
+            # period: its rows stay unsent and are published by the next leader.
+            with contextlib.suppress(asyncio.CancelledError, TimeoutError):
                 await asyncio.wait_for(self._relay_task, timeout=5)
             self._relay_task = None
         await self.broker.stop()

@@ -54,6 +54,9 @@ class Settings(BaseSettings):
     # A batch held longer than this while the database is down is handed back to Kafka
     # (seek back) so the consumer keeps polling and never exceeds max_poll_interval_ms.
     consumer_transient_budget_s: float = Field(60.0, gt=0)
+    # How long a send may wait for the broker before it fails (and the relay retries it later);
+    # also bounds how long a stopping service waits on an unreachable broker.
+    kafka_request_timeout_ms: int = Field(10_000, ge=1000)
     kafka_session_timeout_ms: int = 6000
     kafka_heartbeat_interval_ms: int = 1000
 
