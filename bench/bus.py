@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 import asyncpg
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka import AIOKafkaConsumer
 
 from shared.broker import create_broker, ensure_topics
 from shared.db import asyncpg_dsn, create_schema, drop_schema
@@ -36,11 +36,11 @@ from shared.embedded import EmbeddedBroker, EmbeddedPostgres
 from shared.platform import ServicePlatform
 from shared.relay import OutboxRelay, broker_publisher
 from shared.settings import Settings, load_settings
+from tests.support.harness import produce_increments
 from tests.support.tally import (
     Incremented,
     apply_increments,
     increment,
-    incremented,
     tally_platform,
     view_metadata,
 )
@@ -87,21 +87,7 @@ def bench_settings(service: str, ns: str, database_url: str, bootstrap: str) -> 
 
 
 async def produce(bootstrap: str, topic: str, count: int) -> None:
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", linger_ms=5)
-    await producer.start()
-    try:
-        for seq in range(1, count // COUNTERS + 1):
-            for counter in range(COUNTERS):
-                envelope = incremented(f"c{counter:02d}", seq)
-                await producer.send(
-                    topic,
-                    envelope.to_bytes(1_000_000),
-                    key=envelope.subject.encode(),
-                    headers=[(k, v.encode()) for k, v in envelope.headers().items()],
-                )
-        await producer.flush()
-    finally:
-        await producer.stop()
+    await produce_increments(bootstrap, topic, COUNTERS, count // COUNTERS)
 
 
 # -- (a) the floor --------------------------------------------------------------------------------

@@ -125,6 +125,7 @@ class EventConsumer:
             heartbeat_interval_ms=settings.kafka_heartbeat_interval_ms,
             max_records=settings.consumer_max_records,
             batch_timeout_ms=settings.consumer_batch_timeout_ms,
+            fetch_max_wait_ms=settings.consumer_fetch_max_wait_ms,
             # The envelope is parsed (and rejected to the DLQ) by the platform, per record; stop
             # FastStream from decoding the batch body first (it costs as much as the rest).
             decoder=_undecoded,

@@ -48,6 +48,9 @@ class Settings(BaseSettings):
     # Consumers.
     consumer_max_records: int = Field(500, ge=1)
     consumer_batch_timeout_ms: int = Field(200, ge=1)
+    # Longest the broker may hold a fetch when no data is ready. Kept short: the embedded broker
+    # was measured holding fetches for the whole wait now and then, which showed up as latency.
+    consumer_fetch_max_wait_ms: int = Field(100, ge=1)
     consumer_max_attempts: int = Field(5, ge=1)
     consumer_retry_backoff_s: float = Field(0.2, gt=0)
     consumer_retry_backoff_max_s: float = Field(5.0, gt=0)

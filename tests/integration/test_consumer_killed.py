@@ -14,8 +14,8 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from shared.embedded import free_port
-from tests.support.harness import create_topics, eventually, raw_producer, settings_for
-from tests.support.tally import incremented, projection_summary, view_platform
+from tests.support.harness import create_topics, eventually, produce_increments, settings_for
+from tests.support.tally import projection_summary, view_platform
 
 pytestmark = pytest.mark.fault
 
@@ -60,17 +60,7 @@ async def test_sigkill_mid_stream_then_restart_applies_each_event_once(
     await create_topics(settings, "tally", "tallyview")
     reader = view_platform(settings, source)  # only for reading the projection
 
-    async with raw_producer(bootstrap_servers) as producer:
-        for seq in range(1, EVENTS // COUNTERS + 1):
-            for counter in range(COUNTERS):
-                envelope = incremented(f"c{counter:02d}", seq)
-                await producer.send(
-                    source,
-                    envelope.to_bytes(10_000),
-                    key=envelope.subject.encode(),
-                    headers=[(k, v.encode()) for k, v in envelope.headers().items()],
-                )
-        await producer.flush()
+    await produce_increments(bootstrap_servers, source, COUNTERS, EVENTS // COUNTERS)
 
     first = start_view(settings, source, free_port())
     try:

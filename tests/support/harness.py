@@ -103,6 +103,28 @@ async def send_envelope(producer: AIOKafkaProducer, topic: str, envelope: Envelo
     )
 
 
+async def produce_increments(bootstrap_servers: str, topic: str, counters: int, each: int) -> None:
+    """Publish ``each`` increments for each of ``counters`` counters (c00, c01, ...), interleaved,
+    as the tally service would, without waiting on each send."""
+    from tests.support.tally import incremented
+
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap_servers, acks="all", linger_ms=5)
+    await producer.start()
+    try:
+        for seq in range(1, each + 1):
+            for counter in range(counters):
+                envelope = incremented(f"c{counter:02d}", seq)
+                await producer.send(
+                    topic,
+                    envelope.to_bytes(1_000_000),
+                    key=envelope.subject.encode(),
+                    headers=[(k, v.encode()) for k, v in envelope.headers().items()],
+                )
+        await producer.flush()
+    finally:
+        await producer.stop()
+
+
 async def read_topic(bootstrap_servers: str, topic: str, *, idle_ms: int = 1500) -> list[Any]:
     """Every record currently on ``topic`` (reads from the start until idle)."""
     consumer = AIOKafkaConsumer(
