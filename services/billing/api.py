@@ -1,0 +1,26 @@
+"""Billing HTTP routes (thin slice)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Depends
+
+from services.billing.tables import FinanceFolders
+from shared.auth import Caller, current_caller
+from shared.platform import ServicePlatform
+from shared.problems import NotFound
+
+
+def router(platform: ServicePlatform) -> APIRouter:
+    routes = APIRouter(tags=["billing"])
+
+    @routes.get("/finance-folders/{job_id}")
+    async def read_folder(job_id: str, caller: Caller = Depends(current_caller)) -> dict[str, Any]:
+        async with platform.engine.connect() as connection:
+            folder = await FinanceFolders(connection, caller.tenant_id).get(job_id)
+        if folder is None:
+            raise NotFound(f"no finance folder for job {job_id}")
+        return folder
+
+    return routes

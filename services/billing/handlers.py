@@ -1,0 +1,21 @@
+"""Billing handlers (thin slice): a new lead gets an empty finance folder."""
+
+from __future__ import annotations
+
+from services.billing.tables import FinanceFolders
+from shared.catalog.billing import FinanceFolderOpened
+from shared.catalog.jobs import LeadCreated
+from shared.events import Envelope
+from shared.uow import UnitOfWork
+
+
+async def open_finance_folder(uow: UnitOfWork, envelope: Envelope, lead: LeadCreated) -> None:
+    if await FinanceFolders(uow.connection, envelope.tenant_id).open(
+        lead.job_id, lead.customer_name
+    ):
+        uow.record(
+            FinanceFolderOpened(job_id=lead.job_id),
+            subject=lead.job_id,
+            tenant_id=envelope.tenant_id,
+            cause=envelope,
+        )

@@ -1,0 +1,92 @@
+"""Alembic, run per service: each service's ``migrations/`` folder, on its own schema.
+
+``migrate(settings, "services.jobs")`` creates the schema if needed and upgrades it to head. A
+service's ``migrations/env.py`` is two lines: import its metadata and call ``run_env(metadata)``.
+The version table lives in the service's schema, so services migrate independently.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import sqlalchemy as sa
+from alembic import command, context, op
+from alembic.config import Config
+from sqlalchemy.dialects import postgresql as pg
+
+from shared.db import checked_schema, create_engine
+from shared.settings import Settings
+
+
+def alembic_config(settings: Settings, package: str) -> Config:
+    config = Config()
+    config.set_main_option("script_location", f"{package}:migrations")
+    config.attributes["settings"] = settings
+    return config
+
+
+def migrate(settings: Settings, package: str, revision: str = "head") -> None:
+    """Upgrade ``settings.schema`` to ``revision`` (synchronous; run before the service starts)."""
+    command.upgrade(alembic_config(settings, package), revision)
+
+
+def run_env(metadata: sa.MetaData) -> None:
+    """The body of every service's ``migrations/env.py``."""
+    settings: Settings = context.config.attributes["settings"]
+    schema = checked_schema(settings.schema)
+
+    def run(connection: sa.Connection) -> None:
+        connection.execute(sa.text(f'CREATE SCHEMA IF NOT EXISTS "{schema}"'))
+        context.configure(
+            connection=connection,
+            target_metadata=metadata,
+            version_table_schema=schema,
+        )
+        with context.begin_transaction():
+            context.run_migrations()
+
+    async def main() -> None:
+        engine = create_engine(settings)  # search_path = the service's schema
+        try:
+            async with engine.begin() as connection:
+                await connection.run_sync(run)
+        finally:
+            await engine.dispose()
+
+    asyncio.run(main())
+
+
+def create_platform_tables_v1(**_: Any) -> None:
+    """Revision helper: the outbox and inbox as of platform v1 (frozen; later changes are new
+    revisions, never edits here)."""
+    op.create_table(
+        "outbox",
+        sa.Column("id", sa.BigInteger, sa.Identity(always=True), primary_key=True),
+        sa.Column("event_id", pg.UUID(as_uuid=True), nullable=False),
+        sa.Column("topic", sa.Text, nullable=False),
+        sa.Column("key", sa.Text, nullable=False),
+        sa.Column("event_type", sa.Text, nullable=False),
+        sa.Column("tenant_id", sa.Text, nullable=False),
+        sa.Column("payload", sa.LargeBinary, nullable=False),
+        sa.Column(
+            "created_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()
+        ),
+        sa.Column("sent_at", sa.DateTime(timezone=True)),
+    )
+    op.create_index(
+        "ix_outbox_unsent", "outbox", ["id"], postgresql_where=sa.text("sent_at IS NULL")
+    )
+    op.create_table(
+        "inbox",
+        sa.Column("consumer", sa.Text, primary_key=True),
+        sa.Column("event_id", pg.UUID(as_uuid=True), primary_key=True),
+        sa.Column("event_type", sa.Text, nullable=False),
+        sa.Column("tenant_id", sa.Text, nullable=False),
+        sa.Column("topic", sa.Text, nullable=False),
+        sa.Column("partition", sa.Integer, nullable=False),
+        sa.Column("offset", sa.BigInteger, nullable=False),
+        sa.Column(
+            "received_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()
+        ),
+    )

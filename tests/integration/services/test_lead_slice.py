@@ -1,0 +1,122 @@
+"""The lead slice across jobs and billing, in-process, with their real migrations."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest
+
+from services.billing import api as billing_api
+from services.billing import app as billing_app
+from services.jobs import api as jobs_api
+from services.jobs import app as jobs_app
+from shared.auth import mint_token
+from shared.migrations import migrate
+from shared.platform import ServicePlatform
+from shared.settings import Settings
+from tests.support.harness import create_topics, eventually, settings_for
+
+
+@pytest.fixture(scope="module")
+def settings(namespace: str, database_url: str, bootstrap_servers: str) -> dict[str, Settings]:
+    return {
+        name: settings_for(name, namespace, database_url, bootstrap_servers)
+        for name in ("jobs", "billing")
+    }
+
+
+@pytest.fixture
+async def clients(settings: dict[str, Settings]) -> AsyncIterator[dict[str, httpx.AsyncClient]]:
+    await create_topics(settings["jobs"], "jobs", "billing", "messaging", "commissions", "tickets")
+    for name in ("jobs", "billing"):
+        # Twice: a second upgrade finds the schema at head and changes nothing.
+        await asyncio.to_thread(migrate, settings[name], f"services.{name}")
+        await asyncio.to_thread(migrate, settings[name], f"services.{name}")
+    platforms: dict[str, ServicePlatform] = {
+        "jobs": jobs_app.build(settings["jobs"]),
+        "billing": billing_app.build(settings["billing"]),
+    }
+    routers = {
+        "jobs": jobs_api.router(platforms["jobs"]),
+        "billing": billing_api.router(platforms["billing"]),
+    }
+    clients = {}
+    for name, platform in platforms.items():
+        await platform.start()
+        app = platform.http_app(title=name, routers=[routers[name]])
+        clients[name] = httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url=f"http://{name}"
+        )
+    try:
+        yield clients
+    finally:
+        for name, platform in platforms.items():
+            await clients[name].aclose()
+            await platform.stop()
+
+
+def auth(settings: Settings, tenant: str = "acme", role: str = "sales") -> dict[str, str]:
+    token = mint_token(settings, user="sam", tenant=tenant, roles=[role])
+    return {"Authorization": f"Bearer {token}"}
+
+
+async def test_a_lead_gets_a_finance_folder_and_the_job_shows_it(
+    clients: dict[str, httpx.AsyncClient], settings: dict[str, Settings]
+) -> None:
+    jobs, billing = clients["jobs"], clients["billing"]
+    created = await jobs.post(
+        "/jobs",
+        json={
+            "customer_name": "Dana Reyes",
+            "phone": "555-0100",
+            "email": "dana@example.com",
+            "property_address": "12 Elm St, Springfield",
+        },
+        headers=auth(settings["jobs"]),
+    )
+    assert created.status_code == 201, created.text
+    job = created.json()
+    assert (job["milestone"], job["salesman_id"]) == ("lead", "sam")
+    assert job["awaiting"] == ["billing", "messaging", "commissions", "tickets"]
+
+    async def acknowledged() -> dict | None:
+        body = (await jobs.get(f"/jobs/{job['job_id']}", headers=auth(settings["jobs"]))).json()
+        return body if "billing" in body["acknowledged_by"] else None
+
+    body = await eventually(acknowledged, what="billing to acknowledge the lead")
+    assert body["awaiting"] == ["messaging", "commissions", "tickets"]
+    folder = await billing.get(
+        f"/finance-folders/{job['job_id']}", headers=auth(settings["billing"])
+    )
+    assert folder.status_code == 200
+    assert folder.json()["customer_name"] == "Dana Reyes"
+    other = await billing.get(
+        f"/finance-folders/{job['job_id']}", headers=auth(settings["billing"], tenant="globex")
+    )
+    assert other.status_code == 404
+
+
+async def test_a_lead_needs_a_name_and_an_address(
+    clients: dict[str, httpx.AsyncClient], settings: dict[str, Settings]
+) -> None:
+    response = await clients["jobs"].post(
+        "/jobs",
+        json={"customer_name": "", "email": "not-an-email"},
+        headers=auth(settings["jobs"]),
+    )
+    assert response.status_code == 422
+    fields = {error["field"] for error in response.json()["errors"]}
+    assert fields == {"body.customer_name", "body.email", "body.property_address"}
+
+
+async def test_an_installer_cannot_create_leads(
+    clients: dict[str, httpx.AsyncClient], settings: dict[str, Settings]
+) -> None:
+    response = await clients["jobs"].post(
+        "/jobs",
+        json={"customer_name": "X", "property_address": "Y"},
+        headers=auth(settings["jobs"], role="installer"),
+    )
+    assert response.status_code == 403
