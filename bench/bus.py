@@ -81,6 +81,7 @@ def bench_settings(service: str, ns: str, database_url: str, bootstrap: str) -> 
         kafka_bootstrap_servers=bootstrap,
         topic_prefix=ns,
         db_schema=f"{ns}_{service}",
+        kafka_enable_idempotence=False,  # the embedded broker rejects it
         consumer_max_records=BATCH,
         relay_batch_size=BATCH,
     )

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 
-from aiokafka.admin import AIOKafkaAdminClient, NewPartitions, NewTopic
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from faststream.kafka import KafkaBroker
 from faststream.kafka.prometheus import KafkaPrometheusMiddleware
 
@@ -20,6 +20,10 @@ from shared.settings import SERVICES, Settings
 log = logging.getLogger(__name__)
 
 TOPIC_ALREADY_EXISTS = 36
+
+
+class TopicMismatch(RuntimeError):
+    """An existing topic does not have the configured partition count."""
 
 
 def dlq_topic(topic: str) -> str:
@@ -55,10 +59,8 @@ def all_topics(settings: Settings, services: Iterable[str] = SERVICES) -> list[s
 async def ensure_topics(
     bootstrap_servers: str, topics: Iterable[str], partitions: int
 ) -> dict[str, str]:
-    """Create missing topics with ``partitions`` partitions; grow ones that have fewer.
-
-    Returns what happened to each topic (``created``, ``exists``, ``grown from N``).
-    """
+    """Create missing topics with ``partitions`` partitions; check existing ones have exactly
+    that many (``TopicMismatch`` otherwise). Returns ``created`` or ``exists`` per topic."""
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers, client_id="roofline-admin")
     await admin.start()
     try:
@@ -75,15 +77,14 @@ async def ensure_topics(
         existing = [name for name, state in result.items() if state == "exists"]
         if existing:
             for description in await admin.describe_topics(existing):
-                name = description["topic"]
                 have = len(description["partitions"])
-                if have < partitions:
-                    await admin.create_partitions({name: NewPartitions(partitions)})
-                    result[name] = f"grown from {have}"
-                elif have > partitions:
-                    log.warning(
-                        "topic has more partitions than configured",
-                        extra={"topic": name, "partitions": have, "configured": partitions},
+                if have != partitions:
+                    # Changing the count moves keys between partitions while older events of
+                    # the same aggregate still wait in the old one: never as a side effect.
+                    raise TopicMismatch(
+                        f"topic {description['topic']} has {have} partitions, configured "
+                        f"{partitions}; set ROOFLINE_TOPIC_PARTITIONS={have} or migrate the "
+                        "topic deliberately"
                     )
         return result
     finally:

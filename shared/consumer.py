@@ -86,6 +86,7 @@ class EventConsumer:
         def register(handler: Handler) -> Handler:
             async def one_by_one(uow: UnitOfWork, events: list[tuple[Envelope, Any]]) -> None:
                 for envelope, data in events:
+                    correlation_id_var.set(envelope.correlation_id)
                     await handler(uow, envelope, data)
 
             self._register(event, one_by_one)
@@ -179,14 +180,17 @@ class EventConsumer:
         outcome = await self._with_transient_retry(lambda: self._apply(incoming), incoming)
         if outcome is not _FAILED:
             return outcome
-        # Something in the batch fails for a non-transient reason: find it, one event at a time.
+        # Something in the batch fails for a non-transient reason: find it, one event at a time,
+        # within the batch budget (a whole batch of failures must not outlast max_poll_interval;
+        # what was applied stays applied, and the inbox skips it when the batch comes back).
+        deadline = asyncio.get_running_loop().time() + self.settings.consumer_transient_budget_s
         for item in incoming:
-            result = await self._apply_single(item)
+            result = await self._apply_single(item, deadline)
             if result is BatchResult.REQUEUE:
                 return result
         return BatchResult.DONE
 
-    async def _apply_single(self, item: Incoming) -> BatchResult:
+    async def _apply_single(self, item: Incoming, deadline: float) -> BatchResult:
         attempts = 0
         backoff = self.settings.consumer_retry_backoff_s
         while True:
@@ -203,6 +207,8 @@ class EventConsumer:
                 )
                 return BatchResult.DONE
             self.metrics.consumer_retries.labels(item.record.topic, "failure").inc()
+            if asyncio.get_running_loop().time() + backoff > deadline:
+                return BatchResult.REQUEUE
             await asyncio.sleep(backoff)
             backoff = min(backoff * 2, self.settings.consumer_retry_backoff_max_s)
 

@@ -7,6 +7,7 @@ service's own schema in production and a throw-away schema per test module.
 
 from __future__ import annotations
 
+import errno
 import re
 
 import sqlalchemy as sa
@@ -132,9 +133,25 @@ TRANSIENT_SQLSTATES = {
 }
 
 
+# OS-level errors that mean "the server or network is not there right now".
+_TRANSIENT_ERRNOS = {
+    errno.ECONNREFUSED,
+    errno.ECONNRESET,
+    errno.ECONNABORTED,
+    errno.EPIPE,
+    errno.ETIMEDOUT,
+    errno.EHOSTUNREACH,
+    errno.ENETUNREACH,
+    errno.ENETDOWN,
+}
+
+
 def is_transient(exc: BaseException) -> bool:
     """True for failures that go away by themselves: the database or network is down, a
-    serialization conflict, a deadlock. Those are retried, never dead-lettered."""
+    serialization conflict, a deadlock. Those are retried, never dead-lettered. Everything else
+    (bad data, a bug, a refused tenant) is permanent, so a poison message is isolated and
+    dead-lettered instead of stalling its partition. Follows explicit causes (``raise ... from``)
+    only: an error raised while handling a timeout is not a timeout."""
     import asyncpg
     from sqlalchemy import exc as sa_exc
 
@@ -144,24 +161,25 @@ def is_transient(exc: BaseException) -> bool:
         seen.add(id(current))
         if isinstance(current, sa_exc.DBAPIError) and current.connection_invalidated:
             return True
-        if isinstance(
-            current, (sa_exc.OperationalError, sa_exc.InterfaceError, sa_exc.TimeoutError)
-        ):
+        if isinstance(current, (sa_exc.OperationalError, sa_exc.TimeoutError)):
             return True
         if isinstance(
             current,
             (
-                OSError,
                 ConnectionError,
                 TimeoutError,
                 asyncpg.exceptions.PostgresConnectionError,
-                asyncpg.exceptions.InterfaceError,
+                asyncpg.exceptions.ConnectionDoesNotExistError,
                 asyncpg.exceptions.CannotConnectNowError,
             ),
+        ):
+            return True
+        if isinstance(current, OSError) and (
+            current.errno in _TRANSIENT_ERRNOS or "Connect call failed" in str(current)
         ):
             return True
         sqlstate = getattr(current, "sqlstate", None) or getattr(current, "pgcode", None)
         if sqlstate in TRANSIENT_SQLSTATES:
             return True
-        current = current.__cause__ or current.__context__
+        current = current.__cause__
     return False

@@ -175,7 +175,20 @@ class EmbeddedBroker:
     def start(self) -> EmbeddedBroker:
         url = f"tcp://{self.host}:{self.port}"
         output = open(self.log_file, "ab") if self.log_file else subprocess.DEVNULL  # noqa: SIM115
-        self.process = subprocess.Popen(
+        try:
+            self.process = self._spawn(url, output)
+        finally:
+            if output is not subprocess.DEVNULL:
+                output.close()  # the child has its own copy of the descriptor
+        try:
+            wait_for_port(self.host, self.port, 30, "Kafka broker (Tansu)")
+        except TimeoutError:
+            self.stop()
+            raise
+        return self
+
+    def _spawn(self, url: str, output: object) -> subprocess.Popen[bytes]:
+        return subprocess.Popen(
             [
                 self.binary(),
                 "broker",
@@ -191,12 +204,6 @@ class EmbeddedBroker:
             stdin=subprocess.DEVNULL,
             start_new_session=True,
         )
-        try:
-            wait_for_port(self.host, self.port, 30, "Kafka broker (Tansu)")
-        except TimeoutError:
-            self.stop()
-            raise
-        return self
 
     def stop(self) -> None:
         if self.process is None:

@@ -28,7 +28,7 @@ from shared.db import PlatformTables, create_engine, create_schema
 from shared.metrics import ServiceMetrics
 from shared.problems import install_problem_handlers
 from shared.relay import OutboxRelay, broker_publisher
-from shared.settings import Settings
+from shared.settings import DEV_JWT_SECRET, Settings
 from shared.uow import UnitOfWorkFactory
 
 log = logging.getLogger(__name__)
@@ -57,9 +57,19 @@ class ServicePlatform:
     # -- lifecycle ------------------------------------------------------------------------------
 
     async def start(self, *, create_tables: bool = False, relay: bool = True) -> None:
+        if self.settings.jwt_secret.get_secret_value() == DEV_JWT_SECRET:
+            log.warning(
+                "ROOFLINE_JWT_SECRET is the public development secret: anyone can mint tokens. "
+                "Set your own (32+ bytes) outside development.",
+                extra={"service": self.settings.service},
+            )
         if create_tables:
             await create_schema(self.engine, self.settings.schema, self.metadata)
-        await self.broker.start()
+        try:
+            await self.broker.start()
+        except BaseException:
+            await self.engine.dispose()
+            raise
         if relay:
             self._relay_task = asyncio.create_task(
                 self.relay.run(), name=f"relay-{self.settings.service}"
@@ -73,8 +83,10 @@ class ServicePlatform:
             with contextlib.suppress(asyncio.CancelledError, TimeoutError):
                 await asyncio.wait_for(self._relay_task, timeout=5)
             self._relay_task = None
-        await self.broker.stop()
-        await self.engine.dispose()
+        try:
+            await self.broker.stop()
+        finally:
+            await self.engine.dispose()
 
     # -- health ---------------------------------------------------------------------------------
 

@@ -91,7 +91,11 @@ class OutboxRelay:
         self._set_leader(False)
 
     async def _session(self) -> None:
-        connection = await asyncpg.connect(asyncpg_dsn(self.settings.database_url), timeout=10)
+        # command_timeout turns a half-open connection into an error (and a new session) instead
+        # of a leader that holds the lock and publishes nothing.
+        connection = await asyncpg.connect(
+            asyncpg_dsn(self.settings.database_url), timeout=10, command_timeout=30
+        )
         try:
             while not self._stopping.is_set():
                 if await connection.fetchval(

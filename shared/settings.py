@@ -15,6 +15,10 @@ from typing import Any
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+# Public, so anyone can mint tokens with it: fine on a laptop, never in a deployment. Services
+# log a warning at start while it is in use.
+DEV_JWT_SECRET = "roofline-development-secret-change-me"
+
 SERVICES: tuple[str, ...] = ("jobs", "tickets", "billing", "messaging", "commissions")
 
 
@@ -26,8 +30,10 @@ class Settings(BaseSettings):
     # Servers. Unset means "use the embedded default" (``roofline up`` fills them in).
     database_url: str = "postgresql+asyncpg://postgres@127.0.0.1:5432/roofline"
     kafka_bootstrap_servers: str = "127.0.0.1:9092"
-    # Idempotent producer: on for a real Kafka; the embedded Tansu broker rejects InitProducerId.
-    kafka_enable_idempotence: bool = False
+    # Idempotent producer: on for a real Kafka (a timed-out batch can otherwise be overtaken by
+    # the next one for the same partition). The embedded Tansu broker rejects InitProducerId, so
+    # `roofline up`, the tests and the benchmark turn it off for it.
+    kafka_enable_idempotence: bool = True
     data_dir: Path = Path(".roofline")
 
     # Topics: roofline.<service>.events (and .dlq), created up front with a fixed partition count.
@@ -64,7 +70,7 @@ class Settings(BaseSettings):
     kafka_heartbeat_interval_ms: int = 1000
 
     # Auth.
-    jwt_secret: SecretStr = SecretStr("roofline-development-secret-change-me")
+    jwt_secret: SecretStr = SecretStr(DEV_JWT_SECRET)
     jwt_algorithm: str = "HS256"
     jwt_issuer: str = "roofline"
     token_ttl: timedelta = timedelta(hours=12)

@@ -20,7 +20,7 @@ from shared.events import Envelope, EventData
 from shared.settings import Settings
 
 
-class TenantRequired(PermissionError):
+class TenantRequired(Exception):
     """A repository was asked to work without a tenant: fail closed."""
 
 

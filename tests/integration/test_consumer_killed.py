@@ -34,6 +34,7 @@ def start_view(settings, source: str, port: int) -> subprocess.Popen[bytes]:
             "ROOFLINE_TALLYVIEW__DB_SCHEMA": settings.schema,
             "ROOFLINE_TOPIC_PARTITIONS": str(settings.topic_partitions),
             "ROOFLINE_CONSUMER_MAX_RECORDS": "250",
+            "ROOFLINE_KAFKA_ENABLE_IDEMPOTENCE": str(settings.kafka_enable_idempotence).lower(),
             "TALLY_SOURCE_TOPIC": source,
         }
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import os
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
@@ -32,6 +33,9 @@ def settings_for(
         "consumer_retry_backoff_s": 0.05,
         "consumer_retry_backoff_max_s": 1.0,
         "db_pool_size": 5,
+        # The embedded broker rejects the idempotent producer; a real Kafka named by
+        # ROOFLINE_TEST_KAFKA_BOOTSTRAP_SERVERS can have it with ROOFLINE_TEST_KAFKA_IDEMPOTENCE=1.
+        "kafka_enable_idempotence": os.environ.get("ROOFLINE_TEST_KAFKA_IDEMPOTENCE") == "1",
     }
     values.update(extra)
     return load_settings(service, **values)
