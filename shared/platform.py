@@ -36,6 +36,17 @@ log = logging.getLogger(__name__)
 CORRELATION_HEADER = "X-Correlation-ID"
 
 
+def serve(platform: ServicePlatform, *routers: Callable[[ServicePlatform], APIRouter]) -> FastAPI:
+    """The HTTP app of a service process: logging configured, routes mounted."""
+    from shared.logging import configure_logging
+
+    configure_logging(platform.settings.service, platform.settings.log_level)
+    return platform.http_app(
+        title=f"Roofline {platform.settings.service}",
+        routers=[router(platform) for router in routers],
+    )
+
+
 class ServicePlatform:
     def __init__(self, settings: Settings, metadata: sa.MetaData) -> None:
         self.settings = settings

@@ -1,4 +1,4 @@
-"""Composition root of the billing service (uvicorn services.billing.app:create_app --factory)."""
+"""The billing service's composition root (served by uvicorn with --factory)."""
 
 from __future__ import annotations
 
@@ -6,8 +6,7 @@ from fastapi import FastAPI
 
 from services.billing import api, consumers
 from services.billing.tables import metadata
-from shared.logging import configure_logging
-from shared.platform import ServicePlatform
+from shared.platform import ServicePlatform, serve
 from shared.settings import Settings, load_settings
 
 SERVICE = "billing"
@@ -20,6 +19,4 @@ def build(settings: Settings | None = None) -> ServicePlatform:
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
-    platform = build(settings)
-    configure_logging(SERVICE, platform.settings.log_level)
-    return platform.http_app(title="Roofline billing", routers=[api.router(platform)])
+    return serve(build(settings), api.router)

@@ -1,0 +1,12 @@
+"""Messaging subscribers (thin: envelope -> handler)."""
+
+from __future__ import annotations
+
+from services.messaging.handlers import open_thread
+from shared.catalog.jobs import LeadCreated
+from shared.platform import ServicePlatform
+
+
+def register(platform: ServicePlatform) -> None:
+    platform.consumer.on(LeadCreated)(open_thread)
+    platform.consumer.subscribe(platform.broker, platform.settings.topic("jobs"))

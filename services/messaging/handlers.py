@@ -1,0 +1,22 @@
+"""Messaging handlers (thin slice): answer a new lead."""
+
+from __future__ import annotations
+
+import uuid
+
+from services.messaging.tables import Threads
+from shared.catalog.jobs import LeadCreated
+from shared.catalog.messaging import ThreadOpened
+from shared.events import Envelope
+from shared.uow import UnitOfWork
+
+
+async def open_thread(uow: UnitOfWork, envelope: Envelope, lead: LeadCreated) -> None:
+    row_values = dict(thread_id=str(uuid.uuid4()))
+    if await Threads(uow.connection, envelope.tenant_id).add(lead.job_id, **row_values):
+        uow.record(
+            ThreadOpened(job_id=lead.job_id, thread_id=row_values["thread_id"]),
+            subject=lead.job_id,
+            tenant_id=envelope.tenant_id,
+            cause=envelope,
+        )

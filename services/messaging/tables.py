@@ -1,0 +1,42 @@
+"""The messaging schema (thin slice): one message thread per job."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+from shared.db import PlatformTables
+from shared.uow import TenantScopedRepository
+
+metadata = sa.MetaData()
+platform_tables = PlatformTables(metadata)
+
+threads = sa.Table(
+    "threads",
+    metadata,
+    sa.Column("tenant_id", sa.Text, primary_key=True),
+    sa.Column("job_id", sa.Text, primary_key=True),
+    sa.Column("thread_id", sa.Text, nullable=False),
+    sa.Column(
+        "recorded_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()
+    ),
+)
+
+
+class Threads(TenantScopedRepository):
+    async def add(self, job_id: str, **values: Any) -> bool:
+        """Record the job once; False if it was already recorded."""
+        result = await self.connection.execute(
+            pg_insert(threads)
+            .values(tenant_id=self.tenant_id, job_id=job_id, **values)
+            .on_conflict_do_nothing()
+        )
+        return result.rowcount == 1
+
+    async def get(self, job_id: str) -> dict[str, Any] | None:
+        row = (
+            await self.connection.execute(self.scoped(threads).where(threads.c.job_id == job_id))
+        ).one_or_none()
+        return dict(row._mapping) if row else None

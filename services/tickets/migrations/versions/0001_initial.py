@@ -1,0 +1,35 @@
+"""tickets: outbox, inbox, job_customers
+
+Revision ID: tickets_0001
+Revises:
+"""
+
+import sqlalchemy as sa
+from alembic import op
+
+from shared.migrations import create_platform_tables_v1
+
+revision = "tickets_0001"
+down_revision = None
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    create_platform_tables_v1()
+    op.create_table(
+        "job_customers",
+        sa.Column("tenant_id", sa.Text, primary_key=True),
+        sa.Column("job_id", sa.Text, primary_key=True),
+        sa.Column("customer_name", sa.Text, nullable=False),
+        sa.Column("property_address", sa.Text, nullable=False),
+        sa.Column(
+            "recorded_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()
+        ),
+    )
+
+
+def downgrade() -> None:
+    op.drop_table("job_customers")
+    op.drop_table("inbox")
+    op.drop_table("outbox")
