@@ -87,6 +87,31 @@ def up(
     raise typer.Exit(run_up(data_dir))
 
 
+@app.command("status")
+def status_command(
+    data_dir: Annotated[
+        str | None, typer.Option(help="Where data lives (ROOFLINE_DATA_DIR).")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+) -> None:
+    """What `roofline up` runs and whether it is healthy; exits 0 only when all five are ready."""
+    import json
+
+    from shared.supervisor import status
+
+    code, report = status(data_dir)
+    if as_json:
+        typer.echo(json.dumps(report, indent=2))
+    elif not report.get("running"):
+        typer.echo("roofline is not running (no state in the data directory)")
+    else:
+        typer.echo(f"kafka     {report['kafka_bootstrap_servers']}")
+        typer.echo(f"database  {report['database_url']}")
+        for service in report["services"]:  # type: ignore[union-attr]
+            typer.echo(f"{service['name']:<12} {service['url']:<24} {service['state']}")
+    raise typer.Exit(code)
+
+
 def main() -> None:
     app()
 

@@ -1,78 +1,318 @@
-"""``roofline up``: the embedded default servers (and, as they land, the five services)."""
+"""``roofline up``: the embedded default servers and the five services, supervised.
+
+Start order: PostgreSQL, broker, topics (before any client connects), migrations, services (one
+uvicorn process each, own port), then wait for every ``/health/ready``. A service that dies is
+reported and restarted with backoff. If the embedded broker dies it has lost its log: services
+are stopped, the broker restarted, topics recreated, every outbox replayed since the broker's
+start, services started again (see README, "When the broker loses its log"). Ctrl-C or SIGTERM
+stops services first, then the servers, and leaves no process or port behind.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import signal
+import subprocess
 import sys
 import threading
 import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 
+import httpx
+
 from shared.broker import all_topics, ensure_topics
-from shared.embedded import EmbeddedBroker, EmbeddedPostgres
-from shared.settings import load_settings
+from shared.embedded import EmbeddedBroker, EmbeddedPostgres, free_port, port_open
+from shared.migrations import migrate
+from shared.relay import replay_outbox
+from shared.settings import SERVICES, Settings, load_settings
 
 DATABASE = "roofline"
+STATE_FILE = "state.json"
+READY_TIMEOUT_S = 90.0
 
 
-def _say(message: str) -> None:
+def say(message: str) -> None:
     print(message, flush=True)
 
 
-def run_up(data_dir: str | None) -> int:
-    settings = load_settings()
-    root = Path(data_dir or os.environ.get("ROOFLINE_DATA_DIR") or settings.data_dir).resolve()
-    root.mkdir(parents=True, exist_ok=True)
-    external_db = "ROOFLINE_DATABASE_URL" in os.environ
-    external_kafka = "ROOFLINE_KAFKA_BOOTSTRAP_SERVERS" in os.environ
+@dataclass
+class ServiceProcess:
+    name: str
+    port: int
+    env: dict[str, str]
+    log_path: Path
+    process: subprocess.Popen[bytes] | None = None
+    restarts: int = 0
+    next_start: float = 0.0
+    started_at: float = field(default=0.0)
 
-    postgres: EmbeddedPostgres | None = None
-    broker: EmbeddedBroker | None = None
-    stop = threading.Event()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, lambda *_: stop.set())
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> None:
+        with open(self.log_path, "ab") as log:
+            self.process = subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "uvicorn",
+                    "--factory",
+                    f"services.{self.name}.app:create_app",
+                    "--host",
+                    "127.0.0.1",
+                    "--port",
+                    str(self.port),
+                    "--log-level",
+                    "warning",
+                ],
+                env=self.env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
+            )
+        self.started_at = time.monotonic()
+
+    @property
+    def alive(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
+    def stop(self, timeout: float = 10.0) -> None:
+        if self.process is None:
+            return
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(5)
+        self.process = None
+
+
+def _ready(url: str) -> bool:
     try:
-        started = time.monotonic()
-        if external_db:
-            database_url = settings.database_url
-            _say("[1/3] PostgreSQL: using ROOFLINE_DATABASE_URL")
+        return httpx.get(f"{url}/health/ready", timeout=2).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+class Supervisor:
+    def __init__(self, root: Path, settings: Settings) -> None:
+        self.root = root
+        self.settings = settings
+        self.postgres: EmbeddedPostgres | None = None
+        self.broker: EmbeddedBroker | None = None
+        self.services: list[ServiceProcess] = []
+        self.database_url = settings.database_url
+        self.bootstrap = settings.kafka_bootstrap_servers
+        self.broker_started_at = datetime.now(UTC)
+        self.stopping = threading.Event()
+
+    # -- servers --------------------------------------------------------------------------------
+
+    def start_servers(self) -> None:
+        if "ROOFLINE_DATABASE_URL" in os.environ:
+            say("[1/5] PostgreSQL: using ROOFLINE_DATABASE_URL")
         else:
-            _say(f"[1/3] PostgreSQL: starting embedded server (data in {root / 'postgres'}) ...")
-            postgres = EmbeddedPostgres(root / "postgres").start()
-            postgres.create_database(DATABASE)
-            database_url = postgres.url(DATABASE)
-        if external_kafka:
-            bootstrap = settings.kafka_bootstrap_servers
-            _say(f"[2/3] Kafka: using {bootstrap}")
+            say(f"[1/5] PostgreSQL: starting embedded server (data in {self.root / 'postgres'})")
+            self.postgres = EmbeddedPostgres(self.root / "postgres").start()
+            self.postgres.create_database(DATABASE)
+            self.database_url = self.postgres.url(DATABASE)
+        if "ROOFLINE_KAFKA_BOOTSTRAP_SERVERS" in os.environ:
+            say(f"[2/5] Kafka: using {self.bootstrap}")
         else:
-            _say("[2/3] Kafka: starting embedded Tansu broker (memory-only) ...")
-            broker = EmbeddedBroker(log_file=root / "broker.log").start()
-            bootstrap = broker.bootstrap_servers
-        _say(f"[3/3] Topics: creating {settings.topic_partitions}-partition topics ...")
-        result = asyncio.run(
-            ensure_topics(bootstrap, all_topics(settings), settings.topic_partitions)
+            say("[2/5] Kafka: starting the embedded Tansu broker (memory-only)")
+            self.broker = EmbeddedBroker(log_file=self.root / "broker.log").start()
+            self.bootstrap = self.broker.bootstrap_servers
+            self.broker_started_at = datetime.now(UTC)
+        self.create_topics()
+
+    def create_topics(self) -> None:
+        say(f"[3/5] Topics: {self.settings.topic_partitions} partitions each, created up front")
+        asyncio.run(
+            ensure_topics(self.bootstrap, all_topics(self.settings), self.settings.topic_partitions)
         )
-        for topic, state in result.items():
-            _say(f"      {topic}: {state}")
-        safe_url = database_url.split("@")[-1]
-        _say(f"\nReady in {time.monotonic() - started:.1f}s")
-        _say(f"  database  postgresql://…@{safe_url}")
-        _say(f"  kafka     {bootstrap}")
-        _say("Press Ctrl-C to stop.")
-        while not stop.wait(1.0):
-            if broker is not None and not broker.running:
-                _say("broker exited; restarting and recreating topics")
-                broker.start()
-                asyncio.run(
-                    ensure_topics(bootstrap, all_topics(settings), settings.topic_partitions)
+
+    def service_settings(self, name: str) -> Settings:
+        return load_settings(
+            name,
+            database_url=self.database_url,
+            kafka_bootstrap_servers=self.bootstrap,
+            kafka_enable_idempotence=self.kafka_idempotence,
+        )
+
+    @property
+    def kafka_idempotence(self) -> bool:
+        # The embedded broker rejects the idempotent producer.
+        return self.broker is None and self.settings.kafka_enable_idempotence
+
+    def migrate(self) -> None:
+        say("[4/5] Migrations: each service's schema to head")
+        for name in SERVICES:
+            migrate(self.service_settings(name), f"services.{name}")
+
+    # -- services -------------------------------------------------------------------------------
+
+    def start_services(self) -> None:
+        say("[5/5] Services: starting five processes")
+        logs = self.root / "logs"
+        logs.mkdir(exist_ok=True)
+        if not self.services:
+            for name in SERVICES:
+                env = dict(os.environ)
+                env.update(
+                    {
+                        "ROOFLINE_DATABASE_URL": self.database_url,
+                        "ROOFLINE_KAFKA_BOOTSTRAP_SERVERS": self.bootstrap,
+                        "ROOFLINE_KAFKA_ENABLE_IDEMPOTENCE": str(self.kafka_idempotence).lower(),
+                    }
                 )
-        _say("\nStopping ...")
+                self.services.append(ServiceProcess(name, free_port(), env, logs / f"{name}.log"))
+        for service in self.services:
+            service.start()
+        self.write_state()
+
+    def wait_ready(self) -> bool:
+        deadline = time.monotonic() + READY_TIMEOUT_S
+        pending = {service.name for service in self.services}
+        while pending and time.monotonic() < deadline and not self.stopping.is_set():
+            for service in self.services:
+                if service.name in pending and _ready(service.url):
+                    pending.discard(service.name)
+                    say(f"      {service.name} ready")
+                if service.name in pending and not service.alive:
+                    say(f"      {service.name} exited during start; see {service.log_path}")
+                    return False
+            time.sleep(0.3)
+        if pending:
+            say(f"      not ready after {READY_TIMEOUT_S:.0f}s: {', '.join(sorted(pending))}")
+        return not pending
+
+    def stop_services(self) -> None:
+        for service in self.services:
+            service.stop()
+
+    def watch(self) -> None:
+        """Until Ctrl-C: restart dead services with backoff; recover from broker loss."""
+        while not self.stopping.wait(1.0):
+            if self.broker is not None and not self.broker.running:
+                self.recover_broker()
+                continue
+            now = time.monotonic()
+            for service in self.services:
+                if service.alive or now < service.next_start:
+                    continue
+                if service.process is not None:
+                    code = service.process.returncode
+                    say(f"! {service.name} exited (code {code}); restarting ({service.log_path})")
+                    service.process = None
+                    service.restarts += 1
+                    service.next_start = now + min(2**service.restarts, 30)
+                    continue
+                service.start()
+                self.write_state()
+                say(f"  {service.name} restarted (attempt {service.restarts})")
+
+    def recover_broker(self) -> None:
+        assert self.broker is not None
+        say("! broker exited and lost its log: stopping services, restarting it, replaying")
+        lost_since = self.broker_started_at
+        self.stop_services()
+        self.broker.start()
+        self.broker_started_at = datetime.now(UTC)
+        self.create_topics()
+        for name in SERVICES:
+            count = asyncio.run(replay_outbox(self.service_settings(name), lost_since))
+            say(f"      {name}: {count} event(s) queued again")
+        self.start_services()
+        self.wait_ready()
+
+    # -- state for `roofline status` ------------------------------------------------------------
+
+    def write_state(self) -> None:
+        state = {
+            "pid": os.getpid(),
+            "kafka_bootstrap_servers": self.bootstrap,
+            "database_url": _without_secret(self.database_url),
+            "services": [
+                {"name": s.name, "url": s.url, "pid": s.process.pid if s.process else None}
+                for s in self.services
+            ],
+        }
+        (self.root / STATE_FILE).write_text(json.dumps(state, indent=2))
+
+    def shutdown(self) -> None:
+        say("Stopping services ...")
+        self.stop_services()
+        if self.broker is not None:
+            self.broker.stop()
+        if self.postgres is not None:
+            self.postgres.stop()
+        (self.root / STATE_FILE).unlink(missing_ok=True)
+        say("Stopped.")
+
+
+def _without_secret(url: str) -> str:
+    import sqlalchemy as sa
+
+    return sa.make_url(url).render_as_string(hide_password=True)
+
+
+def data_root(data_dir: str | None) -> Path:
+    settings = load_settings()
+    return Path(data_dir or os.environ.get("ROOFLINE_DATA_DIR") or settings.data_dir).resolve()
+
+
+def run_up(data_dir: str | None) -> int:
+    root = data_root(data_dir)
+    root.mkdir(parents=True, exist_ok=True)
+    supervisor = Supervisor(root, load_settings())
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: supervisor.stopping.set())
+    started = time.monotonic()
+    try:
+        supervisor.start_servers()
+        supervisor.migrate()
+        supervisor.start_services()
+        if not supervisor.wait_ready():
+            return 1
+        say(
+            f"\nRoofline is up in {time.monotonic() - started:.1f}s "
+            f"(data in {root}, logs in {root / 'logs'})\n"
+        )
+        say(f"  {'service':<12} {'url':<24} docs / metrics / asyncapi")
+        for service in supervisor.services:
+            say(
+                f"  {service.name:<12} {service.url:<24} {service.url}/docs  /metrics  "
+                "/asyncapi.json"
+            )
+        say(f"\n  kafka     {supervisor.bootstrap}")
+        say(f"  database  {_without_secret(supervisor.database_url)}")
+        say("\nPress Ctrl-C to stop.")
+        supervisor.watch()
         return 0
     finally:
-        if broker is not None:
-            broker.stop()
-        if postgres is not None:
-            postgres.stop()
-        sys.stdout.flush()
+        supervisor.shutdown()
+
+
+def status(data_dir: str | None) -> tuple[int, dict[str, object]]:
+    """(exit code, report): 0 only when all five services answer ready."""
+    path = data_root(data_dir) / STATE_FILE
+    if not path.exists():
+        return 1, {"running": False, "services": []}
+    state = json.loads(path.read_text())
+    services = []
+    for service in state["services"]:
+        port = int(service["url"].rsplit(":", 1)[1])
+        ready = _ready(service["url"]) if port_open("127.0.0.1", port) else False
+        services.append({**service, "state": "ready" if ready else "down"})
+    state["services"] = services
+    state["running"] = True
+    ok = len(services) == len(SERVICES) and all(s["state"] == "ready" for s in services)
+    return (0 if ok else 1), state
