@@ -103,14 +103,21 @@ def _ready(url: str) -> bool:
 
 
 class Supervisor:
-    def __init__(self, root: Path, settings: Settings) -> None:
+    def __init__(
+        self,
+        root: Path,
+        settings: Settings,
+        *,
+        database_url: str | None = None,
+        bootstrap: str | None = None,
+    ) -> None:
         self.root = root
         self.settings = settings
         self.postgres: EmbeddedPostgres | None = None
         self.broker: EmbeddedBroker | None = None
         self.services: list[ServiceProcess] = []
-        self.database_url = settings.database_url
-        self.bootstrap = settings.kafka_bootstrap_servers
+        self.database_url = database_url or settings.database_url
+        self.bootstrap = bootstrap or settings.kafka_bootstrap_servers
         self.broker_started_at = datetime.now(UTC)
         self.stopping = threading.Event()
 

@@ -1,0 +1,65 @@
+"""The lead slice through HTTP and Kafka, the five services running as processes."""
+
+from __future__ import annotations
+
+import time
+
+import httpx
+from prometheus_client.parser import text_string_to_metric_families
+
+from shared.auth import mint_token
+from shared.settings import load_settings
+
+SERVICES = ("jobs", "tickets", "billing", "messaging", "commissions")
+
+
+def headers(tenant: str = "acme") -> dict[str, str]:
+    token = mint_token(load_settings(), user="sam", tenant=tenant, roles=["sales"])
+    return {"Authorization": f"Bearer {token}"}
+
+
+def test_a_lead_reaches_every_service_and_the_job_shows_four_acknowledgements(
+    suite: dict[str, str],
+) -> None:
+    job = httpx.post(
+        f"{suite['jobs']}/jobs",
+        headers=headers(),
+        json={
+            "customer_name": "Dana Reyes",
+            "email": "dana@example.com",
+            "property_address": "12 Elm St, Springfield",
+        },
+    ).json()
+    job_id = job["job_id"]
+    deadline = time.monotonic() + 60
+    body = job
+    while body["awaiting"] and time.monotonic() < deadline:
+        time.sleep(0.3)
+        body = httpx.get(f"{suite['jobs']}/jobs/{job_id}", headers=headers()).json()
+    assert sorted(body["acknowledged_by"]) == ["billing", "commissions", "messaging", "tickets"]
+
+    projections = {
+        "billing": f"/finance-folders/{job_id}",
+        "messaging": f"/threads/{job_id}",
+        "commissions": f"/jobs/{job_id}/salesman",
+        "tickets": f"/customers/{job_id}",
+    }
+    for service, path in projections.items():
+        assert httpx.get(suite[service] + path, headers=headers()).status_code == 200, service
+        assert httpx.get(suite[service] + path, headers=headers("globex")).status_code == 404
+
+
+def test_every_service_exposes_faststream_and_platform_metrics(suite: dict[str, str]) -> None:
+    for service in SERVICES:
+        names = {
+            family.name
+            for family in text_string_to_metric_families(
+                httpx.get(f"{suite[service]}/metrics").text
+            )
+        }
+        assert "roofline_outbox_backlog" in names, service
+        assert "roofline_http_request_duration_seconds" in names, service
+        assert any(name.startswith("faststream_") for name in names), service
+        spec = httpx.get(f"{suite[service]}/asyncapi.json").json()
+        assert spec["asyncapi"].startswith("3."), service
+        assert httpx.get(f"{suite[service]}/docs").status_code == 200
