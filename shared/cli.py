@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from datetime import timedelta
 from typing import Annotated
 
@@ -85,6 +86,38 @@ def up(
     from shared.supervisor import run_up
 
     raise typer.Exit(run_up(data_dir))
+
+
+@app.command()
+def events(
+    service: Annotated[
+        list[str] | None, typer.Option(help="Only this service's events; repeat for several.")
+    ] = None,
+    from_beginning: Annotated[bool, typer.Option(help="Replay what the topics hold.")] = False,
+    tenant: Annotated[str | None, typer.Option(help="Only this tenant's events.")] = None,
+    limit: Annotated[int, typer.Option(help="Stop after this many events (0: follow).")] = 0,
+    data_dir: Annotated[
+        str | None, typer.Option(help="Where `roofline up` keeps its state.")
+    ] = None,
+) -> None:
+    """Watch the events the services publish: one line per event, as they happen."""
+    from shared.watch import watch_events
+
+    names = service or list(SERVICES)
+    unknown = set(names) - set(SERVICES)
+    if unknown:
+        raise typer.BadParameter(f"unknown service(s): {', '.join(sorted(unknown))}")
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(
+            watch_events(
+                names,
+                from_beginning=from_beginning,
+                limit=limit,
+                tenant=tenant,
+                data_dir=data_dir,
+                echo=typer.echo,
+            )
+        )
 
 
 @app.command("status")
