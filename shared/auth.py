@@ -39,9 +39,6 @@ class Caller:
     tenant_id: str
     roles: frozenset[str]
 
-    def has_any(self, *roles: str) -> bool:
-        return bool(self.roles & set(roles))
-
 
 def mint_token(
     settings: Settings,

@@ -7,7 +7,6 @@ Either both land or neither does.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from types import TracebackType
 from typing import Any, Self
 
@@ -110,10 +109,6 @@ class UnitOfWork:
         body = envelope.to_bytes(self._settings.max_message_bytes)
         self._pending.append((topic or self._settings.own_topic, envelope, body))
         return envelope
-
-    @property
-    def recorded(self) -> Sequence[Envelope]:
-        return [envelope for _, envelope, _ in self._pending]
 
     async def commit(self) -> None:
         connection = self.connection
