@@ -168,10 +168,9 @@ class EventConsumer:
         incoming: list[Incoming] = []
         for record in records:
             try:
-                envelope = Envelope.from_bytes(record.value, self.settings.max_message_bytes)
-                if envelope.type not in self._handlers:
-                    continue  # another consumer's business; nothing to record
-                incoming.append(Incoming(record, envelope, envelope.payload()))
+                parsed = self._parse(record)
+                if parsed is not None:
+                    incoming.append(parsed)
             except EventRejected as exc:
                 await self.dead_letter(record, "rejected", str(exc), attempts=1)
         if not incoming:
@@ -189,6 +188,28 @@ class EventConsumer:
             if result is BatchResult.REQUEUE:
                 return result
         return BatchResult.DONE
+
+    def _parse(self, record: ConsumerRecord) -> Incoming | None:
+        """The record as an envelope with its typed payload, or None if no handler wants it.
+
+        The ``ce_type`` header says the type before the body is read, so a wanted event is
+        validated in one pass (envelope and payload together) and an unwanted one not at all.
+        """
+        max_bytes = self.settings.max_message_bytes
+        declared = next(
+            (value.decode(errors="replace") for key, value in record.headers if key == "ce_type"),
+            None,
+        )
+        if declared is not None and declared not in self._handlers:
+            return None
+        if declared is not None:
+            envelope, data = Envelope.typed_from_bytes(record.value, max_bytes, declared)
+            if envelope.type == declared:
+                return Incoming(record, envelope, data)
+        envelope = Envelope.from_bytes(record.value, max_bytes)  # no header, or it disagreed
+        if envelope.type not in self._handlers:
+            return None  # another consumer's business; nothing to record
+        return Incoming(record, envelope, envelope.payload())
 
     async def _apply_single(self, item: Incoming, deadline: float) -> BatchResult:
         attempts = 0

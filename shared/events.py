@@ -8,6 +8,7 @@ in ``ce_*`` headers (so tools can route without parsing the body), keyed by the 
 
 from __future__ import annotations
 
+import functools
 import uuid
 from collections.abc import Iterable
 from datetime import UTC, datetime
@@ -19,6 +20,7 @@ from pydantic import (
     ConfigDict,
     Field,
     ValidationError,
+    create_model,
 )
 from uuid_utils.compat import uuid7
 
@@ -81,8 +83,8 @@ class MessageTooLarge(EventRejected):
     pass
 
 
-class Envelope(BaseModel):
-    """One event as it travels: CloudEvents attributes plus the catalogued ``data``."""
+class _EnvelopeFields(BaseModel):
+    """The CloudEvents attributes every envelope carries."""
 
     model_config = ConfigDict(frozen=True)
 
@@ -95,6 +97,11 @@ class Envelope(BaseModel):
     correlation_id: str | None = None
     causation_id: str | None = None
     sequence: int | None = Field(None, description="Aggregate version.")
+
+
+class Envelope(_EnvelopeFields):
+    """One event as it travels: CloudEvents attributes plus the catalogued ``data``."""
+
     data: dict[str, Any]
 
     @classmethod
@@ -162,6 +169,30 @@ class Envelope(BaseModel):
         }
         return {HEADER_PREFIX + name: value for name, value in values.items() if value is not None}
 
+    @classmethod
+    def typed_from_bytes(
+        cls, body: bytes | None, max_bytes: int, event_type: str
+    ) -> tuple[Envelope, EventData]:
+        """Parse and validate envelope and payload in one pass, for a known ``event_type``.
+        Raises EventRejected like ``from_bytes`` + ``payload``."""
+        if body is None:
+            raise EventRejected("empty message (tombstone)")
+        if len(body) > max_bytes:
+            raise MessageTooLarge(f"message is {len(body)} bytes; limit {max_bytes}")
+        typed = _typed_envelope(event_type)
+        try:
+            parsed = typed.model_validate_json(body)
+        except ValidationError as exc:
+            if any(error["type"] == "json_invalid" for error in exc.errors()):
+                raise EventRejected(f"not JSON: {_describe(exc)}") from exc
+            raise EventRejected(f"invalid envelope: {_describe(exc)}") from exc
+        data = parsed.data
+        envelope = cls.model_construct(
+            **{name: getattr(parsed, name) for name in cls.model_fields if name != "data"},
+            data=data.model_dump(mode="json"),
+        )
+        return envelope, data
+
     @staticmethod
     def headers_from_bytes(body: bytes) -> dict[str, str]:
         """Headers for a stored envelope (the relay's path): parse without re-validating data."""
@@ -179,6 +210,15 @@ class Envelope(BaseModel):
             if any(error["type"] == "json_invalid" for error in exc.errors()):
                 raise EventRejected(f"not JSON: {_describe(exc)}") from exc
             raise EventRejected(f"invalid envelope: {_describe(exc)}") from exc
+
+
+@functools.cache
+def _typed_envelope(event_type: str) -> type[BaseModel]:
+    """An envelope model whose ``data`` is the catalogued payload model of ``event_type``."""
+    model = model_for(event_type)
+    if model is None:
+        raise EventRejected(f"event type {event_type!r} is not in the catalog")
+    return create_model(f"Envelope_{model.__name__}", __base__=_EnvelopeFields, data=(model, ...))
 
 
 def _describe(exc: ValidationError) -> str:

@@ -105,3 +105,25 @@ def test_naive_time_is_refused() -> None:
         Envelope(
             type="x", source="s", subject="a", tenant_id="t", data={}, time=datetime(2026, 1, 1)
         )
+
+
+def test_one_pass_parse_agrees_with_the_two_step_parse() -> None:
+    envelope = wrapped(correlation_id="corr-1")
+    body = envelope.to_bytes(10_000)
+    again, data = Envelope.typed_from_bytes(body, 10_000, "unit.thing_happened.v1")
+    assert again == Envelope.from_bytes(body, 10_000)
+    assert data == ThingHappened(thing_id="t1", count=2)
+
+
+def test_one_pass_parse_rejects_bad_data_naming_the_field() -> None:
+    bad = Envelope(
+        type="unit.thing_happened.v1",
+        source="unit",
+        subject="t1",
+        tenant_id="a",
+        data={"thing_id": "t1", "count": "many"},
+    )
+    with pytest.raises(EventRejected, match="count"):
+        Envelope.typed_from_bytes(bad.model_dump_json().encode(), 10_000, bad.type)
+    with pytest.raises(EventRejected, match="not JSON"):
+        Envelope.typed_from_bytes(b"{oops", 10_000, bad.type)
