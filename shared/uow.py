@@ -8,9 +8,10 @@ Either both land or neither does.
 from __future__ import annotations
 
 from types import TracebackType
-from typing import Any, Self
+from typing import Any, ClassVar, Self
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from shared.context import correlation_id_var
@@ -34,6 +35,31 @@ class TenantScopedRepository:
 
     def scoped(self, table: sa.Table, *columns: sa.ColumnElement) -> sa.Select:
         return sa.select(*(columns or (table,))).where(table.c.tenant_id == self.tenant_id)
+
+
+class InsertOnceRepository(TenantScopedRepository):
+    """A tenant's rows keyed by one column and written once: the usual shape of a projection
+    kept from another service's events. Subclasses name the ``table`` and its ``key`` column."""
+
+    table: ClassVar[sa.Table]
+    key: ClassVar[str] = "job_id"
+
+    async def add(self, key: str, **values: Any) -> bool:
+        """Insert the row; False if this tenant already has one for ``key`` (a replay)."""
+        result = await self.connection.execute(
+            pg_insert(self.table)
+            .values(tenant_id=self.tenant_id, **{self.key: key}, **values)
+            .on_conflict_do_nothing()
+        )
+        return result.rowcount == 1
+
+    async def get(self, key: str) -> dict[str, Any] | None:
+        row = (
+            await self.connection.execute(
+                self.scoped(self.table).where(self.table.c[self.key] == key)
+            )
+        ).one_or_none()
+        return dict(row._mapping) if row else None
 
 
 class UnitOfWork:

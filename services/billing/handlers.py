@@ -10,9 +10,8 @@ from shared.uow import UnitOfWork
 
 
 async def open_finance_folder(uow: UnitOfWork, envelope: Envelope, lead: LeadCreated) -> None:
-    if await FinanceFolders(uow.connection, envelope.tenant_id).open(
-        lead.job_id, lead.customer_name
-    ):
+    folders = FinanceFolders(uow.connection, envelope.tenant_id)
+    if await folders.add(lead.job_id, customer_name=lead.customer_name):
         uow.record(
             FinanceFolderOpened(job_id=lead.job_id),
             subject=lead.job_id,

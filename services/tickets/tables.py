@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from shared.db import PlatformTables
-from shared.uow import TenantScopedRepository
+from shared.uow import InsertOnceRepository
 
 metadata = sa.MetaData()
 platform_tables = PlatformTables(metadata)
@@ -26,20 +23,5 @@ job_customers = sa.Table(
 )
 
 
-class JobCustomers(TenantScopedRepository):
-    async def add(self, job_id: str, **values: Any) -> bool:
-        """Record the job once; False if it was already recorded."""
-        result = await self.connection.execute(
-            pg_insert(job_customers)
-            .values(tenant_id=self.tenant_id, job_id=job_id, **values)
-            .on_conflict_do_nothing()
-        )
-        return result.rowcount == 1
-
-    async def get(self, job_id: str) -> dict[str, Any] | None:
-        row = (
-            await self.connection.execute(
-                self.scoped(job_customers).where(job_customers.c.job_id == job_id)
-            )
-        ).one_or_none()
-        return dict(row._mapping) if row else None
+class JobCustomers(InsertOnceRepository):
+    table = job_customers
