@@ -213,6 +213,8 @@ class Supervisor:
                 continue
             now = time.monotonic()
             for service in self.services:
+                if service.alive and service.restarts and now - service.started_at > 60:
+                    service.restarts = 0  # stable again: the next crash starts the backoff over
                 if service.alive or now < service.next_start:
                     continue
                 if service.process is not None:

@@ -7,7 +7,7 @@ from datetime import datetime
 from fastapi import APIRouter, Depends
 from pydantic import BaseModel
 
-from services.jobs.domain import ACKNOWLEDGING_SERVICES, Lead
+from services.jobs.domain import Lead
 from services.jobs.handlers import CreateLead, create_lead, get_job
 from shared.auth import Caller, current_caller, require_roles
 from shared.platform import ServicePlatform
@@ -38,7 +38,7 @@ class JobView(BaseModel):
             salesman_id=lead.salesman_id,
             created_at=lead.created_at,
             acknowledged_by=lead.acknowledged_by,
-            awaiting=[s for s in ACKNOWLEDGING_SERVICES if s not in lead.acknowledged_by],
+            awaiting=lead.awaiting,
         )
 
 

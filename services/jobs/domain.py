@@ -29,6 +29,11 @@ class Lead:
     created_at: datetime | None = None
     acknowledged_by: dict[str, datetime] = field(default_factory=dict)
 
+    @property
+    def awaiting(self) -> list[str]:
+        """Services that have not yet answered the lead, in a stable order."""
+        return [name for name in ACKNOWLEDGING_SERVICES if name not in self.acknowledged_by]
+
     @classmethod
     def create(
         cls,
