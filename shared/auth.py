@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Literal, get_args
 
 import jwt
 from fastapi import Depends, Request
@@ -18,19 +19,21 @@ from shared.context import tenant_id_var
 from shared.problems import Forbidden, Unauthorized
 from shared.settings import Settings
 
-ROLES = frozenset(
-    {
-        "sales",
-        "csa",
-        "production",
-        "project_manager",
-        "installer",
-        "technician",
-        "billing",
-        "billing_manager",
-        "admin",
-    }
-)
+# Who a caller can be. Policy facts use the same names (``actor.roles``).
+Role = Literal[
+    "sales",
+    "csa",
+    "production",
+    "production_manager",
+    "trade_manager",
+    "project_manager",
+    "installer",
+    "technician",
+    "billing",
+    "billing_manager",
+    "admin",
+]
+ROLES = frozenset(get_args(Role))
 
 
 @dataclass(frozen=True)

@@ -9,13 +9,16 @@ from typing import Annotated
 
 import typer
 
+from shared.policy.cli import app as policy_app
 from shared.settings import SERVICES, load_settings
 
 app = typer.Typer(
-    help="Roofline: run the suite, mint tokens, operate the outbox.", no_args_is_help=True
+    help="Roofline: run the suite, mint tokens, operate the outbox, work on policies.",
+    no_args_is_help=True,
 )
 outbox_app = typer.Typer(help="Operate a service's transactional outbox.", no_args_is_help=True)
 app.add_typer(outbox_app, name="outbox")
+app.add_typer(policy_app, name="policy")
 
 
 @app.command()

@@ -90,3 +90,55 @@ def create_platform_tables_v1(**_: Any) -> None:
             "received_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()
         ),
     )
+
+
+def create_policy_tables_v1(**_: Any) -> None:
+    """Revision helper: the policy decision log and deadlines as of policy layer v1 (frozen)."""
+    op.create_table(
+        "policy_decisions",
+        sa.Column("decision_id", pg.UUID(as_uuid=True), primary_key=True),
+        sa.Column("tenant_id", sa.Text, nullable=False),
+        sa.Column(
+            "decided_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()
+        ),
+        sa.Column("decision_point", sa.Text, nullable=False),
+        sa.Column("subject", sa.Text, nullable=False),
+        sa.Column("facts", pg.JSONB, nullable=False),
+        sa.Column("outcome", sa.Text, nullable=False),
+        sa.Column("matched", pg.JSONB, nullable=False),
+        sa.Column("policies", pg.JSONB, nullable=False),
+        sa.Column("policy_hash", sa.Text, nullable=False),
+        sa.Column("source", sa.Text, nullable=False),
+    )
+    op.create_index("ix_policy_decisions_time", "policy_decisions", ["decided_at"])
+    op.create_index("ix_policy_decisions_subject", "policy_decisions", ["tenant_id", "subject"])
+    op.create_table(
+        "policy_deadlines",
+        sa.Column("id", sa.BigInteger, sa.Identity(always=True), primary_key=True),
+        sa.Column("tenant_id", sa.Text, nullable=False),
+        sa.Column("subject", sa.Text, nullable=False),
+        sa.Column("task", sa.Text, nullable=False),
+        sa.Column("decision_id", pg.UUID(as_uuid=True), nullable=False),
+        sa.Column("policy", sa.Text, nullable=False),
+        sa.Column("rule", sa.Text, nullable=False),
+        sa.Column("escalate_to", sa.Text),
+        sa.Column("due_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("status", sa.Text, nullable=False, server_default="open"),
+        sa.Column(
+            "created_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()
+        ),
+        sa.Column("closed_at", sa.DateTime(timezone=True)),
+    )
+    op.create_index(
+        "ux_policy_deadlines_open",
+        "policy_deadlines",
+        ["tenant_id", "subject", "task"],
+        unique=True,
+        postgresql_where=sa.text("status = 'open'"),
+    )
+    op.create_index(
+        "ix_policy_deadlines_due",
+        "policy_deadlines",
+        ["due_at"],
+        postgresql_where=sa.text("status = 'open'"),
+    )

@@ -26,6 +26,7 @@ from shared.consumer import EventConsumer, broker_dead_letter
 from shared.context import correlation_id_var, tenant_id_var
 from shared.db import PlatformTables, create_engine, create_schema
 from shared.metrics import ServiceMetrics
+from shared.policy.service import PolicyLayer
 from shared.problems import install_problem_handlers
 from shared.relay import OutboxRelay, broker_publisher
 from shared.settings import DEV_JWT_SECRET, Settings
@@ -48,7 +49,13 @@ def serve(platform: ServicePlatform, *routers: Callable[[ServicePlatform], APIRo
 
 
 class ServicePlatform:
-    def __init__(self, settings: Settings, metadata: sa.MetaData) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        metadata: sa.MetaData,
+        *,
+        decision_points: Iterable[str] = (),
+    ) -> None:
         self.settings = settings
         self.metadata = metadata
         self.tables = PlatformTables(metadata)
@@ -64,6 +71,10 @@ class ServicePlatform:
         # Extra checks a service adds to readiness (e.g. "policies loaded"); each returns an error
         # message or None.
         self.readiness_checks: list[Callable[[], Awaitable[str | None]]] = []
+        self.policy: PolicyLayer | None = None
+        if decision_points:
+            self.policy = PolicyLayer(self, tuple(decision_points))
+            self.readiness_checks.append(self.policy.policies_loaded)
 
     # -- lifecycle ------------------------------------------------------------------------------
 
@@ -85,8 +96,12 @@ class ServicePlatform:
             self._relay_task = asyncio.create_task(
                 self.relay.run(), name=f"relay-{self.settings.service}"
             )
+        if self.policy is not None:
+            self.policy.start()
 
     async def stop(self) -> None:
+        if self.policy is not None:
+            await self.policy.stop()
         self.relay.stop()
         if self._relay_task is not None:
             # A relay waiting on acks from an unreachable broker is cancelled after a grace

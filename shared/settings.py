@@ -75,6 +75,17 @@ class Settings(BaseSettings):
     jwt_issuer: str = "roofline"
     token_ttl: timedelta = timedelta(hours=12)
 
+    # Policy layer: the rule files a service decides with, reloaded when they change.
+    policy_dir: Path = Field(
+        default_factory=lambda: Path(__file__).resolve().parent.parent / "policies"
+    )
+    policy_reload_interval_s: float = Field(1.0, gt=0)
+    # Business days for deadlines: a country, or country-state, code of the `holidays` package
+    # ("US", "US-TX", "CA-ON"); per tenant in tenant_calendars ({"acme": "US-TX"}).
+    calendar: str = "US"
+    tenant_calendars: dict[str, str] = Field(default_factory=dict)
+    deadline_sweep_interval_s: float = Field(30.0, gt=0)
+
     log_level: str = "INFO"
 
     @property

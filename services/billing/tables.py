@@ -5,10 +5,12 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from shared.db import PlatformTables
+from shared.policy.store import PolicyTables
 from shared.uow import InsertOnceRepository
 
 metadata = sa.MetaData()
 platform_tables = PlatformTables(metadata)
+policy_tables = PolicyTables(metadata)
 
 finance_folders = sa.Table(
     "finance_folders",

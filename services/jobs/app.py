@@ -10,10 +10,19 @@ from shared.platform import ServicePlatform, serve
 from shared.settings import Settings, load_settings
 
 SERVICE = "jobs"
+# Where this service asks the policy layer (it is not ready without valid rules for each).
+DECISION_POINTS = (
+    "jobs.change_job",
+    "jobs.submit_to_production",
+    "jobs.complete_job",
+    "accounting.create_record",
+)
 
 
 def build(settings: Settings | None = None) -> ServicePlatform:
-    platform = ServicePlatform(settings or load_settings(SERVICE), metadata)
+    platform = ServicePlatform(
+        settings or load_settings(SERVICE), metadata, decision_points=DECISION_POINTS
+    )
     consumers.register(platform)
     return platform
 

@@ -10,10 +10,12 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from services.jobs.domain import Lead
 from shared.db import PlatformTables
+from shared.policy.store import PolicyTables
 from shared.uow import TenantScopedRepository
 
 metadata = sa.MetaData()
 platform_tables = PlatformTables(metadata)
+policy_tables = PolicyTables(metadata)
 
 jobs = sa.Table(
     "jobs",

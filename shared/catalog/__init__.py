@@ -4,6 +4,6 @@ Importing this package registers every catalogued type (``shared.events.catalog(
 A published model never changes: a change is a new ``.vN`` type beside the old one.
 """
 
-from shared.catalog import billing, commissions, jobs, messaging, tickets
+from shared.catalog import billing, commissions, jobs, messaging, policy, tickets
 
-__all__ = ["billing", "commissions", "jobs", "messaging", "tickets"]
+__all__ = ["billing", "commissions", "jobs", "messaging", "policy", "tickets"]

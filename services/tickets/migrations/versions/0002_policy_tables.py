@@ -1,0 +1,16 @@
+"""tickets: policy decision log and deadlines
+
+Revision ID: tickets_0002
+Revises: tickets_0001
+"""
+
+from shared.migrations import create_policy_tables_v1
+
+revision = "tickets_0002"
+down_revision = "tickets_0001"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    create_policy_tables_v1()

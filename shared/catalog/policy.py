@@ -1,0 +1,54 @@
+"""Events of the policy layer, published by whichever service made the decision (on its own
+topic, keyed by the decision's subject)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+
+from shared.events import EventData, catalogued
+
+
+class MatchedRuleSummary(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    policy: str
+    rule: str
+    outcome: str
+    enforced: bool
+    reason: str
+
+
+class PolicyVersionSummary(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: str
+    version: str
+    hash: str
+    tenant_override: str | None = None
+
+
+@catalogued("policy.decision_made.v1")
+class PolicyDecisionMade(EventData):
+    decision_id: str
+    decision_point: str
+    subject: str
+    outcome: str
+    matched: list[MatchedRuleSummary]
+    policies: list[PolicyVersionSummary]
+    facts: dict[str, Any]
+    source: str
+
+
+@catalogued("policy.deadline_passed.v1")
+class PolicyDeadlinePassed(EventData):
+    deadline_id: int
+    decision_id: str
+    policy: str
+    rule: str
+    subject: str
+    task: str
+    due_at: datetime
+    escalate_to: str | None
