@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import difflib
 import re
+from collections.abc import Iterable
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -133,9 +134,13 @@ def _suggest(name: str, known: Any) -> str:
 
 
 class _Compiler:
-    def __init__(self, fields: dict[str, FactField], params: dict[str, Any]) -> None:
+    def __init__(
+        self, fields: dict[str, FactField], params: dict[str, Any], declared: Iterable[str]
+    ) -> None:
         self.fields = fields
         self.params = params
+        # Declared but invalid params are reported once, where they are declared.
+        self.declared = set(declared)
         self.problems: list[tuple[Loc, str]] = []
 
     def problem(self, loc: Loc, message: str) -> None:
@@ -145,7 +150,8 @@ class _Compiler:
         if isinstance(value, str) and value.startswith("$params."):
             name = value[len("$params.") :]
             if name not in self.params:
-                self.problem(loc, f"unknown param '{name}'{_suggest(name, self.params)}")
+                if name not in self.declared:
+                    self.problem(loc, f"unknown param '{name}'{_suggest(name, self.declared)}")
                 return _UNKNOWN
             return self.params[name]
         return value
@@ -257,7 +263,7 @@ class _Compiler:
     def template(self, template: str, loc: Loc) -> None:
         for name in placeholders(template):
             if name.startswith("params."):
-                if name[7:] not in self.params:
+                if name[7:] not in self.declared:
                     self.problem(loc, f"'{{{name}}}': unknown param '{name[7:]}'")
             elif name not in self.fields:
                 self.problem(
@@ -276,7 +282,7 @@ def compile_policy(
     override: Override | None = None,
 ) -> CompiledPolicySet:
     params, problems = resolve_params(spec, override)
-    compiler = _Compiler(fields, params)
+    compiler = _Compiler(fields, params, spec.params)
     compiler.problems.extend(problems)
     rules: list[CompiledRule] = []
     for index, rule in enumerate(spec.rules):

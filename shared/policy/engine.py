@@ -38,9 +38,11 @@ class NoPolicy(LookupError):
 class FactsInvalid(ValueError):
     """The facts do not fit the decision point's model: a bug in the service building them."""
 
-    def __init__(self, decision_point: str, error: ValidationError) -> None:
-        fields = "; ".join(
-            f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in error.errors()
+    def __init__(self, decision_point: str, error: ValidationError | str) -> None:
+        fields = (
+            "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in error.errors())
+            if isinstance(error, ValidationError)
+            else error
         )
         super().__init__(f"facts for {decision_point} are not valid: {fields}")
         self.decision_point = decision_point
@@ -238,7 +240,10 @@ class PolicyEngine:
         ``facts``, validated by the point's model first."""
         started = time.perf_counter()
         flat = flatten(self._facts(decision_point, facts))
-        fact = durable_fact(flat, self._fields[decision_point])
+        try:
+            fact = durable_fact(flat, self._fields[decision_point])
+        except ValueError as exc:
+            raise FactsInvalid(decision_point, str(exc)) from exc
         with DURABLE_LOCK:
             sets = self._snapshot.by_point.get(decision_point)
             if not sets:

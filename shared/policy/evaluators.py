@@ -28,7 +28,7 @@ from typing import Any
 import durable_rules_engine as durable
 
 from shared.policy.compiled import AllOf, CompiledPolicySet, Node, Test
-from shared.policy.facts import DECIMAL_PLACES, FactField
+from shared.policy.facts import DECIMAL_PLACES, FactField, check_decimal_places
 
 # -- plain Python ---------------------------------------------------------------------------------
 
@@ -137,6 +137,8 @@ def durable_fact(facts: dict[str, Any], fields: dict[str, FactField]) -> dict[st
                 fact[key] = len(value)
                 for item in value:
                     fact[_item_key(path, item)] = True
+        elif isinstance(value, Decimal):
+            fact[key] = durable_value(check_decimal_places(value, path))
         else:
             fact[key] = durable_value(value)
     return fact
