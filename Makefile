@@ -7,7 +7,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: up test bench lint fmt clean
+.PHONY: up test bench bench-policy lint fmt clean
 
 $(STAMP): pyproject.toml
 	@test -n "$(PYTHON)" || { echo "Roofline needs Python 3.11 or 3.12 (durable-rules does not build on 3.13)."; exit 1; }
@@ -25,6 +25,10 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.bus
+	$(BIN)/python -m bench.policy
+
+bench-policy: $(STAMP)
+	$(BIN)/python -m bench.policy
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

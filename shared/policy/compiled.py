@@ -91,6 +91,9 @@ class CompiledPolicySet:
     params: dict[str, Any]
     rules: tuple[CompiledRule, ...]
     rules_by_id: dict[str, CompiledRule] = field(init=False, repr=False)
+    # Parts of decisions that depend only on this compiled set (its version reference, the
+    # matches of rules whose reasons have no placeholders), built once by shared.policy.decision.
+    memo: dict[Any, Any] = field(init=False, repr=False, compare=False, default_factory=dict)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "rules_by_id", {rule.id: rule for rule in self.rules})

@@ -24,8 +24,8 @@ from shared.events import new_event_id
 from shared.policy.compiled import CompiledRule, Test
 from shared.policy.decision import Decision, decide
 from shared.policy.decision_points import DecisionPoint, decision_points
-from shared.policy.evaluators import DURABLE_LOCK, durable_fact, failing_tests, holds
-from shared.policy.facts import FactField, fact_fields, flatten
+from shared.policy.evaluators import DURABLE_LOCK, DurableFactEncoder, failing_tests, holds
+from shared.policy.facts import flatten
 from shared.policy.loader import LoadedPolicySet, PolicyProblem, load_policy_dir, policy_files
 
 log = logging.getLogger(__name__)
@@ -123,8 +123,8 @@ class PolicyEngine:
         self._snapshot = _Snapshot({}, {})
         self._signature: str | None = None
         self._points: dict[str, DecisionPoint] = decision_points()
-        self._fields: dict[str, dict[str, FactField]] = {
-            name: fact_fields(point.facts) for name, point in self._points.items()
+        self._encoders = {
+            name: DurableFactEncoder(point.facts) for name, point in self._points.items()
         }
         unknown = set(self.required) - set(self._points)
         if unknown:
@@ -239,9 +239,9 @@ class PolicyEngine:
         """Decide: every policy set of ``decision_point`` (with ``tenant``'s overrides) on
         ``facts``, validated by the point's model first."""
         started = time.perf_counter()
-        flat = flatten(self._facts(decision_point, facts))
+        model = self._facts(decision_point, facts)
         try:
-            fact = durable_fact(flat, self._fields[decision_point])
+            fact = self._encoders[decision_point](model)
         except ValueError as exc:
             raise FactsInvalid(decision_point, str(exc)) from exc
         with DURABLE_LOCK:
@@ -253,7 +253,7 @@ class PolicyEngine:
                 key = loaded_set.for_tenant(tenant)
                 matched = loaded_set.durable[key].matched_unlocked(fact)
                 evaluated.append((loaded_set.variants[key], matched))
-        decision = decide(decision_point, tenant, evaluated, flat, new_event_id())
+        decision = decide(decision_point, tenant, evaluated, model, new_event_id())
         if self.metrics is not None:
             self.metrics.evaluation_seconds.labels(decision_point).observe(
                 time.perf_counter() - started

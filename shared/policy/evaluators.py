@@ -15,20 +15,24 @@ durable-rules is used through its engine module directly, never by service code:
 
 from __future__ import annotations
 
+import enum
+import functools
 import itertools
 import json
+import operator
 import re
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from typing import Any
 
 import durable_rules_engine as durable
+from pydantic import BaseModel
 
 from shared.policy.compiled import AllOf, CompiledPolicySet, Node, Test
-from shared.policy.facts import DECIMAL_PLACES, FactField, check_decimal_places
+from shared.policy.facts import DECIMAL_PLACES, fact_fields, is_enum
 
 # -- plain Python ---------------------------------------------------------------------------------
 
@@ -107,6 +111,8 @@ _session_numbers = itertools.count(1)
 _MARKER = "__decision"
 _CATCH_ALL = "__catch_all"
 _SCALE = 10**DECIMAL_PLACES
+# One encoder for every decision (json.dumps with options builds a new one per call).
+_to_json = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
 
 def durable_key(path: str) -> str:
@@ -128,20 +134,81 @@ def durable_value(value: Any) -> Any:
     return value
 
 
-def durable_fact(facts: dict[str, Any], fields: dict[str, FactField]) -> dict[str, Any]:
-    fact: dict[str, Any] = {_MARKER: 1}
-    for path, value in facts.items():
-        key = durable_key(path)
-        if fields[path].kind == "list":
-            if value:
-                fact[key] = len(value)
-                for item in value:
-                    fact[_item_key(path, item)] = True
-        elif isinstance(value, Decimal):
-            fact[key] = durable_value(check_decimal_places(value, path))
-        else:
-            fact[key] = durable_value(value)
-    return fact
+class DurableFactEncoder:
+    """A facts model instance as the dict durable-rules receives. It reads the model directly,
+    with getters and conversions worked out once per field: this runs for every decision, and
+    going through the flat dict first cost a tenth of an evaluation. The plain-Python evaluator
+    reads the same model through ``flatten``: two independent readings the equivalence test
+    holds against each other."""
+
+    def __init__(self, model: type[BaseModel]) -> None:
+        self._entries: list[tuple[Any, str, Callable[[Any], Any] | None, str]] = []
+        self._lists: list[tuple[Any, str]] = []
+        for path, field in fact_fields(model).items():
+            getter = operator.attrgetter(path)
+            if field.kind == "list":
+                self._lists.append((getter, path))
+                continue
+            convert = {"decimal": _hundredths, "date": date.toordinal}.get(field.kind)
+            if convert is None and is_enum(field):
+                convert = _enum_value
+            self._entries.append((getter, durable_key(path), convert, path))
+        self._item_keys: dict[tuple[str, str], str] = {}
+
+    def __call__(self, facts: BaseModel) -> dict[str, Any]:
+        fact: dict[str, Any] = {_MARKER: 1}
+        for getter, key, convert, path in self._entries:
+            try:
+                value = getter(facts)
+            except AttributeError:  # an optional part (a sub-model) that is not set
+                continue
+            if value is None:
+                continue
+            if convert is None:
+                fact[key] = value
+                continue
+            try:
+                fact[key] = convert(value)
+            except (ValueError, OverflowError) as exc:
+                raise ValueError(f"{path}: {exc}") from exc
+        for getter, path in self._lists:
+            try:
+                items = getter(facts)
+            except AttributeError:
+                continue
+            if items:  # a non-empty list: its size, and one key per item
+                fact[durable_key(path)] = len(items)
+                for item in items:
+                    fact[self._item_key(path, _enum_value(item))] = True
+        return fact
+
+    def _item_key(self, path: str, item: str) -> str:
+        key = self._item_keys.get((path, item))
+        if key is None:
+            key = self._item_keys[(path, item)] = _item_key(path, item)
+        return key
+
+
+def _enum_value(value: Any) -> Any:
+    return value.value if isinstance(value, enum.Enum) else value
+
+
+def _hundredths(value: Decimal) -> int:
+    """A decimal fact as whole hundredths, refusing one with more places (never rounded)."""
+    scaled = value.scaleb(DECIMAL_PLACES)
+    whole = int(scaled)
+    if whole != scaled:
+        raise ValueError(f"{value} has more than {DECIMAL_PLACES} decimal places")
+    return whole
+
+
+def durable_fact(facts: BaseModel) -> dict[str, Any]:
+    return _encoder(type(facts))(facts)
+
+
+@functools.cache
+def _encoder(model: type[BaseModel]) -> DurableFactEncoder:
+    return DurableFactEncoder(model)
 
 
 def _durable_test(test: Test) -> dict[str, Any]:
@@ -203,14 +270,15 @@ class DurableEvaluator:
     def matched(self, fact: dict[str, Any]) -> list[str]:
         """The ids of the rules matching ``fact`` (a ``durable_fact``), in file order."""
         with DURABLE_LOCK:
-            return self.matched_unlocked(fact)
+            return self.matched_unlocked(dict(fact))
 
     def matched_unlocked(self, fact: dict[str, Any]) -> list[str]:
         """``matched`` for a caller that already holds ``DURABLE_LOCK``."""
         if self.handle is None:
             raise RuntimeError(f"ruleset {self.name} was closed")
         sid = str(next(_session_numbers))
-        names = set(_fired(self.handle, json.dumps({**fact, "sid": sid}, ensure_ascii=False)))
+        fact["sid"] = sid  # a fresh session per decision (the fact dict is this call's own)
+        names = set(_fired(self.handle, _to_json(fact)))
         durable.delete_state(self.handle, sid)
         return [rule.id for rule in self.policy.rules if rule.id in names]
 

@@ -9,8 +9,11 @@ that model before any matching, so a rule never compares a number with a string 
 from __future__ import annotations
 
 import enum
+import functools
+import operator
 import types
 import typing
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -122,23 +125,42 @@ def fact_fields(model: type[BaseModel], prefix: str = "") -> dict[str, FactField
 def flatten(facts: BaseModel) -> dict[str, Any]:
     """The facts as ``{"a.b": value}``; unset (None) values are left out, lists become tuples and
     enum members their values, so both evaluators see exactly the same plain data."""
-    flat: dict[str, Any] = {}
-    _flatten_into(flat, facts, "")
-    return flat
+    return _flattener(type(facts))(facts)
 
 
-def _flatten_into(flat: dict[str, Any], model: BaseModel, prefix: str) -> None:
-    for name in type(model).model_fields:
-        value = getattr(model, name)
-        if value is None:
-            continue
-        path = f"{prefix}{name}"
-        if isinstance(value, BaseModel):
-            _flatten_into(flat, value, f"{path}.")
-        elif isinstance(value, list | tuple | set | frozenset):
-            flat[path] = tuple(_plain(item) for item in value)
-        else:
-            flat[path] = _plain(value)
+@functools.cache
+def _flattener(model: type[BaseModel]) -> Callable[[BaseModel], dict[str, Any]]:
+    """A flattening function for one facts model, its paths worked out once (this runs for
+    every decision; walking the model generically cost more than matching)."""
+    getters = [
+        (path, operator.attrgetter(path), field.kind == "list", is_enum(field))
+        for path, field in fact_fields(model).items()
+    ]
+
+    def flatten_model(facts: BaseModel) -> dict[str, Any]:
+        flat: dict[str, Any] = {}
+        for path, getter, is_list, is_enum in getters:
+            try:
+                value = getter(facts)
+            except AttributeError:  # an optional part (a sub-model) that is not set
+                continue
+            if value is None:
+                continue
+            if is_list:
+                value = tuple(_plain(item) for item in value) if is_enum else tuple(value)
+            elif is_enum:
+                value = _plain(value)
+            flat[path] = value
+        return flat
+
+    return flatten_model
+
+
+def is_enum(field: FactField) -> bool:
+    core = field.adapter.core_schema
+    return core.get("type") == "enum" or (
+        core.get("type") == "nullable" and core.get("schema", {}).get("type") == "enum"
+    )
 
 
 def _plain(value: Any) -> Any:

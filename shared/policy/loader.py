@@ -345,7 +345,7 @@ def _run_example(loaded: LoadedPolicySet, rule_id: str, example: Any) -> Example
     matched = PythonEvaluator(variant).matched(flat)
     durable = loaded.durable.get(key)
     if durable is not None:
-        durable_matched = durable.matched(durable_fact(flat, loaded.fields))
+        durable_matched = durable.matched(durable_fact(facts))
         if durable_matched != matched:
             return ExampleResult(
                 rule_id,

@@ -9,6 +9,7 @@ the command or event that asked for the decision, so a decision is logged (and p
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import logging
 from datetime import UTC, date, datetime, time
@@ -132,8 +133,8 @@ async def record_decision(
 ) -> None:
     """Log a live decision in ``uow``'s transaction and publish ``policy.decision_made.v1``."""
     stored_facts = facts_json(facts)
-    matched = [rule.model_dump(mode="json") for rule in decision.matched]
-    policies = [policy.model_dump(mode="json") for policy in decision.policies]
+    matched = [dataclasses.asdict(rule) for rule in decision.matched]
+    policies = [dataclasses.asdict(policy) for policy in decision.policies]
     await uow.connection.execute(
         sa.insert(tables.decisions).values(
             decision_id=decision.decision_id,

@@ -137,7 +137,7 @@ def test_tenant_override_applies_to_that_tenant_only(engine: PolicyEngine) -> No
 def test_facts_are_validated_before_matching(engine: PolicyEngine) -> None:
     with pytest.raises(FactsInvalid, match=r"record\.line_items"):
         engine.evaluate("accounting.create_record", facts("three"), "acme")  # type: ignore[arg-type]
-    with pytest.raises(FactsInvalid, match="decimal places"):
+    with pytest.raises(FactsInvalid, match=r"record\.total: 1\.005 has more than 2 decimal places"):
         engine.evaluate("accounting.create_record", facts(1, "1.005"), "acme")
 
 
