@@ -21,6 +21,7 @@ up: $(STAMP)
 	$(BIN)/roofline up
 
 test: $(STAMP)
+	$(BIN)/roofline policy test policies
 	$(BIN)/python -m pytest -q
 
 bench: $(STAMP)

@@ -15,7 +15,6 @@ durable-rules is used through its engine module directly, never by service code:
 
 from __future__ import annotations
 
-import enum
 import functools
 import itertools
 import json
@@ -32,7 +31,7 @@ import durable_rules_engine as durable
 from pydantic import BaseModel
 
 from shared.policy.compiled import AllOf, CompiledPolicySet, Node, Test
-from shared.policy.facts import DECIMAL_PLACES, fact_fields, is_enum
+from shared.policy.facts import DECIMAL_PLACES, fact_fields, is_enum, plain_value
 
 # -- plain Python ---------------------------------------------------------------------------------
 
@@ -151,7 +150,7 @@ class DurableFactEncoder:
                 continue
             convert = {"decimal": _hundredths, "date": date.toordinal}.get(field.kind)
             if convert is None and is_enum(field):
-                convert = _enum_value
+                convert = plain_value
             self._entries.append((getter, durable_key(path), convert, path))
         self._item_keys: dict[tuple[str, str], str] = {}
 
@@ -179,7 +178,7 @@ class DurableFactEncoder:
             if items:  # a non-empty list: its size, and one key per item
                 fact[durable_key(path)] = len(items)
                 for item in items:
-                    fact[self._item_key(path, _enum_value(item))] = True
+                    fact[self._item_key(path, plain_value(item))] = True
         return fact
 
     def _item_key(self, path: str, item: str) -> str:
@@ -187,10 +186,6 @@ class DurableFactEncoder:
         if key is None:
             key = self._item_keys[(path, item)] = _item_key(path, item)
         return key
-
-
-def _enum_value(value: Any) -> Any:
-    return value.value if isinstance(value, enum.Enum) else value
 
 
 def _hundredths(value: Decimal) -> int:

@@ -147,9 +147,9 @@ def _flattener(model: type[BaseModel]) -> Callable[[BaseModel], dict[str, Any]]:
             if value is None:
                 continue
             if is_list:
-                value = tuple(_plain(item) for item in value) if is_enum else tuple(value)
+                value = tuple(plain_value(item) for item in value) if is_enum else tuple(value)
             elif is_enum:
-                value = _plain(value)
+                value = plain_value(value)
             flat[path] = value
         return flat
 
@@ -163,7 +163,8 @@ def is_enum(field: FactField) -> bool:
     )
 
 
-def _plain(value: Any) -> Any:
+def plain_value(value: Any) -> Any:
+    """An enum member's value; anything else as it is."""
     return value.value if isinstance(value, enum.Enum) else value
 
 

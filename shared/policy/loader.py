@@ -25,7 +25,7 @@ from shared.policy.compiler import CompileProblems, Loc, compile_policy
 from shared.policy.decision import combine
 from shared.policy.decision_points import DecisionPoint, decision_points
 from shared.policy.evaluators import DurableEvaluator, PythonEvaluator, durable_fact
-from shared.policy.facts import FactField, fact_fields, flatten
+from shared.policy.facts import fact_fields, flatten
 from shared.policy.format import PolicySetFile
 
 
@@ -56,7 +56,6 @@ class LoadedPolicySet:
     spec: PolicySetFile
     hash: str
     point: DecisionPoint
-    fields: dict[str, FactField]
     variants: dict[str | None, CompiledPolicySet]
     durable: dict[str | None, DurableEvaluator] = field(default_factory=dict)
 
@@ -270,7 +269,7 @@ def load_policy_file(
     if problems:
         raise PolicyFileInvalid(_unique(problems))
 
-    loaded = LoadedPolicySet(name, spec, digest, point, fields, variants)
+    loaded = LoadedPolicySet(name, spec, digest, point, variants)
     try:
         if with_durable:
             for key, variant in variants.items():
