@@ -30,7 +30,7 @@ NEGATED = {
 
 
 @dataclass(frozen=True, slots=True)
-class Test:
+class FactCheck:
     path: str
     op: str
     # Converted to the fact's type; a tuple for in/not_in; a bool for exists.
@@ -50,7 +50,7 @@ class AnyOf:
     items: tuple[Node, ...]
 
 
-Node = Test | AllOf | AnyOf
+Node = FactCheck | AllOf | AnyOf
 ALWAYS = AllOf(())
 
 
@@ -107,9 +107,9 @@ def negate(node: Node) -> Node:
     if isinstance(node, AnyOf):
         return AllOf(tuple(negate(item) for item in node.items))
     if node.op == "exists":
-        return Test(node.path, "exists", not node.value, node.fact, f"not ({node.source})")
+        return FactCheck(node.path, "exists", not node.value, node.fact, f"not ({node.source})")
     if node.op == "matches":
         raise ValueError(
             "'matches' cannot be used inside 'not'; write the pattern for the values you want"
         )
-    return Test(node.path, NEGATED[node.op], node.value, node.fact, f"not ({node.source})")
+    return FactCheck(node.path, NEGATED[node.op], node.value, node.fact, f"not ({node.source})")

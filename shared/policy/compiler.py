@@ -20,8 +20,8 @@ from shared.policy.compiled import (
     CompiledOutcome,
     CompiledPolicySet,
     CompiledRule,
+    FactCheck,
     Node,
-    Test,
     negate,
 )
 from shared.policy.decision import placeholders
@@ -195,7 +195,7 @@ class _Compiler:
                 return value
         raise AssertionError(kind)
 
-    def test(self, spec: FactTest, loc: Loc) -> Test | None:
+    def test(self, spec: FactTest, loc: Loc) -> FactCheck | None:
         field = self.fields.get(spec.fact)
         if field is None:
             self.problem(
@@ -220,21 +220,21 @@ class _Compiler:
         if isinstance(spec.value, str) and spec.value.startswith("$params."):
             source += f" ({spec.value})"
         if op == "exists":
-            return Test(field.path, op, bool(raw), field, source)
+            return FactCheck(field.path, op, bool(raw), field, source)
         if op == "matches":
             try:
                 re.compile(raw)
             except (re.error, TypeError) as exc:
                 self.problem(value_loc, f"'{raw}' is not a valid pattern: {exc}")
                 return None
-            return Test(field.path, op, raw, field, source)
+            return FactCheck(field.path, op, raw, field, source)
         if op in ("in", "not_in"):
             if not isinstance(raw, list | tuple) or not raw:
                 self.problem(value_loc, f"'{op}' needs a non-empty list of values")
                 return None
             values = tuple(self.literal(field, item, value_loc) for item in raw)
-            return Test(field.path, op, values, field, source)
-        return Test(field.path, op, self.literal(field, raw, value_loc), field, source)
+            return FactCheck(field.path, op, values, field, source)
+        return FactCheck(field.path, op, self.literal(field, raw, value_loc), field, source)
 
     def condition(self, spec: ConditionSpec | str, loc: Loc) -> Node | None:
         if spec == "always":

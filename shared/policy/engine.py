@@ -21,7 +21,7 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from pydantic import BaseModel, ValidationError
 
 from shared.events import new_event_id
-from shared.policy.compiled import CompiledRule, Test
+from shared.policy.compiled import CompiledRule, FactCheck
 from shared.policy.decision import Decision, decide
 from shared.policy.decision_points import DecisionPoint, decision_points
 from shared.policy.evaluators import DURABLE_LOCK, DurableFactEncoder, failing_tests, holds
@@ -98,7 +98,7 @@ class RuleExplanation:
     status: str
     held: bool
     outcome: str
-    failing: list[Test] = field(default_factory=list)
+    failing: list[FactCheck] = field(default_factory=list)
 
 
 @dataclass

@@ -30,13 +30,13 @@ from typing import Any
 import durable_rules_engine as durable
 from pydantic import BaseModel
 
-from shared.policy.compiled import AllOf, CompiledPolicySet, Node, Test
+from shared.policy.compiled import AllOf, CompiledPolicySet, FactCheck, Node
 from shared.policy.facts import DECIMAL_PLACES, fact_fields, is_enum, plain_value
 
 # -- plain Python ---------------------------------------------------------------------------------
 
 
-def test_holds(test: Test, facts: dict[str, Any]) -> bool:
+def check_holds(test: FactCheck, facts: dict[str, Any]) -> bool:
     value = facts.get(test.path)
     op = test.op
     if test.fact.kind == "list":
@@ -72,17 +72,17 @@ def test_holds(test: Test, facts: dict[str, Any]) -> bool:
 
 
 def holds(node: Node, facts: dict[str, Any]) -> bool:
-    if isinstance(node, Test):
-        return test_holds(node, facts)
+    if isinstance(node, FactCheck):
+        return check_holds(node, facts)
     if isinstance(node, AllOf):
         return all(holds(item, facts) for item in node.items)
     return any(holds(item, facts) for item in node.items)
 
 
-def failing_tests(node: Node, facts: dict[str, Any]) -> list[Test]:
+def failing_tests(node: Node, facts: dict[str, Any]) -> list[FactCheck]:
     """Why a condition does not hold: the tests that made it false (for ``policy explain``)."""
-    if isinstance(node, Test):
-        return [] if test_holds(node, facts) else [node]
+    if isinstance(node, FactCheck):
+        return [] if check_holds(node, facts) else [node]
     if isinstance(node, AllOf):
         return [test for item in node.items for test in failing_tests(item, facts)]
     if any(holds(item, facts) for item in node.items):
@@ -206,7 +206,7 @@ def _encoder(model: type[BaseModel]) -> DurableFactEncoder:
     return DurableFactEncoder(model)
 
 
-def _durable_test(test: Test) -> dict[str, Any]:
+def _durable_test(test: FactCheck) -> dict[str, Any]:
     key = durable_key(test.path)
     op = test.op
     if op == "exists":
@@ -227,7 +227,7 @@ def _durable_test(test: Test) -> dict[str, Any]:
 
 
 def _durable_node(node: Node) -> dict[str, Any]:
-    if isinstance(node, Test):
+    if isinstance(node, FactCheck):
         return _durable_test(node)
     if not node.items:
         return {"$ex": {_MARKER: 1}}

@@ -35,7 +35,7 @@ class Inner(Facts):
 
 if POINT not in decision_points():
 
-    @decision_point(POINT, "Test only: one fact of every kind.")
+    @decision_point(POINT, "FactCheck only: one fact of every kind.")
     class EveryKind(Facts):
         inner: Inner
 
