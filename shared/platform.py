@@ -71,6 +71,11 @@ class ServicePlatform:
         # Extra checks a service adds to readiness (e.g. "policies loaded"); each returns an error
         # message or None.
         self.readiness_checks: list[Callable[[], Awaitable[str | None]]] = []
+        # The service's own long-running loops (started with the platform, cancelled at stop),
+        # and what its composition root wants to keep with the platform.
+        self.background: list[Callable[[], Awaitable[None]]] = []
+        self._background_tasks: list[asyncio.Task[None]] = []
+        self.state: dict[str, Any] = {}
         self.policy: PolicyLayer | None = None
         if decision_points:
             self.policy = PolicyLayer(self, tuple(decision_points))
@@ -98,8 +103,15 @@ class ServicePlatform:
             )
         if self.policy is not None:
             self.policy.start()
+        self._background_tasks = [asyncio.create_task(loop()) for loop in self.background]
 
     async def stop(self) -> None:
+        for task in self._background_tasks:
+            task.cancel()
+        for task in self._background_tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self._background_tasks = []
         if self.policy is not None:
             await self.policy.stop()
         self.relay.stop()

@@ -57,6 +57,13 @@ class Conflict(Problem):
     status, slug, title = 409, "conflict", "Conflicts with the current state"
 
 
+class PolicyDenied(Problem):
+    """A policy decision refused the command: the body names every rule that refused it and
+    everything missing (``rules``, ``missing``, ``outcome``)."""
+
+    status, slug, title = 409, "policy-denied", "Refused by policy"
+
+
 class InvalidInput(Problem):
     status, slug, title = 422, "invalid-input", "Invalid input"
 

@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import logging
+
 from fastapi import FastAPI
 
 from services.jobs import api, consumers
-from services.jobs.tables import metadata
+from services.jobs.metrics import JobsMetrics
+from services.jobs.ports import JobsDeps
+from services.jobs.tables import count_by, metadata
+from services.jobs.uow import SqlJobsUnitOfWork
 from shared.platform import ServicePlatform, serve
 from shared.settings import Settings, load_settings
 
@@ -15,17 +22,50 @@ DECISION_POINTS = (
     "jobs.change_job",
     "jobs.submit_to_production",
     "jobs.complete_job",
+    "jobs.assign_crew",
     "accounting.create_record",
 )
+GAUGE_INTERVAL_S = 15.0
+
+log = logging.getLogger(__name__)
 
 
 def build(settings: Settings | None = None) -> ServicePlatform:
     platform = ServicePlatform(
         settings or load_settings(SERVICE), metadata, decision_points=DECISION_POINTS
     )
-    consumers.register(platform)
+    assert platform.policy is not None
+    metrics = JobsMetrics(platform.metrics.registry)
+    platform.state["jobs"] = JobsDeps(
+        unit_of_work=SqlJobsUnitOfWork.factory(platform.uow_factory),
+        policy=platform.policy,
+        metrics=metrics,
+    )
+    consumers.register(platform, platform.state["jobs"])
+    platform.background.append(lambda: refresh_gauges(platform, metrics))
     return platform
 
 
+def deps_of(platform: ServicePlatform) -> JobsDeps:
+    return platform.state["jobs"]
+
+
+async def refresh_gauges(platform: ServicePlatform, metrics: JobsMetrics) -> None:
+    """Jobs per milestone and per production status, recounted every few seconds."""
+    while True:
+        with contextlib.suppress(Exception):  # a database outage: the next round recounts
+            async with platform.engine.connect() as connection:
+                for column, gauge, label in (
+                    ("milestone", metrics.jobs_by_milestone, "milestone"),
+                    ("production_status", metrics.jobs_by_production_status, "status"),
+                ):
+                    gauge.clear()
+                    for value, count in await count_by(connection, column):
+                        if value is not None:
+                            gauge.labels(**{label: value}).set(count)
+        await asyncio.sleep(GAUGE_INTERVAL_S)
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
-    return serve(build(settings), api.router)
+    platform = build(settings)
+    return serve(platform, lambda p: api.router(deps_of(p)))

@@ -1,10 +1,42 @@
-"""Events the jobs service publishes on ``roofline.jobs.events`` (keyed by job id)."""
+"""Events the jobs service publishes on ``roofline.jobs.events`` (keyed by job id).
+
+They carry what other services need so they never call back: billing the contract price, line
+items with their completion and the insurance figures; commissions the sales rep and the sale;
+messaging the crew and the customer's contact; tickets the customer and address.
+"""
 
 from __future__ import annotations
 
-from pydantic import EmailStr, Field
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, EmailStr, Field
 
 from shared.events import EventData, catalogued
+
+
+class LineItemData(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    line_item_id: str
+    description: str
+    quantity: Decimal
+    unit_price: Decimal
+    total: Decimal
+    trade: str | None = None
+    insurance_line_ref: str | None = None
+    completed: bool
+    completed_at: datetime | None = None
+
+
+class CustomerContact(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str
+    phone: str | None = None
+    email: str | None = None
+    property_address: str
 
 
 @catalogued("jobs.lead_created.v1")
@@ -15,3 +47,186 @@ class LeadCreated(EventData):
     email: EmailStr | None = None
     property_address: str = Field(min_length=1, max_length=500)
     salesman_id: str = Field(description="User who took the lead; commissions credits them.")
+
+
+@catalogued("jobs.team_assigned.v1")
+class TeamAssigned(EventData):
+    """A lead assigned to a user (it enters the pipeline), or the job's team changed."""
+
+    job_id: str
+    sales_rep_id: str | None
+    csa_id: str | None
+    production_manager_id: str | None
+    project_manager_id: str | None
+    by: str
+
+
+@catalogued("jobs.milestone_changed.v1")
+class MilestoneChanged(EventData):
+    job_id: str
+    from_milestone: str
+    to_milestone: str
+    by: str
+    reason: str | None = None
+    job_number: str | None = None
+    contract_price: Decimal | None = None
+
+
+@catalogued("jobs.job_sold.v1")
+class JobSold(EventData):
+    """The job reached Approved for the first time: a sale with a job number."""
+
+    job_id: str
+    job_number: str
+    sold_on: date
+    sales_rep_id: str | None
+    contract_price: Decimal | None
+    sale_price: Decimal | None
+    customer: CustomerContact
+    trades: list[str]
+    line_items: list[LineItemData]
+
+
+@catalogued("jobs.approval_requested.v1")
+class ApprovalRequested(EventData):
+    job_id: str
+    request_id: str
+    to_milestone: str
+    requested_by: str
+    note: str | None = None
+
+
+@catalogued("jobs.approval_decided.v1")
+class ApprovalDecided(EventData):
+    job_id: str
+    request_id: str
+    approved: bool
+    decided_by: str
+    note: str | None = None
+
+
+@catalogued("jobs.contract_signed.v1")
+class ContractSigned(EventData):
+    job_id: str
+    signed_on: date
+    contract_price: Decimal
+    sale_price: Decimal | None = None
+    by: str
+
+
+@catalogued("jobs.line_items_changed.v1")
+class LineItemsChanged(EventData):
+    """A line item added or completed; ``line_items`` is the job's whole list after it."""
+
+    job_id: str
+    change: Literal["added", "completed"]
+    line_item_id: str
+    line_items: list[LineItemData]
+    contract_price: Decimal | None = None
+
+
+@catalogued("jobs.measurements_recorded.v1")
+class MeasurementsRecorded(EventData):
+    job_id: str
+    roof_squares: Decimal | None
+    pitch: str | None = None
+    measured_on: date | None = None
+
+
+@catalogued("jobs.materials_recorded.v1")
+class MaterialsRecorded(EventData):
+    job_id: str
+    manufacturer: str | None
+    product: str | None
+    colour: str | None
+    quantity_squares: Decimal | None
+    supplier: str | None
+    colour_confirmed: bool
+    order_date: date | None
+    delivery_date: date | None
+    supplier_status: str | None
+
+
+@catalogued("jobs.insurance_recorded.v1")
+class InsuranceRecorded(EventData):
+    job_id: str
+    carrier: str | None
+    claim_number: str | None
+    deductible: Decimal | None
+    rcv: Decimal | None
+    acv: Decimal | None
+    recoverable_depreciation: Decimal | None
+
+
+@catalogued("jobs.document_uploaded.v1")
+class DocumentUploaded(EventData):
+    job_id: str
+    document_id: str
+    type: str
+    checklist: str | None
+    uploaded_by: str
+    location: str
+
+
+@catalogued("jobs.change_order_added.v1")
+class ChangeOrderAdded(EventData):
+    job_id: str
+    change_order_id: str
+    signed_on: date
+    amount: Decimal
+    note: str
+    by: str
+    contract_price: Decimal | None
+    adjustment: bool = Field(description="After Released: an adjustment commissions will see.")
+    sales_rep_id: str | None = None
+
+
+@catalogued("jobs.permit_recorded.v1")
+class PermitRecorded(EventData):
+    job_id: str
+    permit_status: str | None
+    permit_number: str | None
+
+
+@catalogued("jobs.inspection_recorded.v1")
+class InspectionRecorded(EventData):
+    job_id: str
+    kind: str
+    on: date
+    result: str
+
+
+@catalogued("jobs.handed_off_to_production.v1")
+class HandedOffToProduction(EventData):
+    job_id: str
+    job_number: str | None
+    by: str
+    trades: list[str]
+    schedule_by: datetime | None = Field(None, description="The scheduling deadline.")
+
+
+@catalogued("jobs.production_status_changed.v1")
+class ProductionStatusChanged(EventData):
+    job_id: str
+    from_status: str | None
+    to_status: str
+    by: str
+    reason: str | None = None
+
+
+@catalogued("jobs.job_scheduled.v1")
+class JobScheduled(EventData):
+    job_id: str
+    start_date: date
+    duration_days: int
+    crew_id: str | None
+
+
+@catalogued("jobs.crew_assigned.v1")
+class CrewAssigned(EventData):
+    job_id: str
+    crew_id: str
+    crew_name: str
+    member_ids: list[str]
+    days: list[date]
+    customer: CustomerContact

@@ -17,6 +17,8 @@ from shared.policy.compiled import CompiledPolicySet, CompiledRule
 from shared.policy.facts import flatten
 from shared.policy.format import PRECEDENCE
 
+# Outcomes that stop the action; escalate, schedule and notify let it go ahead.
+BLOCKING = ("deny", "hold", "require")
 _PLACEHOLDER = re.compile(r"\{([A-Za-z0-9_.$]+)\}")
 
 
@@ -66,7 +68,7 @@ class Decision:
     @property
     def allowed(self) -> bool:
         """Nothing blocks: no enforced deny, hold or require (escalate/notify/schedule do not)."""
-        return not any(self.of(kind) for kind in ("deny", "hold", "require"))
+        return not any(self.of(kind) for kind in BLOCKING)
 
     @property
     def missing(self) -> list[str]:

@@ -69,11 +69,17 @@ class Photos(Facts):
 # -- jobs -----------------------------------------------------------------------------------------
 
 
+ProductionStatus = Literal[
+    "sold", "measured", "ordered", "scheduled", "in_progress", "complete", "released"
+]
+
+
 class JobState(Facts):
     milestone: Milestone
     assigned: bool = Field(description="The lead is assigned to a user (seed 004).")
     trades: list[Trade] = Field(default_factory=list)
     complexity: int | None = Field(None, ge=1, le=3)
+    production_status: ProductionStatus | None = Field(None, description="Within Approved.")
 
 
 class JobChange(Facts):
@@ -128,6 +134,26 @@ class CompleteJobFacts(Facts):
     job: JobState
     photos: Photos
     confirmations: CompletionConfirmations
+
+
+class CrewFacts(Facts):
+    trades: list[Trade]
+    covers_job_trades: bool = Field(description="The crew does every trade of the job.")
+    handles_complexity: bool = Field(description="The crew takes jobs of this complexity.")
+    daily_capacity: int = Field(ge=1)
+    busiest_day_bookings: int = Field(
+        ge=0, description="Jobs the crew already has on the busiest day of this job's schedule."
+    )
+    room_on_busiest_day: int = Field(
+        description="daily_capacity - busiest_day_bookings: jobs it can still take that day."
+    )
+
+
+@decision_point("jobs.assign_crew", "Assigning an installation crew to a job (seed 000, step 2).")
+class AssignCrewFacts(Facts):
+    actor: Actor
+    job: JobState
+    crew: CrewFacts
 
 
 # -- accounting records (jobs, tickets, billing) --------------------------------------------------

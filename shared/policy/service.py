@@ -2,8 +2,9 @@
 
 ``ServicePlatform(settings, metadata, decision_points=[...])`` builds one. Handlers use
 ``platform.policy.decide(uow, point, facts, tenant=..., subject=..., source=...)``: evaluate, log
-the decision in the handler's transaction and publish it; ``schedule`` outcomes become deadlines
-in the same transaction.
+the decision in the handler's transaction and publish it; when the action goes ahead,
+``platform.policy.schedule(uow, decision, subject=...)`` stores its ``schedule`` deadlines in the
+same transaction, and ``meet(...)`` marks one done.
 """
 
 from __future__ import annotations
@@ -15,20 +16,47 @@ from typing import TYPE_CHECKING
 
 from pydantic import BaseModel
 
-from shared.policy.decision import Decision
+from shared.policy.decision import BLOCKING, Decision
 from shared.policy.engine import PolicyEngine, PolicyMetrics
 from shared.policy.store import (
     BusinessCalendar,
     DeadlineMetrics,
     DeadlineSweeper,
     PolicyTables,
+    meet_deadline,
     record_decision,
     schedule_deadlines,
 )
+from shared.problems import PolicyDenied
 from shared.uow import UnitOfWork
 
 if TYPE_CHECKING:
     from shared.platform import ServicePlatform
+
+
+class PolicyRefused(PolicyDenied):
+    """A decision did not let the command go ahead (answered 409): names every rule that refused
+    it, with its reason, and every missing item."""
+
+    def __init__(self, decision: Decision) -> None:
+        blocking = [rule for rule in decision.enforced if rule.outcome in BLOCKING]
+        super().__init__(
+            " ".join(rule.reason for rule in blocking),
+            outcome=decision.outcome,
+            decision_id=str(decision.decision_id),
+            rules=[
+                {"policy": r.policy, "rule": r.rule, "outcome": r.outcome, "reason": r.reason}
+                for r in blocking
+            ],
+            missing=decision.missing,
+        )
+        self.decision = decision
+
+
+def allowed_or_refused(decision: Decision) -> Decision:
+    if not decision.allowed:
+        raise PolicyRefused(decision)
+    return decision
 
 
 class PolicyLayer:
@@ -88,20 +116,27 @@ class PolicyLayer:
         tenant: str,
         subject: str,
         source: str,
-        now: datetime | None = None,
     ) -> Decision:
-        """Evaluate, and log the decision in ``uow`` (published when it commits). Deadlines of
-        ``schedule`` outcomes are stored too, but only if the decision lets the action go ahead:
-        the caller commits ``uow`` whether or not it acts, so a refusal is logged as well."""
+        """Evaluate, and log the decision in ``uow`` (published when it commits). Commit ``uow``
+        whether or not the action goes ahead: a refusal is a decision worth keeping too."""
         decision = self.engine.evaluate(decision_point, facts, tenant)
         await record_decision(uow, self.tables, decision, facts, subject=subject, source=source)
-        if decision.allowed:
-            await schedule_deadlines(
-                uow,
-                self.tables,
-                decision,
-                subject=subject,
-                calendar=self.calendar,
-                now=now or datetime.now(UTC),
-            )
         return decision
+
+    async def schedule(
+        self, uow: UnitOfWork, decision: Decision, *, subject: str, now: datetime | None = None
+    ) -> list[datetime]:
+        """Store the deadlines of the decision's ``schedule`` outcomes (call it when the action
+        goes ahead); returns their due times."""
+        return await schedule_deadlines(
+            uow,
+            self.tables,
+            decision,
+            subject=subject,
+            calendar=self.calendar,
+            now=now or datetime.now(UTC),
+        )
+
+    async def meet(self, uow: UnitOfWork, *, tenant: str, subject: str, task: str) -> bool:
+        """The task of a deadline was done: it will not fire."""
+        return await meet_deadline(uow, self.tables, tenant=tenant, subject=subject, task=task)

@@ -71,7 +71,7 @@ def deadlines_table(metadata: sa.MetaData) -> sa.Table:
         sa.Column("rule", sa.Text, nullable=False),
         sa.Column("escalate_to", sa.Text),
         sa.Column("due_at", sa.DateTime(timezone=True), nullable=False),
-        # open -> met (the task was done in time) | passed (the sweeper fired it)
+        # open -> met (done in time) | passed (the sweeper fired it) -> met_late
         sa.Column("status", sa.Text, nullable=False, server_default="open"),
         sa.Column(
             "created_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()
@@ -239,16 +239,23 @@ async def schedule_deadlines(
 async def meet_deadline(
     uow: UnitOfWork, tables: PolicyTables, *, tenant: str, subject: str, task: str
 ) -> bool:
-    """The task was done: its open deadline (if any) is met and will not fire."""
+    """The task was done: its open deadline is met and will not fire (one that already fired is
+    marked met late, so lists of overdue work drop it)."""
+    deadlines = tables.deadlines
     result = await uow.connection.execute(
-        sa.update(tables.deadlines)
+        sa.update(deadlines)
         .where(
-            tables.deadlines.c.tenant_id == tenant,
-            tables.deadlines.c.subject == subject,
-            tables.deadlines.c.task == task,
-            tables.deadlines.c.status == "open",
+            deadlines.c.tenant_id == tenant,
+            deadlines.c.subject == subject,
+            deadlines.c.task == task,
+            deadlines.c.status.in_(("open", "passed")),
         )
-        .values(status="met", closed_at=sa.func.now())
+        .values(
+            status=sa.case((deadlines.c.status == "open", "met"), else_="met_late"),
+            closed_at=sa.case(
+                (deadlines.c.status == "open", sa.func.now()), else_=deadlines.c.closed_at
+            ),
+        )
     )
     return result.rowcount > 0
 

@@ -25,9 +25,8 @@ def test_a_lead_reaches_every_service_and_the_job_shows_four_acknowledgements(
         f"{suite['jobs']}/jobs",
         headers=headers(),
         json={
-            "customer_name": "Dana Reyes",
-            "email": "dana@example.com",
-            "property_address": "12 Elm St, Springfield",
+            "customer": {"name": "Dana Reyes", "email": "dana@example.com"},
+            "address": {"line": "12 Elm St", "city": "Springfield"},
         },
     ).json()
     job_id = job["job_id"]

@@ -85,7 +85,7 @@ def test_up_runs_the_suite_and_stops_cleanly(tmp_path: Path) -> None:
         job = httpx.post(
             f"{urls['jobs']}/jobs",
             headers=headers,
-            json={"customer_name": "Dana Reyes", "property_address": "12 Elm St"},
+            json={"customer": {"name": "Dana Reyes"}, "address": {"line": "12 Elm St"}},
         ).json()
 
         def acknowledged() -> dict | None:

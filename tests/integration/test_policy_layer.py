@@ -22,7 +22,6 @@ from shared.platform import ServicePlatform
 from shared.policy.decision_points import SubmitToProductionFacts
 from shared.policy.engine import PolicyEngine
 from shared.policy.replay import read_logs, replay
-from shared.policy.store import meet_deadline
 from shared.settings import Settings
 from tests.support.harness import (
     create_topics,
@@ -98,8 +97,9 @@ async def decide(
             tenant="acme",
             subject=subject,
             source="POST /jobs/{id}/handoff",
-            now=now,
         )
+        if decision.allowed:
+            await platform.policy.schedule(uow, decision, subject=subject, now=now)
         await uow.commit()
     return decision
 
@@ -195,8 +195,8 @@ async def test_a_passed_deadline_escalates_once_and_a_met_one_never(
     await decide(jobs, handoff(), "job-3", HANDED_OFF)
     assert jobs.policy is not None
     async with jobs.uow_factory() as uow:
-        assert await meet_deadline(
-            uow, jobs.policy.tables, tenant="acme", subject="job-3", task="schedule production"
+        assert await jobs.policy.meet(
+            uow, tenant="acme", subject="job-3", task="schedule production"
         )
         await uow.commit()
 

@@ -39,7 +39,7 @@ async def clients(settings: dict[str, Settings]) -> AsyncIterator[dict[str, http
         "billing": billing_app.build(settings["billing"]),
     }
     routers = {
-        "jobs": jobs_api.router(platforms["jobs"]),
+        "jobs": jobs_api.router(jobs_app.deps_of(platforms["jobs"])),
         "billing": billing_api.router(platforms["billing"]),
     }
     clients = {}
@@ -69,16 +69,15 @@ async def test_a_lead_gets_a_finance_folder_and_the_job_shows_it(
     created = await jobs.post(
         "/jobs",
         json={
-            "customer_name": "Dana Reyes",
-            "phone": "555-0100",
-            "email": "dana@example.com",
-            "property_address": "12 Elm St, Springfield",
+            "customer": {"name": "Dana Reyes", "phone": "555-0100", "email": "dana@example.com"},
+            "address": {"line": "12 Elm St", "city": "Springfield"},
         },
         headers=auth(settings["jobs"]),
     )
     assert created.status_code == 201, created.text
     job = created.json()
-    assert (job["milestone"], job["salesman_id"]) == ("lead", "sam")
+    assert (job["milestone"], job["team"]["sales_rep_id"]) == ("lead", "sam")
+    assert job["in_pipeline"]  # a Sales user's own lead is assigned to them
     assert job["awaiting"] == ["billing", "messaging", "commissions", "tickets"]
 
     async def acknowledged() -> dict | None:
@@ -103,12 +102,12 @@ async def test_a_lead_needs_a_name_and_an_address(
 ) -> None:
     response = await clients["jobs"].post(
         "/jobs",
-        json={"customer_name": "", "email": "not-an-email"},
+        json={"customer": {"name": "", "email": "not-an-email"}},
         headers=auth(settings["jobs"]),
     )
     assert response.status_code == 422
     fields = {error["field"] for error in response.json()["errors"]}
-    assert fields == {"body.customer_name", "body.email", "body.property_address"}
+    assert fields == {"body.customer.name", "body.customer.email", "body.address"}
 
 
 async def test_an_installer_cannot_create_leads(
@@ -116,7 +115,7 @@ async def test_an_installer_cannot_create_leads(
 ) -> None:
     response = await clients["jobs"].post(
         "/jobs",
-        json={"customer_name": "X", "property_address": "Y"},
+        json={"customer": {"name": "X"}, "address": {"line": "Y"}},
         headers=auth(settings["jobs"], role="installer"),
     )
     assert response.status_code == 403

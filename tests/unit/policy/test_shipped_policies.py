@@ -13,6 +13,8 @@ from shared.policy.loader import load_policy_dir
 
 POLICIES = Path(__file__).resolve().parents[3] / "policies"
 SHIPPED = {
+    "crew_assignment",
+    "special_trades",
     "production_handoff",
     "production_schedule",
     "milestone_moves",
@@ -43,7 +45,7 @@ def test_policy_test_command_passes_on_the_shipped_files() -> None:
 def test_policy_lint_command_passes_on_the_shipped_files() -> None:
     result = CliRunner().invoke(app, ["policy", "lint", str(POLICIES)])
     assert result.exit_code == 0, result.output
-    assert "7 valid policy set(s)" in result.output
+    assert "9 valid policy set(s)" in result.output
 
 
 def test_shipped_json_schema_is_the_generated_one() -> None:

@@ -1,0 +1,164 @@
+"""Request and response bodies of the jobs API."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from services.jobs.domain import Job
+from services.jobs.domain.crews import Crew, CrewSuggestion
+from services.jobs.domain.job import ACKNOWLEDGING_SERVICES
+from services.jobs.domain.values import Checklist, DocumentType, Milestone, Money, Quantity
+from shared.policy.decision_points import Trade
+
+
+class JobView(Job):
+    """A job as the API shows it: the stored job plus what follows from it."""
+
+    current_contract_price: Decimal | None = Field(description="Contract price + change orders.")
+    in_pipeline: bool = Field(description="Assigned to a user (unassigned leads are not).")
+    acknowledged_by: dict[str, datetime] = Field(default_factory=dict)
+    awaiting: list[str] = Field(default_factory=list)
+
+    @classmethod
+    def of(cls, job: Job, acknowledged_by: dict[str, datetime] | None = None) -> JobView:
+        acknowledged = acknowledged_by or {}
+        return cls(
+            **job.model_dump(),
+            current_contract_price=job.contract_price,
+            in_pipeline=job.assigned,
+            acknowledged_by=acknowledged,
+            awaiting=[name for name in ACKNOWLEDGING_SERVICES if name not in acknowledged],
+        )
+
+
+class AssignTeam(BaseModel):
+    sales_rep_id: str | None = None
+    csa_id: str | None = None
+    production_manager_id: str | None = None
+    project_manager_id: str | None = None
+
+
+class MoveMilestone(BaseModel):
+    to: Milestone
+    reason: str | None = Field(None, max_length=2000)
+
+
+class RequestApproval(BaseModel):
+    to: Milestone = Milestone.APPROVED
+    note: str | None = Field(None, max_length=2000)
+
+
+class DecideApproval(BaseModel):
+    approve: bool
+    note: str | None = Field(None, max_length=2000)
+
+
+class Cancel(BaseModel):
+    reason: str | None = Field(None, max_length=2000)
+
+
+class SignContract(BaseModel):
+    signed_on: date
+    contract_price: Money = Field(ge=0)
+    sale_price: Money | None = Field(None, ge=0)
+
+
+class NewLineItem(BaseModel):
+    description: str = Field(min_length=1, max_length=500)
+    quantity: Quantity = Decimal("1")
+    unit_price: Money = Decimal("0.00")
+    trade: Trade | None = None
+    insurance_line_ref: str | None = Field(None, max_length=60)
+
+
+class NewDocument(BaseModel):
+    type: DocumentType
+    checklist: Checklist | None = None
+    location: str = Field(min_length=1, max_length=1000, description="Where it is stored (URL).")
+    name: str | None = Field(None, max_length=200)
+
+
+class NewChangeOrder(BaseModel):
+    signed_on: date
+    amount: Money
+    note: str = Field(min_length=1, max_length=2000)
+
+
+class RecordPermit(BaseModel):
+    permit_status: Literal["not_required", "applied", "approved", "denied"] | None = None
+    permit_number: str | None = Field(None, max_length=60)
+
+
+class ScheduleJob(BaseModel):
+    start_date: date
+    duration_days: int = Field(1, ge=1, le=60)
+
+
+class AssignCrew(BaseModel):
+    crew_id: str
+
+
+class NewCrew(BaseModel):
+    name: str = Field(min_length=1, max_length=100)
+    trades: list[Trade] = Field(min_length=1)
+    home_latitude: float = Field(ge=-90, le=90)
+    home_longitude: float = Field(ge=-180, le=180)
+    daily_capacity: int = Field(1, ge=1, le=20)
+    max_complexity: int = Field(3, ge=1, le=3)
+    member_ids: list[str] = Field(default_factory=list)
+
+
+class CrewSuggestionView(BaseModel):
+    crew: Crew
+    trade_match: float
+    handles_complexity: bool
+    distance_km: float | None
+
+    @classmethod
+    def of(cls, suggestion: CrewSuggestion) -> CrewSuggestionView:
+        return cls(
+            crew=suggestion.crew,
+            trade_match=suggestion.trade_match,
+            handles_complexity=suggestion.handles_complexity,
+            distance_km=round(suggestion.distance_km, 1)
+            if suggestion.distance_km is not None
+            else None,
+        )
+
+
+class BoardColumn(BaseModel):
+    status: str
+    count: int
+    contract_total: Decimal
+
+
+class PipelineBoard(BaseModel):
+    milestones: list[BoardColumn]
+    unassigned_leads: int = Field(description="Kept, but not in the pipeline (seed 004).")
+
+
+class ProductionBoard(BaseModel):
+    statuses: list[BoardColumn]
+
+
+class CalendarEntry(BaseModel):
+    day: date
+    crew_id: str
+    crew_name: str | None
+    job_id: str
+    job_number: str | None
+    customer_name: str | None
+
+
+class DeadlineView(BaseModel):
+    job_id: str
+    job_number: str | None
+    customer_name: str | None
+    task: str
+    due_at: datetime
+    status: Literal["near", "passed"]
+    escalate_to: str | None

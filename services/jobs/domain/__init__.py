@@ -1,0 +1,17 @@
+"""The jobs domain: the Job aggregate (pipeline and production), its value objects, crews, and
+the facts the policy layer decides on. Pure: no I/O."""
+
+from services.jobs.domain.crews import Crew, CrewSuggestion, suggest_crews
+from services.jobs.domain.job import ACKNOWLEDGING_SERVICES, Job, JobRuleBroken
+from services.jobs.domain.values import Milestone, ProductionStatus
+
+__all__ = [
+    "ACKNOWLEDGING_SERVICES",
+    "Crew",
+    "CrewSuggestion",
+    "Job",
+    "JobRuleBroken",
+    "Milestone",
+    "ProductionStatus",
+    "suggest_crews",
+]

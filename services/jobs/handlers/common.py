@@ -1,0 +1,136 @@
+"""What every jobs handler shares: loading a job the caller may see, asking the policy layer,
+storing a change with its events and audit row, and the common shape of a command.
+
+A command handler loads the job through the unit of work (locked for the change), asks the
+policy layer (every change first passes ``jobs.change_job``: closed jobs are read-only, who may
+move what), calls the domain, and commits the job, its events, its audit row and the decisions
+together.
+A refusal by policy commits only the decision log, then answers with every rule that refused.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
+
+from pydantic import BaseModel
+
+from services.jobs.domain import Job, Milestone, facts
+from services.jobs.ports import JobsDeps, JobsUnitOfWork
+from shared.auth import Caller
+from shared.events import EventData
+from shared.policy.decision import Decision
+from shared.policy.service import PolicyRefused
+from shared.problems import NotFound
+
+SCHEDULE_TASK = "schedule production"
+FIELD_ROLES = frozenset({"installer", "technician"})
+
+
+def sees_only_own_work(caller: Caller) -> bool:
+    """Installers and technicians see only the work assigned to them (DESIGN.md §6)."""
+    return bool(caller.roles) and caller.roles <= FIELD_ROLES
+
+
+async def load_job(uow: JobsUnitOfWork, caller: Caller, job_id: str, *, for_update: bool) -> Job:
+    job = await uow.jobs.get(job_id, for_update=for_update)
+    if job is None:
+        raise NotFound(f"job {job_id} not found")
+    if sees_only_own_work(caller) and job.team.crew_id not in await uow.crews.of_member(
+        caller.user_id
+    ):
+        raise NotFound(f"job {job_id} not found")  # not theirs: as if it did not exist
+    return job
+
+
+async def decide_or_refuse(
+    deps: JobsDeps,
+    uow: JobsUnitOfWork,
+    point: str,
+    facts_: BaseModel,
+    *,
+    job_id: str,
+    source: str,
+) -> Decision:
+    """Ask the policy layer; on a refusal, keep the logged decision and answer 409."""
+    decision = await deps.policy.decide(
+        uow.platform, point, facts_, tenant=uow.tenant_id, subject=job_id, source=source
+    )
+    if not decision.allowed:
+        await uow.commit()
+        raise PolicyRefused(decision)
+    return decision
+
+
+async def store_change(
+    deps: JobsDeps,
+    uow: JobsUnitOfWork,
+    job: Job,
+    recorded: Sequence[EventData],
+    *,
+    caller: Caller,
+    action: str,
+    detail: dict[str, Any] | None = None,
+    reason: str | None = None,
+) -> None:
+    now = deps.clock()
+    await uow.jobs.save(job, at=now)
+    await uow.jobs.audit(
+        job.job_id,
+        actor=caller.user_id,
+        action=action,
+        at=now,
+        reason=reason,
+        detail={"events": [event.event_type for event in recorded], **(detail or {})},
+    )
+    uow.record(job, recorded)
+
+
+Change = Callable[[JobsUnitOfWork, Job], Awaitable[Sequence[EventData]]]
+
+
+async def change_job(
+    deps: JobsDeps,
+    caller: Caller,
+    job_id: str,
+    command: str,
+    change: Change,
+    *,
+    source: str,
+    to_milestone: Milestone | None = None,
+    reason: str | None = None,
+    detail: dict[str, Any] | None = None,
+) -> Job:
+    """The common shape of a command on a job: lock, ``jobs.change_job``, change, store."""
+    async with deps.unit_of_work(caller.tenant_id) as uow:
+        job = await load_job(uow, caller, job_id, for_update=True)
+        await decide_or_refuse(
+            deps,
+            uow,
+            "jobs.change_job",
+            facts.change_job(job, caller.roles, command, to_milestone=to_milestone, reason=reason),
+            job_id=job_id,
+            source=source,
+        )
+        recorded = await change(uow, job)
+        await store_change(
+            deps, uow, job, recorded, caller=caller, action=command, detail=detail, reason=reason
+        )
+        await uow.commit()
+    return job
+
+
+async def simple_change(
+    deps: JobsDeps,
+    caller: Caller,
+    job_id: str,
+    command: str,
+    apply: Callable[[Job], Sequence[EventData]],
+    *,
+    source: str,
+    detail: dict[str, Any] | None = None,
+) -> Job:
+    async def change(uow: JobsUnitOfWork, job: Job) -> Sequence[EventData]:
+        return apply(job)
+
+    return await change_job(deps, caller, job_id, command, change, source=source, detail=detail)

@@ -1,0 +1,183 @@
+"""Production: hand-off, scheduling, crews, work started and completed, the final payment."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+
+from services.jobs.domain import Crew, CrewSuggestion, Job, facts, suggest_crews
+from services.jobs.handlers.common import (
+    SCHEDULE_TASK,
+    change_job,
+    decide_or_refuse,
+    load_job,
+    simple_change,
+)
+from services.jobs.ports import JobsDeps, JobsUnitOfWork
+from shared.auth import Caller
+from shared.events import EventData
+from shared.policy.service import PolicyRefused
+from shared.problems import NotFound
+
+
+async def hand_off(deps: JobsDeps, caller: Caller, job_id: str, *, source: str) -> Job:
+    """The CSA passes the file to Production: ``jobs.submit_to_production`` refuses an incomplete
+    file (every missing item listed) and sets the scheduling deadline."""
+
+    async def change(uow: JobsUnitOfWork, job: Job) -> Sequence[EventData]:
+        try:
+            decision = await decide_or_refuse(
+                deps,
+                uow,
+                "jobs.submit_to_production",
+                facts.submit_to_production(job),
+                job_id=job.job_id,
+                source=source,
+            )
+        except PolicyRefused as refused:
+            for rule in refused.decision.enforced:
+                deps.metrics.handoffs_denied.labels(rule.policy, rule.rule).inc()
+            raise
+        due = await deps.policy.schedule(
+            uow.platform, decision, subject=job.job_id, now=deps.clock()
+        )
+        return job.hand_off(by=caller.user_id, at=deps.clock(), schedule_by=min(due, default=None))
+
+    return await change_job(deps, caller, job_id, "hand_off", change, source=source)
+
+
+async def schedule(
+    deps: JobsDeps,
+    caller: Caller,
+    job_id: str,
+    *,
+    start_date: date,
+    duration_days: int,
+    source: str,
+) -> Job:
+    """Production sets the start date: the scheduling deadline is met."""
+
+    async def change(uow: JobsUnitOfWork, job: Job) -> Sequence[EventData]:
+        first_time = job.scheduling.start_date is None
+        recorded = job.schedule(
+            start_date=start_date, duration_days=duration_days, by=caller.user_id, at=deps.clock()
+        )
+        await deps.policy.meet(
+            uow.platform, tenant=uow.tenant_id, subject=job.job_id, task=SCHEDULE_TASK
+        )
+        if job.team.crew_id is not None:
+            await uow.crews.book(job.team.crew_id, job.job_id, job.work_days)
+        if first_time and job.handed_off_at is not None:
+            deps.metrics.approval_to_scheduled.observe(
+                (deps.clock() - job.handed_off_at).total_seconds()
+            )
+        return recorded
+
+    return await change_job(
+        deps,
+        caller,
+        job_id,
+        "schedule",
+        change,
+        source=source,
+        detail={"start_date": start_date.isoformat(), "duration_days": duration_days},
+    )
+
+
+async def assign_crew(
+    deps: JobsDeps, caller: Caller, job_id: str, crew_id: str, *, source: str
+) -> Job:
+    """``jobs.assign_crew`` decides: trades, complexity, room on every day of the schedule, and
+    who assigns special trades. The crew's row is locked while its days are counted."""
+
+    async def change(uow: JobsUnitOfWork, job: Job) -> Sequence[EventData]:
+        crew = await uow.crews.get(crew_id)
+        if crew is None:
+            raise NotFound(f"crew {crew_id} not found")
+        busiest = await uow.crews.busiest_day(crew_id, job.work_days, other_than=job.job_id)
+        await decide_or_refuse(
+            deps,
+            uow,
+            "jobs.assign_crew",
+            facts.assign_crew(job, crew, caller.roles, busiest),
+            job_id=job.job_id,
+            source=source,
+        )
+        recorded = job.assign_crew(
+            crew_id=crew.crew_id, crew_name=crew.name, member_ids=crew.member_ids, by=caller.user_id
+        )
+        await uow.crews.book(crew.crew_id, job.job_id, job.work_days)
+        return recorded
+
+    return await change_job(
+        deps, caller, job_id, "assign_crew", change, source=source, detail={"crew_id": crew_id}
+    )
+
+
+async def start_work(deps: JobsDeps, caller: Caller, job_id: str, *, source: str) -> Job:
+    return await simple_change(
+        deps,
+        caller,
+        job_id,
+        "start_work",
+        lambda job: job.start_work(by=caller.user_id, at=deps.clock()),
+        source=source,
+    )
+
+
+async def complete(deps: JobsDeps, caller: Caller, job_id: str, *, source: str) -> Job:
+    """A CSA confirms the work complete: ``jobs.complete_job`` requires the project manager's
+    Post Roof Inspection photos and the confirmation (the caller being a CSA)."""
+
+    async def change(uow: JobsUnitOfWork, job: Job) -> Sequence[EventData]:
+        await decide_or_refuse(
+            deps,
+            uow,
+            "jobs.complete_job",
+            facts.complete_job(job, csa_confirmed="csa" in caller.roles),
+            job_id=job.job_id,
+            source=source,
+        )
+        return job.complete_production(by=caller.user_id, at=deps.clock())
+
+    return await change_job(deps, caller, job_id, "complete", change, source=source)
+
+
+async def receive_final_payment(deps: JobsDeps, uow: JobsUnitOfWork, job_id: str) -> None:
+    """Billing received the final payment: the job is Released (now, or when it completes).
+    Runs in the consumer's unit of work (with its inbox row)."""
+    job = await uow.jobs.get(job_id, for_update=True)
+    if job is None:
+        return  # a job of another service's making, or not ours: nothing to release
+    now = deps.clock()
+    recorded = job.receive_final_payment(at=now)
+    await uow.jobs.save(job, at=now)
+    await uow.jobs.audit(
+        job_id,
+        actor="billing",
+        action="receive_final_payment",
+        at=now,
+        detail={"events": [event.event_type for event in recorded]},
+    )
+    uow.record(job, recorded)
+
+
+async def add_crew(deps: JobsDeps, caller: Caller, crew: Crew) -> Crew:
+    crew = crew.model_copy(update={"tenant_id": caller.tenant_id})
+    async with deps.unit_of_work(caller.tenant_id) as uow:
+        await uow.crews.add(crew)
+        await uow.commit()
+    return crew
+
+
+async def crew_suggestions(deps: JobsDeps, caller: Caller, job_id: str) -> list[CrewSuggestion]:
+    async with deps.unit_of_work(caller.tenant_id) as uow:
+        job = await load_job(uow, caller, job_id, for_update=False)
+        crews = await uow.crews.all()
+    return suggest_crews(
+        crews,
+        trades=list(job.trades),
+        complexity=job.scheduling.complexity,
+        latitude=job.address.latitude,
+        longitude=job.address.longitude,
+    )
