@@ -178,7 +178,7 @@ def test_every_shipped_example_and_generated_variations_decide_the_same() -> Non
             for variant_key, variant in policy_set.variants.items():
                 durable = policy_set.durable[variant_key]
                 python = PythonEvaluator(variant)
-                for facts in examples + [mutate(rng, rng.choice(examples)) for _ in range(700)]:
+                for facts in examples + [mutate(rng, rng.choice(examples)) for _ in range(1500)]:
                     try:
                         model_facts = model.model_validate(facts)
                     except ValueError:

@@ -1,0 +1,222 @@
+"""Fakes for the jobs handlers: an in-memory unit of work and a policy layer that decides with
+the real engine over the shipped rules but keeps its decision log in memory."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+from types import TracebackType
+from typing import Any, Self
+
+from pydantic import BaseModel
+
+from services.jobs.domain import Crew, Job
+from services.jobs.metrics import JobsMetrics
+from services.jobs.ports import JobsDeps
+from shared.events import EventData
+from shared.policy.decision import Decision
+from shared.policy.engine import PolicyEngine
+
+POLICIES = Path(__file__).resolve().parents[3] / "policies"
+
+
+@dataclass
+class Store:
+    """What the fake database holds for all tenants."""
+
+    jobs: dict[tuple[str, str], Job] = field(default_factory=dict)
+    crews: dict[tuple[str, str], Crew] = field(default_factory=dict)
+    bookings: set[tuple[str, str, date, str]] = field(default_factory=set)
+    numbers: dict[str, int] = field(default_factory=dict)
+    audit: list[dict[str, Any]] = field(default_factory=list)
+    events: list[tuple[str, int, EventData]] = field(default_factory=list)
+    acks: dict[tuple[str, str], dict[str, datetime]] = field(default_factory=dict)
+
+
+class FakeJobs:
+    def __init__(self, store: Store, tenant: str, staged: dict[str, Job]) -> None:
+        self.store, self.tenant, self.staged = store, tenant, staged
+
+    async def add(self, job: Job) -> None:
+        self.staged[job.job_id] = job
+
+    async def get(self, job_id: str, *, for_update: bool = False) -> Job | None:
+        if job_id in self.staged:
+            return self.staged[job_id]
+        job = self.store.jobs.get((self.tenant, job_id))
+        return copy.deepcopy(job) if job else None
+
+    async def save(self, job: Job, *, at: datetime) -> None:
+        self.staged[job.job_id] = job
+
+    async def next_job_number(self, year: int) -> str:
+        self.store.numbers[self.tenant] = self.store.numbers.get(self.tenant, 0) + 1
+        return f"{year}-{self.store.numbers[self.tenant]:04d}"
+
+    async def audit(self, job_id: str, **entry: Any) -> None:
+        self.store.audit.append({"job_id": job_id, **entry})
+
+    async def audit_trail(self, job_id: str) -> list[dict[str, Any]]:
+        return [entry for entry in self.store.audit if entry["job_id"] == job_id]
+
+    async def acknowledgements(self, job_id: str) -> dict[str, datetime]:
+        return self.store.acks.get((self.tenant, job_id), {})
+
+    async def acknowledge(self, job_id: str, service: str, *_: Any) -> None:
+        self.store.acks.setdefault((self.tenant, job_id), {})[service] = datetime.now()
+
+    async def find(
+        self,
+        *,
+        text: str | None = None,
+        crew_ids: Sequence[str] | None = None,
+        limit: int = 50,
+        offset: int = 0,
+    ) -> list[Job]:
+        found = [j for (t, _), j in self.store.jobs.items() if t == self.tenant]
+        if crew_ids is not None:
+            found = [j for j in found if j.team.crew_id in crew_ids]
+        return found[offset : offset + limit]
+
+    async def board(self, column: str) -> list[tuple[str | None, bool, int, Decimal]]:
+        return []
+
+    async def deadlines(self, task: str, until: datetime) -> list[dict[str, Any]]:
+        return []
+
+
+class FakeCrews:
+    def __init__(self, store: Store, tenant: str) -> None:
+        self.store, self.tenant = store, tenant
+
+    async def add(self, crew: Crew) -> None:
+        self.store.crews[(self.tenant, crew.crew_id)] = crew
+
+    async def get(self, crew_id: str) -> Crew | None:
+        return self.store.crews.get((self.tenant, crew_id))
+
+    async def all(self) -> list[Crew]:
+        return [c for (t, _), c in self.store.crews.items() if t == self.tenant]
+
+    async def of_member(self, user_id: str) -> list[str]:
+        return [c.crew_id for c in await self.all() if user_id in c.member_ids]
+
+    async def busiest_day(self, crew_id: str, days: Sequence[date], *, other_than: str) -> int:
+        counts = [
+            sum(
+                1
+                for (t, c, d, j) in self.store.bookings
+                if (t, c, d) == (self.tenant, crew_id, day) and j != other_than
+            )
+            for day in days
+        ]
+        return max(counts, default=0)
+
+    async def book(self, crew_id: str, job_id: str, days: Sequence[date]) -> None:
+        self.store.bookings = {
+            b for b in self.store.bookings if not (b[0] == self.tenant and b[3] == job_id)
+        }
+        self.store.bookings |= {(self.tenant, crew_id, day, job_id) for day in days}
+
+    async def calendar(self, start: date, end: date) -> list[tuple[date, str, str]]:
+        return sorted(
+            (d, c, j)
+            for (t, c, d, j) in self.store.bookings
+            if t == self.tenant and start <= d <= end
+        )
+
+
+class FakeUnitOfWork:
+    def __init__(self, store: Store, tenant: str, policy: FakePolicy) -> None:
+        self.store, self.tenant_id = store, tenant
+        self.platform = self  # the fake policy logs through this
+        self._staged: dict[str, Job] = {}
+        self._events: list[tuple[str, int, EventData]] = []
+        self._decisions: list[Decision] = []
+        self._policy = policy
+        self.jobs = FakeJobs(store, tenant, self._staged)
+        self.crews = FakeCrews(store, tenant)
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self._staged.clear()
+        self._events.clear()
+        self._decisions.clear()
+
+    def record(self, job: Job, events: Sequence[EventData]) -> None:
+        first = job.version - len(events) + 1
+        self._events += [(job.job_id, first + i, e) for i, e in enumerate(events)]
+
+    def log_decision(self, decision: Decision) -> None:
+        self._decisions.append(decision)
+
+    async def commit(self) -> None:
+        for job_id, job in self._staged.items():
+            self.store.jobs[(self.tenant_id, job_id)] = copy.deepcopy(job)
+        self.store.events += self._events
+        self._policy.log += self._decisions
+        self._staged.clear()
+        self._events = []
+        self._decisions = []
+
+
+class FakePolicy:
+    """Decides with the real engine over the shipped rules; the decision log, the deadlines and
+    their meeting live in memory and are kept only when the unit of work commits."""
+
+    def __init__(self) -> None:
+        self.engine = PolicyEngine(POLICIES)
+        assert self.engine.load() == []
+        self.log: list[Decision] = []
+        self.deadlines: dict[str, datetime] = {}
+        self.met: list[str] = []
+
+    async def decide(
+        self,
+        uow: FakeUnitOfWork,
+        decision_point: str,
+        facts: BaseModel,
+        *,
+        tenant: str,
+        subject: str,
+        source: str,
+    ) -> Decision:
+        decision = self.engine.evaluate(decision_point, facts, tenant)
+        uow.log_decision(decision)
+        return decision
+
+    async def schedule(
+        self, uow: FakeUnitOfWork, decision: Decision, *, subject: str, now: datetime | None = None
+    ) -> list[datetime]:
+        due = [
+            now + timedelta(days=rule.within_business_days or 0) for rule in decision.of("schedule")
+        ]  # type: ignore[operator]
+        for when in due:
+            self.deadlines[subject] = when
+        return due
+
+    async def meet(self, uow: FakeUnitOfWork, *, tenant: str, subject: str, task: str) -> bool:
+        self.met.append(subject)
+        return self.deadlines.pop(subject, None) is not None
+
+
+def fake_deps(now: datetime) -> tuple[JobsDeps, Store, FakePolicy]:
+    store, policy = Store(), FakePolicy()
+    deps = JobsDeps(
+        unit_of_work=lambda tenant: FakeUnitOfWork(store, tenant, policy),  # type: ignore[arg-type,return-value]
+        policy=policy,  # type: ignore[arg-type]
+        metrics=JobsMetrics(),
+        clock=lambda: now,
+    )
+    return deps, store, policy

@@ -1,0 +1,298 @@
+"""Jobs handlers against fakes (in-memory unit of work; the real policy engine over the shipped
+rules with an in-memory decision log): what a refusal looks like, and that it changes nothing."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from decimal import Decimal
+
+import pytest
+
+from services.jobs.domain import Crew, Milestone, ProductionStatus
+from services.jobs.domain.values import (
+    Address,
+    Customer,
+    Document,
+    LineItem,
+    Materials,
+    Measurements,
+)
+from services.jobs.handlers import file, pipeline, production, queries
+from services.jobs.handlers.pipeline import CreateLead
+from shared.auth import Caller
+from shared.catalog import jobs as events
+from shared.policy.service import PolicyRefused
+from shared.problems import NotFound
+from tests.unit.jobs.fakes import fake_deps
+
+NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+SRC = "test"
+
+
+def caller(*roles: str, user: str = "u1", tenant: str = "acme") -> Caller:
+    return Caller(user_id=user, tenant_id=tenant, roles=frozenset(roles))
+
+
+SALES, CSA, ADMIN = (
+    caller("sales", user="sam"),
+    caller("csa", user="ann"),
+    caller("admin", user="boss"),
+)
+PM = caller("production_manager", user="pat")
+
+
+@pytest.fixture
+def env():
+    return fake_deps(NOW)
+
+
+async def lead(deps, trades=None) -> str:
+    job = await pipeline.create_lead(
+        deps,
+        SALES,
+        CreateLead(
+            customer=Customer(name="Dana Reyes"), address=Address(line="12 Elm St"), trades=trades
+        ),
+    )
+    return job.job_id
+
+
+async def sold(deps, trades=None) -> str:
+    job_id = await lead(deps, trades)
+    await file.add_line_item(
+        deps, CSA, job_id, LineItem(description="Roof", unit_price=Decimal("9000")), source=SRC
+    )
+    await file.sign_contract(deps, CSA, job_id, _contract(), source=SRC)
+    await pipeline.move_milestone(deps, CSA, job_id, Milestone.APPROVED, reason=None, source=SRC)
+    return job_id
+
+
+def _contract():
+    from services.jobs.api.models import SignContract
+
+    return SignContract(signed_on=date(2026, 11, 20), contract_price=Decimal("12500.00"))
+
+
+async def complete_file(deps, job_id: str, *, metal: bool = False) -> None:
+    await file.record_materials(
+        deps,
+        CSA,
+        job_id,
+        Materials(
+            manufacturer="GAF",
+            product="HDZ",
+            colour="Charcoal",
+            quantity_squares=Decimal("32"),
+            supplier="ABC Supply",
+            colour_confirmed=metal,
+        ),
+        source=SRC,
+    )
+    await file.record_measurements(
+        deps, CSA, job_id, Measurements(roof_squares=Decimal("31")), source=SRC
+    )
+    for checklist in ("property", "colour") if metal else ("property",):
+        await file.add_document(
+            deps,
+            CSA,
+            job_id,
+            Document(
+                type="photo",
+                checklist=checklist,
+                uploaded_by="ann",
+                uploaded_at=NOW,
+                location="s3://p.jpg",
+            ),
+            source=SRC,
+        )
+
+
+async def test_an_incomplete_handoff_is_refused_with_everything_missing_and_changes_nothing(
+    env,
+) -> None:
+    deps, store, policy = env
+    job_id = await sold(deps)
+    before = store.jobs[("acme", job_id)].model_copy(deep=True)
+    with pytest.raises(PolicyRefused) as refused:
+        await production.hand_off(deps, CSA, job_id, source=SRC)
+    body = refused.value.body()
+    assert body["status"] == 409 and body["type"] == "urn:roofline:problem:policy-denied"
+    assert body["missing"] == [
+        "material manufacturer",
+        "material product line",
+        "material colour",
+        "material quantity (squares)",
+        "material supplier",
+        "measurements",
+        "property photos (at least 1)",
+    ]
+    assert {rule["policy"] for rule in body["rules"]} == {"production_handoff"}
+    assert store.jobs[("acme", job_id)] == before
+    assert policy.log[-1].decision_point == "jobs.submit_to_production"  # the refusal is logged
+    assert (
+        deps.metrics.handoffs_denied.labels("production_handoff", "measurements-taken")._value.get()
+        == 1
+    )
+
+    await complete_file(deps, job_id)
+    job = await production.hand_off(deps, CSA, job_id, source=SRC)
+    assert job.handed_off_at == NOW
+    handed = [e for _, _, e in store.events if isinstance(e, events.HandedOffToProduction)]
+    assert handed[0].schedule_by is not None and job_id in policy.deadlines
+
+
+async def test_scheduling_meets_the_deadline(env) -> None:
+    deps, _, policy = env
+    job_id = await sold(deps)
+    await complete_file(deps, job_id)
+    await production.hand_off(deps, CSA, job_id, source=SRC)
+    job = await production.schedule(
+        deps, PM, job_id, start_date=date(2026, 11, 30), duration_days=2, source=SRC
+    )
+    assert job.production_status == ProductionStatus.SCHEDULED
+    assert job_id in policy.met and job_id not in policy.deadlines
+
+
+async def test_a_sales_user_needs_an_approval_and_a_csa_gives_it(env) -> None:
+    deps, store, _ = env
+    job_id = await lead(deps)
+    await file.add_line_item(deps, SALES, job_id, LineItem(description="Roof"), source=SRC)
+    with pytest.raises(PolicyRefused) as refused:
+        await pipeline.move_milestone(
+            deps, SALES, job_id, Milestone.APPROVED, reason=None, source=SRC
+        )
+    assert refused.value.body()["missing"] == ["approval by a CSA, production manager or admin"]
+
+    job = await pipeline.request_approval(
+        deps, SALES, job_id, Milestone.APPROVED, "signed today", source=SRC
+    )
+    request_id = job.approval_requests[0].request_id
+    job = await pipeline.decide_approval(
+        deps, CSA, job_id, request_id, approve=True, note="ok", source=SRC
+    )
+    assert job.milestone == Milestone.APPROVED and job.job_number == "2026-0001"
+    kinds = [type(e).__name__ for _, _, e in store.events if getattr(e, "job_id", None) == job_id]
+    assert kinds[-4:] == [
+        "ApprovalDecided",
+        "MilestoneChanged",
+        "ProductionStatusChanged",
+        "JobSold",
+    ]
+    sequences = [seq for jid, seq, _ in store.events if jid == job_id]
+    assert sequences == list(range(1, len(sequences) + 1))  # per-job sequence, no gaps
+
+
+async def test_a_job_is_never_sold_without_a_line_item(env) -> None:
+    deps, _, _ = env
+    job_id = await lead(deps)
+    with pytest.raises(PolicyRefused) as refused:
+        await pipeline.move_milestone(
+            deps, CSA, job_id, Milestone.APPROVED, reason=None, source=SRC
+        )
+    assert refused.value.body()["rules"][0]["rule"] == "at-least-one-line-item"
+
+
+async def test_an_unassigned_lead_stays_out_of_the_pipeline(env) -> None:
+    deps, _, _ = env
+    job = await pipeline.create_lead(
+        deps, CSA, CreateLead(customer=Customer(name="X"), address=Address(line="Y"))
+    )
+    assert not job.assigned
+    with pytest.raises(PolicyRefused, match="assign it to a user first"):
+        await pipeline.move_milestone(
+            deps, CSA, job.job_id, Milestone.PROSPECT, reason=None, source=SRC
+        )
+    await pipeline.assign_team(deps, CSA, job.job_id, {"sales_rep_id": "sam"}, source=SRC)
+    moved = await pipeline.move_milestone(
+        deps, CSA, job.job_id, Milestone.PROSPECT, reason=None, source=SRC
+    )
+    assert moved.milestone == Milestone.PROSPECT
+
+
+async def test_a_closed_job_refuses_every_change(env) -> None:
+    deps, store, _ = env
+    job_id = await lead(deps)
+    await pipeline.cancel(deps, CSA, job_id, "duplicate", source=SRC)
+    job = store.jobs[("acme", job_id)]
+    job.milestone = Milestone.CLOSED  # a closed job, as if it had gone the whole way
+    with pytest.raises(PolicyRefused, match="Closed and can no longer be edited"):
+        await file.add_line_item(deps, ADMIN, job_id, LineItem(description="late"), source=SRC)
+
+
+async def test_crews_over_capacity_and_special_trades(env) -> None:
+    deps, _, _ = env
+    crew = await production.add_crew(
+        deps,
+        PM,
+        Crew(
+            tenant_id="acme",
+            name="Alpha",
+            trades=["roofing", "metal"],
+            home_latitude=39.8,
+            home_longitude=-89.6,
+            daily_capacity=1,
+            member_ids=["ivan"],
+        ),
+    )
+    first, second = await sold(deps), await sold(deps)
+    for job_id in (first, second):
+        await complete_file(deps, job_id)
+        await production.hand_off(deps, CSA, job_id, source=SRC)
+        await production.schedule(
+            deps, PM, job_id, start_date=date(2026, 12, 1), duration_days=1, source=SRC
+        )
+    await production.assign_crew(deps, PM, first, crew.crew_id, source=SRC)
+    with pytest.raises(PolicyRefused, match="The crew is full"):
+        await production.assign_crew(deps, PM, second, crew.crew_id, source=SRC)
+
+    metal = await sold(deps, trades=["metal"])
+    await complete_file(deps, metal, metal=True)
+    await production.hand_off(deps, CSA, metal, source=SRC)
+    await production.schedule(
+        deps, PM, metal, start_date=date(2026, 12, 8), duration_days=1, source=SRC
+    )
+    with pytest.raises(PolicyRefused, match="assigned by the trade manager"):
+        await production.assign_crew(deps, PM, metal, crew.crew_id, source=SRC)
+    job = await production.assign_crew(
+        deps, caller("trade_manager"), metal, crew.crew_id, source=SRC
+    )
+    assert job.team.crew_id == crew.crew_id
+
+    # The installer on that crew sees the job; another installer does not.
+    ivan, olga = caller("installer", user="ivan"), caller("installer", user="olga")
+    assert (await queries.get_job(deps, ivan, metal))[0].job_id == metal
+    with pytest.raises(NotFound):
+        await queries.get_job(deps, olga, metal)
+    found = await queries.search(deps, ivan, None, limit=10, offset=0)
+    assert {j.job_id for j in found} == {first, metal}  # not `second`: no crew of his
+
+
+async def test_completion_needs_the_inspection_photos_and_a_csa(env) -> None:
+    deps, _, _ = env
+    job_id = await sold(deps)
+    await complete_file(deps, job_id)
+    await production.hand_off(deps, CSA, job_id, source=SRC)
+    await production.schedule(
+        deps, PM, job_id, start_date=date(2026, 12, 1), duration_days=1, source=SRC
+    )
+    await production.start_work(deps, PM, job_id, source=SRC)
+    with pytest.raises(PolicyRefused) as refused:
+        await production.complete(deps, CSA, job_id, source=SRC)
+    assert refused.value.body()["missing"] == [
+        "Post Roof Inspection photos from the project manager"
+    ]
+    await file.add_document(
+        deps,
+        PM,
+        job_id,
+        Document(
+            type="photo",
+            checklist="post_roof_inspection",
+            uploaded_by="pm",
+            uploaded_at=NOW,
+            location="x",
+        ),
+        source=SRC,
+    )
+    job = await production.complete(deps, CSA, job_id, source=SRC)
+    assert job.production_status == ProductionStatus.COMPLETE
