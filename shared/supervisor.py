@@ -178,6 +178,9 @@ class Supervisor:
                         "ROOFLINE_DATABASE_URL": self.database_url,
                         "ROOFLINE_KAFKA_BOOTSTRAP_SERVERS": self.bootstrap,
                         "ROOFLINE_KAFKA_ENABLE_IDEMPOTENCE": str(self.kafka_idempotence).lower(),
+                        # The topics this supervisor created are the ones the services use.
+                        "ROOFLINE_TOPIC_PREFIX": self.settings.topic_prefix,
+                        "ROOFLINE_TOPIC_PARTITIONS": str(self.settings.topic_partitions),
                     }
                 )
                 self.services.append(ServiceProcess(name, free_port(), env, logs / f"{name}.log"))

@@ -1,0 +1,67 @@
+"""The jobs service's consumers on the real servers: billing's final payment reaches the job."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import date
+from decimal import Decimal
+
+import pytest
+
+from services.jobs import app as jobs_app
+from services.jobs.domain.values import Address, Customer
+from services.jobs.handlers import pipeline, queries
+from shared.auth import Caller
+from shared.catalog.billing import FinalPaymentReceived
+from shared.events import Envelope
+from shared.platform import ServicePlatform
+from shared.settings import Settings
+from tests.support.harness import (
+    create_topics,
+    eventually,
+    raw_producer,
+    running,
+    send_envelope,
+    settings_for,
+)
+
+SAM = Caller(user_id="sam", tenant_id="acme", roles=frozenset({"sales"}))
+
+
+@pytest.fixture(scope="module")
+def settings(namespace: str, database_url: str, bootstrap_servers: str) -> Settings:
+    return settings_for("jobs", namespace, database_url, bootstrap_servers)
+
+
+@pytest.fixture(scope="module")
+async def jobs(settings: Settings) -> AsyncIterator[ServicePlatform]:
+    await create_topics(settings, "jobs", "billing", "messaging", "commissions", "tickets")
+    async with running(jobs_app.build(settings)) as platform:
+        yield platform
+
+
+async def test_the_final_payment_is_recorded_on_the_job(
+    jobs: ServicePlatform, settings: Settings
+) -> None:
+    deps = jobs_app.deps_of(jobs)
+    job = await pipeline.create_lead(
+        deps,
+        SAM,
+        pipeline.CreateLead(customer=Customer(name="Rita"), address=Address(line="8 Quarry Rd")),
+    )
+    payment = Envelope.wrap(
+        FinalPaymentReceived(
+            job_id=job.job_id, amount=Decimal("100.00"), received_on=date(2026, 12, 1)
+        ),
+        source="billing",
+        subject=job.job_id,
+        tenant_id="acme",
+    )
+    async with raw_producer(settings.kafka_bootstrap_servers) as producer:
+        await send_envelope(producer, settings.topic("billing"), payment)
+
+    async def paid() -> bool:
+        found, _ = await queries.get_job(deps, SAM, job.job_id)
+        return found.final_payment_received_at is not None
+
+    await eventually(paid, what="the final payment on the job")
