@@ -53,12 +53,6 @@ class PolicyRefused(PolicyDenied):
         self.decision = decision
 
 
-def allowed_or_refused(decision: Decision) -> Decision:
-    if not decision.allowed:
-        raise PolicyRefused(decision)
-    return decision
-
-
 class PolicyLayer:
     def __init__(self, platform: ServicePlatform, decision_points: tuple[str, ...]) -> None:
         settings = platform.settings

@@ -1,0 +1,188 @@
+"""The job's state: its fields (seed 001, grouped as value objects), what follows from them,
+and the steps its commands share (``job.py`` says how the aggregate works)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from services.jobs.domain.values import (
+    PIPELINE,
+    PRODUCTION_ORDER,
+    TERMINAL,
+    Address,
+    ApprovalRequest,
+    ChangeOrder,
+    Customer,
+    Document,
+    Financials,
+    InsuranceClaim,
+    LineItem,
+    Materials,
+    Measurements,
+    Milestone,
+    Permits,
+    ProductionStatus,
+    Scheduling,
+    StatusChange,
+    Team,
+)
+from shared.catalog import jobs as events
+from shared.events import EventData
+from shared.policy.decision_points import Trade
+
+# The services that answer a new lead with an event of their own.
+ACKNOWLEDGING_SERVICES = ("billing", "messaging", "commissions", "tickets")
+
+
+class JobRuleBroken(Exception):
+    """The command cannot apply to the job as it is (answered 409); nothing changed."""
+
+
+class JobState(BaseModel):
+    """The job's data, what follows from it, and the steps every command shares."""
+
+    model_config = ConfigDict(validate_assignment=True, extra="forbid")
+
+    tenant_id: str
+    job_id: str
+    version: int = 0
+    created_by: str
+    created_at: datetime
+    customer: Customer
+    address: Address
+    branch: str | None = None
+    lead_source: str | None = None
+    trades: list[Trade] = Field(default_factory=lambda: ["roofing"])
+    team: Team = Team()
+    milestone: Milestone = Milestone.LEAD
+    production_status: ProductionStatus | None = None
+    job_number: str | None = None
+    scheduling: Scheduling = Scheduling()
+    financials: Financials = Financials()
+    permits: Permits = Permits()
+    materials: Materials = Materials()
+    measurements: Measurements = Measurements()
+    insurance: InsuranceClaim = InsuranceClaim()
+    line_items: list[LineItem] = Field(default_factory=list)
+    documents: list[Document] = Field(default_factory=list)
+    change_orders: list[ChangeOrder] = Field(default_factory=list)
+    approval_requests: list[ApprovalRequest] = Field(default_factory=list)
+    history: list[StatusChange] = Field(default_factory=list)
+    handed_off_at: datetime | None = None
+    handed_off_by: str | None = None
+    final_payment_received_at: datetime | None = None
+    cancel_reason: str | None = None
+
+    # -- reading --------------------------------------------------------------------------------
+
+    @property
+    def assigned(self) -> bool:
+        """Assigned to a user: the lead is in the pipeline (seed 004)."""
+        return self.team.sales_rep_id is not None
+
+    @property
+    def is_open(self) -> bool:
+        return self.milestone not in TERMINAL
+
+    @property
+    def contract_price(self) -> Decimal | None:
+        base = self.financials.base_contract_price
+        if base is None:
+            return None
+        return base + sum((co.amount for co in self.change_orders), Decimal("0.00"))
+
+    @property
+    def line_items_total(self) -> Decimal:
+        return sum((item.total for item in self.line_items), Decimal("0.00"))
+
+    def photos(self, checklist: str) -> int:
+        return sum(1 for d in self.documents if d.type == "photo" and d.checklist == checklist)
+
+    def direction_to(self, milestone: Milestone) -> str | None:
+        """forward/backward along the pipeline; None for Canceled (off the line)."""
+        if milestone == Milestone.CANCELED or self.milestone == Milestone.CANCELED:
+            return None
+        return (
+            "forward" if PIPELINE.index(milestone) > PIPELINE.index(self.milestone) else "backward"
+        )
+
+    def pending_approval(self, request_id: str) -> ApprovalRequest:
+        for request in self.approval_requests:
+            if request.request_id == request_id:
+                if request.status != "pending":
+                    raise JobRuleBroken(
+                        f"approval request {request_id} was already {request.status}"
+                    )
+                return request
+        raise JobRuleBroken(f"no approval request {request_id} on this job")
+
+    def contact(self) -> events.CustomerContact:
+        return events.CustomerContact(
+            name=self.customer.name,
+            phone=self.customer.phone,
+            email=str(self.customer.email) if self.customer.email else None,
+            property_address=self.address.one_line,
+        )
+
+    def line_item_data(self) -> list[events.LineItemData]:
+        return [
+            events.LineItemData(
+                line_item_id=item.line_item_id,
+                description=item.description,
+                quantity=item.quantity,
+                unit_price=item.unit_price,
+                total=item.total,
+                trade=item.trade,
+                insurance_line_ref=item.insurance_line_ref,
+                completed=item.completed,
+                completed_at=item.completed_at,
+            )
+            for item in self.line_items
+        ]
+
+    # -- shared steps ---------------------------------------------------------------------------
+
+    def _changed(self, recorded: list[EventData]) -> list[EventData]:
+        """The job's version counts its events (a change without one still counts once)."""
+        self.version += max(len(recorded), 1)
+        return recorded
+
+    def _require_open(self) -> None:
+        if not self.is_open:
+            raise JobRuleBroken(f"the job is {self.milestone.value} and can no longer be changed")
+
+    def _set_production(
+        self, to: ProductionStatus, *, by: str, at: datetime, reason: str | None = None
+    ) -> list[EventData]:
+        previous = self.production_status
+        self.production_status = to
+        self.history.append(
+            StatusChange(
+                scale="production", from_status=previous, to_status=to, at=at, by=by, reason=reason
+            )
+        )
+        return [
+            events.ProductionStatusChanged(
+                job_id=self.job_id, from_status=previous, to_status=to, by=by, reason=reason
+            )
+        ]
+
+    def _advance_production(
+        self, to: ProductionStatus, *, by: str, at: datetime
+    ) -> list[EventData]:
+        """Move the production status forward to ``to`` if the job is sold and not past it."""
+        if self.production_status is None:
+            return []
+        if PRODUCTION_ORDER.index(to) <= PRODUCTION_ORDER.index(self.production_status):
+            return []
+        return self._set_production(to, by=by, at=at)
+
+    def _require_production(self, *allowed: ProductionStatus, doing: str) -> None:
+        self._require_open()
+        if self.production_status not in allowed:
+            now = self.production_status.value if self.production_status else "not sold yet"
+            needs = " or ".join(status.value for status in allowed)
+            raise JobRuleBroken(f"cannot {doing}: production status is {now} (needs {needs})")
