@@ -63,7 +63,9 @@ def outbox_replay(
         raise typer.BadParameter(str(exc)) from exc
     import asyncpg
 
-    settings = load_settings(service)
+    from shared.supervisor import cli_settings
+
+    settings = cli_settings(service)
     try:
         count = asyncio.run(replay_outbox(settings, start, end))
     except asyncpg.UndefinedTableError as exc:

@@ -328,3 +328,18 @@ def status(data_dir: str | None) -> tuple[int, dict[str, object]]:
     state["running"] = True
     ok = len(services) == len(SERVICES) and all(s["state"] == "ready" for s in services)
     return (0 if ok else 1), state
+
+
+def cli_settings(service: str | None = None, data_dir: str | None = None) -> Settings:
+    """Settings for a command run beside the suite: the database and broker of a running
+    ``roofline up`` (its state file), unless ROOFLINE_DATABASE_URL /
+    ROOFLINE_KAFKA_BOOTSTRAP_SERVERS name others."""
+    overrides: dict[str, str] = {}
+    state = data_root(data_dir) / STATE_FILE
+    if state.exists():
+        running = json.loads(state.read_text())
+        if "ROOFLINE_DATABASE_URL" not in os.environ:
+            overrides["database_url"] = running["database_url"]
+        if "ROOFLINE_KAFKA_BOOTSTRAP_SERVERS" not in os.environ:
+            overrides["kafka_bootstrap_servers"] = running["kafka_bootstrap_servers"]
+    return load_settings(service, **overrides)

@@ -158,10 +158,14 @@ def replay(
         bool, typer.Option(help="Exit 1 if any decision would change (for CI).")
     ] = False,
 ) -> None:
-    """Re-evaluate recorded decisions under a candidate policy directory; print what changes."""
+    """Re-evaluate recorded decisions under a candidate policy directory; print what changes.
+
+    Reads the decision logs of the running suite (`roofline up`), or of ROOFLINE_DATABASE_URL.
+    """
     from shared.policy.engine import PolicyEngine
     from shared.policy.replay import format_report, read_logs
     from shared.policy.replay import replay as replay_decisions
+    from shared.supervisor import cli_settings
     from shared.timeparse import parse_since
 
     names = service or list(SERVICES)
@@ -182,7 +186,7 @@ def replay(
         )
         engine.close()
         raise typer.Exit(2)
-    decisions, warnings = asyncio.run(read_logs([load_settings(name) for name in names], start))
+    decisions, warnings = asyncio.run(read_logs([cli_settings(name) for name in names], start))
     for warning in warnings:
         typer.echo(f"warning: {warning}", err=True)
     report = replay_decisions(decisions, engine)
