@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+import threading
 import time
+from pathlib import Path
 
 import httpx
 from prometheus_client.parser import text_string_to_metric_families
@@ -62,3 +67,50 @@ def test_every_service_exposes_faststream_and_platform_metrics(suite: dict[str, 
         spec = httpx.get(f"{suite[service]}/asyncapi.json").json()
         assert spec["asyncapi"].startswith("3."), service
         assert httpx.get(f"{suite[service]}/docs").status_code == 200
+
+
+def test_roofline_events_shows_what_the_services_published(
+    suite: dict[str, str], namespace: str, bootstrap_servers: str, tmp_path: Path
+) -> None:
+    job = httpx.post(
+        f"{suite['jobs']}/jobs",
+        headers=headers(),
+        json={"customer": {"name": "Watch Me"}, "address": {"line": "1 Event St"}},
+    ).json()
+    env = {
+        **os.environ,
+        "ROOFLINE_TOPIC_PREFIX": namespace,
+        "ROOFLINE_KAFKA_BOOTSTRAP_SERVERS": bootstrap_servers,
+        "ROOFLINE_DATA_DIR": str(tmp_path),  # no running suite there: the configured broker
+    }
+    watcher = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "shared.cli",
+            "events",
+            "--service",
+            "jobs",
+            "--from-beginning",
+            "--tenant",
+            "acme",
+        ],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    seen: list[str] = []
+    timer = threading.Timer(90, watcher.kill)  # a watcher follows forever: stop it if stuck
+    timer.start()
+    try:
+        assert watcher.stdout is not None
+        for line in watcher.stdout:
+            seen.append(line)
+            if job["job_id"] in line and "jobs.lead_created.v1" in line:
+                break
+    finally:
+        timer.cancel()
+        watcher.kill()
+        watcher.wait()
+    assert job["job_id"] in seen[-1] and "tenant=acme" in seen[-1], seen[-5:]
