@@ -131,9 +131,17 @@ class EmbeddedPostgres:
         return self
 
     def stop(self, mode: str = "fast") -> None:
-        if (self.data_dir / "postmaster.pid").exists():
-            with contextlib.suppress(subprocess.CalledProcessError):
-                self._run("pg_ctl", ["-w", "-m", mode, "stop"], timeout=60)
+        """Stop and wait until the server is gone (its pid file removed). A server too busy to
+        shut down in time in ``mode`` is stopped ``immediate``: a restart must not find the old
+        one still holding the data directory (measured under load on 2 cores)."""
+        pid_file = self.data_dir / "postmaster.pid"
+        for attempt in (mode, "immediate"):
+            if not pid_file.exists():
+                return
+            with contextlib.suppress(subprocess.CalledProcessError, subprocess.TimeoutExpired):
+                self._run("pg_ctl", ["-w", "-t", "60", "-m", attempt, "stop"], timeout=90)
+        if pid_file.exists():
+            raise RuntimeError(f"PostgreSQL on port {self.port} did not stop ({self.data_dir})")
 
     def create_database(self, name: str) -> None:
         """Create ``name`` if missing (through the bundled psql, no extra driver needed)."""
