@@ -64,6 +64,13 @@ class PolicyDenied(Problem):
     status, slug, title = 409, "policy-denied", "Refused by policy"
 
 
+class PolicyUnavailable(Problem):
+    """The rules for a decision are not loaded (a refused file with no good version before it):
+    nothing can be decided until they are."""
+
+    status, slug, title = 503, "policy-unavailable", "Policy rules unavailable"
+
+
 class InvalidInput(Problem):
     status, slug, title = 422, "invalid-input", "Invalid input"
 

@@ -10,18 +10,10 @@ from shared.platform import ServicePlatform, serve
 from shared.settings import Settings, load_settings
 
 SERVICE = "billing"
-# Where this service asks the policy layer (it is not ready without valid rules for each).
-DECISION_POINTS = (
-    "billing.collect_payment",
-    "billing.release_depreciation",
-    "accounting.create_record",
-)
 
 
 def build(settings: Settings | None = None) -> ServicePlatform:
-    platform = ServicePlatform(
-        settings or load_settings(SERVICE), metadata, decision_points=DECISION_POINTS
-    )
+    platform = ServicePlatform(settings or load_settings(SERVICE), metadata)
     consumers.register(platform)
     return platform
 

@@ -11,7 +11,7 @@ from fastapi import FastAPI
 from services.jobs import api, consumers
 from services.jobs.metrics import JobsMetrics
 from services.jobs.ports import JobsDeps
-from services.jobs.tables import count_by, metadata
+from services.jobs.tables import count_all_tenants, metadata
 from services.jobs.uow import SqlJobsUnitOfWork
 from shared.platform import ServicePlatform, serve
 from shared.settings import Settings, load_settings
@@ -60,7 +60,7 @@ async def refresh_gauges(platform: ServicePlatform, metrics: JobsMetrics) -> Non
                     ("production_status", metrics.jobs_by_production_status, "status"),
                 ):
                     gauge.clear()
-                    for value, count in await count_by(connection, column):
+                    for value, count in await count_all_tenants(connection, column):
                         if value is not None:
                             gauge.labels(**{label: value}).set(count)
         await asyncio.sleep(GAUGE_INTERVAL_S)

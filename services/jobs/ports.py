@@ -47,7 +47,7 @@ class JobStore(Protocol):
         offset: int = 0,
     ) -> list[Job]: ...
     async def board(self, column: str) -> list[tuple[str | None, bool, int, Decimal]]: ...
-    async def deadlines(self, task: str, until: datetime) -> list[dict[str, Any]]: ...
+    async def deadlines(self, until: datetime) -> list[dict[str, Any]]: ...
 
 
 class CrewStore(Protocol):
@@ -96,7 +96,15 @@ class Decider(Protocol):
     async def schedule(
         self, uow: Any, decision: Decision, *, subject: str, now: datetime | None = None
     ) -> list[datetime]: ...
-    async def meet(self, uow: Any, *, tenant: str, subject: str, task: str) -> bool: ...
+    async def meet(
+        self,
+        uow: Any,
+        *,
+        tenant: str,
+        subject: str,
+        task: str | None = None,
+        status: str = "met",
+    ) -> bool: ...
 
 
 def utc_now() -> datetime:

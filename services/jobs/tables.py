@@ -218,12 +218,19 @@ class JobRepository(TenantScopedRepository):
         only those of ``crew_ids`` when given (an installer's view)."""
         query = self.scoped(jobs, jobs.c.data)
         if text:
-            pattern = f"%{text.strip()}%"
+            # The text is matched literally: % and _ in it are not wildcards.
+            escaped = text.strip().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+            pattern = f"%{escaped}%"
             query = query.where(
                 sa.or_(
-                    jobs.c.customer_name.ilike(pattern),
-                    jobs.c.property_address.ilike(pattern),
-                    jobs.c.job_number.ilike(pattern),
+                    *(
+                        column.ilike(pattern, escape="\\")
+                        for column in (
+                            jobs.c.customer_name,
+                            jobs.c.property_address,
+                            jobs.c.job_number,
+                        )
+                    )
                 )
             )
         if crew_ids is not None:
@@ -235,23 +242,22 @@ class JobRepository(TenantScopedRepository):
 
     async def board(self, column: str) -> list[tuple[str | None, bool, int, Decimal]]:
         """(status, assigned, count, contract total) per value of ``column`` (milestone or
-        production_status)."""
+        production_status; canceled jobs are not on the production board)."""
         status = jobs.c[column]
-        rows = await self.connection.execute(
-            sa.select(
-                status,
-                jobs.c.assigned,
-                sa.func.count(),
-                sa.func.coalesce(sa.func.sum(jobs.c.contract_price), 0),
-            )
-            .where(jobs.c.tenant_id == self.tenant_id)
-            .group_by(status, jobs.c.assigned)
-        )
+        query = sa.select(
+            status,
+            jobs.c.assigned,
+            sa.func.count(),
+            sa.func.coalesce(sa.func.sum(jobs.c.contract_price), 0),
+        ).where(jobs.c.tenant_id == self.tenant_id)
+        if column == "production_status":
+            query = query.where(jobs.c.milestone != "canceled")
+        rows = await self.connection.execute(query.group_by(status, jobs.c.assigned))
         return [(row[0], row[1], row[2], Decimal(row[3])) for row in rows]
 
-    async def deadlines(self, task: str, until: datetime) -> list[dict[str, Any]]:
-        """Unmet deadlines of ``task`` due by ``until`` (passed ones included), soonest first,
-        with the job's number and customer."""
+    async def deadlines(self, until: datetime) -> list[dict[str, Any]]:
+        """Unmet deadlines due by ``until`` (passed ones included), soonest first, with the job's
+        number and customer."""
         deadline = policy_tables.deadlines
         rows = await self.connection.execute(
             sa.select(
@@ -274,7 +280,6 @@ class JobRepository(TenantScopedRepository):
             )
             .where(
                 deadline.c.tenant_id == self.tenant_id,
-                deadline.c.task == task,
                 deadline.c.status.in_(("open", "passed")),
                 deadline.c.due_at <= until,
             )
@@ -283,7 +288,7 @@ class JobRepository(TenantScopedRepository):
         return [dict(row._mapping) for row in rows]
 
 
-async def count_by(connection: Any, column: str) -> list[tuple[str | None, int]]:
+async def count_all_tenants(connection: Any, column: str) -> list[tuple[str | None, int]]:
     """Jobs per value of ``column`` across tenants (for the service's gauges)."""
     rows = await connection.execute(
         sa.select(jobs.c[column], sa.func.count()).group_by(jobs.c[column])

@@ -75,10 +75,6 @@ class Decision:
         return [item for rule in self.of("require") for item in rule.items]
 
     @property
-    def reasons(self) -> list[str]:
-        return [rule.reason for rule in self.enforced]
-
-    @property
     def policy_hash(self) -> str:
         return ",".join(f"{p.id}@{p.hash}" for p in self.policies)
 

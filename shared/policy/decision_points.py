@@ -82,8 +82,31 @@ class JobState(Facts):
     production_status: ProductionStatus | None = Field(None, description="Within Approved.")
 
 
+JobCommand = Literal[
+    "assign",
+    "move_milestone",
+    "request_approval",
+    "decide_approval",
+    "sign_contract",
+    "add_line_item",
+    "complete_line_item",
+    "record_measurements",
+    "record_materials",
+    "record_insurance",
+    "add_document",
+    "add_change_order",
+    "record_permit",
+    "record_inspection",
+    "hand_off",
+    "schedule",
+    "assign_crew",
+    "start_work",
+    "complete",
+]
+
+
 class JobChange(Facts):
-    command: str = Field(description="What is being done, e.g. move_milestone, add_line_item.")
+    command: JobCommand = Field(description="What is being done to the job.")
     to_milestone: Milestone | None = None
     direction: Literal["forward", "backward"] | None = None
     reason: str | None = None
@@ -125,15 +148,14 @@ class SubmitToProductionFacts(Facts):
     photos: Photos
 
 
-class CompletionConfirmations(Facts):
-    csa_confirmed: bool = Field(description="A CSA reviewed and confirmed the completion.")
-
-
-@decision_point("jobs.complete_job", "Marking a job complete (seed 000, step 4).")
+@decision_point(
+    "jobs.complete_job",
+    "Confirming a job's work complete (seed 000, step 4); the actor is who confirms it.",
+)
 class CompleteJobFacts(Facts):
+    actor: Actor
     job: JobState
     photos: Photos
-    confirmations: CompletionConfirmations
 
 
 class CrewFacts(Facts):

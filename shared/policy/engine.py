@@ -27,12 +27,13 @@ from shared.policy.decision_points import DecisionPoint, decision_points
 from shared.policy.evaluators import DURABLE_LOCK, DurableFactEncoder, failing_tests, holds
 from shared.policy.facts import flatten
 from shared.policy.loader import LoadedPolicySet, PolicyProblem, load_policy_dir, policy_files
+from shared.problems import PolicyUnavailable
 
 log = logging.getLogger(__name__)
 
 
-class NoPolicy(LookupError):
-    """No valid policy set serves this decision point (the service should not be ready)."""
+class NoPolicy(PolicyUnavailable):
+    """No valid policy set serves this decision point (the service is not ready): 503."""
 
 
 class FactsInvalid(ValueError):
@@ -52,9 +53,9 @@ class PolicyMetrics:
     def __init__(self, registry: CollectorRegistry) -> None:
         self.decisions = Counter(
             "roofline_policy_decisions_total",
-            "Live decisions by policy set, matched rule and the rule's outcome "
-            '(rule="" and outcome="allow" when nothing matched).',
-            ["policy", "rule", "outcome"],
+            "Live decisions by policy set, matched rule and the rule's outcome; enforced=false "
+            'for shadow rules (rule="" and outcome="allow" when nothing matched).',
+            ["policy", "rule", "outcome", "enforced"],
             registry=registry,
         )
         self.evaluation_seconds = Histogram(
@@ -260,9 +261,11 @@ class PolicyEngine:
             )
             if not decision.matched:
                 for policy in decision.policies:
-                    self.metrics.decisions.labels(policy.id, "", "allow").inc()
+                    self.metrics.decisions.labels(policy.id, "", "allow", "true").inc()
             for rule in decision.matched:
-                self.metrics.decisions.labels(rule.policy, rule.rule, rule.outcome).inc()
+                self.metrics.decisions.labels(
+                    rule.policy, rule.rule, rule.outcome, "true" if rule.enforced else "false"
+                ).inc()
         return decision
 
     def explain(

@@ -97,9 +97,6 @@ class PythonEvaluator:
     def matched(self, facts: dict[str, Any]) -> list[str]:
         return [rule.id for rule in self.policy.rules if holds(rule.condition, facts)]
 
-    def close(self) -> None:
-        pass
-
 
 # -- durable-rules --------------------------------------------------------------------------------
 

@@ -128,7 +128,7 @@ class Outcome(_Strict):
             "notify": ("to",),
             "schedule": ("task", "within_business_days"),
         }.get(self.type, ())
-        missing = [name for name in needs if not getattr(self, name)]
+        missing = [name for name in needs if getattr(self, name) in (None, "", [])]
         if missing:
             raise ValueError(f"a '{self.type}' outcome needs {' and '.join(missing)}")
         return self

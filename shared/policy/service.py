@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 from pydantic import BaseModel
 
-from shared.policy.decision import BLOCKING, Decision
+from shared.policy.decision import BLOCKING, Decision, combine
 from shared.policy.engine import PolicyEngine, PolicyMetrics
 from shared.policy.store import (
     BusinessCalendar,
@@ -42,7 +42,8 @@ class PolicyRefused(PolicyDenied):
         blocking = [rule for rule in decision.enforced if rule.outcome in BLOCKING]
         super().__init__(
             " ".join(rule.reason for rule in blocking),
-            outcome=decision.outcome,
+            # The strongest outcome that stopped it (an escalate may outrank a require).
+            outcome=combine([rule.outcome for rule in blocking]),
             decision_id=str(decision.decision_id),
             rules=[
                 {"policy": r.policy, "rule": r.rule, "outcome": r.outcome, "reason": r.reason}
@@ -131,6 +132,17 @@ class PolicyLayer:
             now=now or datetime.now(UTC),
         )
 
-    async def meet(self, uow: UnitOfWork, *, tenant: str, subject: str, task: str) -> bool:
-        """The task of a deadline was done: it will not fire."""
-        return await meet_deadline(uow, self.tables, tenant=tenant, subject=subject, task=task)
+    async def meet(
+        self,
+        uow: UnitOfWork,
+        *,
+        tenant: str,
+        subject: str,
+        task: str | None = None,
+        status: str = "met",
+    ) -> bool:
+        """The subject's deadlines (of ``task``, or all) were met, or are ``canceled``: they
+        will not fire."""
+        return await meet_deadline(
+            uow, self.tables, tenant=tenant, subject=subject, task=task, status=status
+        )

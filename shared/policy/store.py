@@ -71,7 +71,7 @@ def deadlines_table(metadata: sa.MetaData) -> sa.Table:
         sa.Column("rule", sa.Text, nullable=False),
         sa.Column("escalate_to", sa.Text),
         sa.Column("due_at", sa.DateTime(timezone=True), nullable=False),
-        # open -> met (done in time) | passed (the sweeper fired it) -> met_late
+        # open -> met (done in time) | canceled | passed (the sweeper fired it) -> met_late
         sa.Column("status", sa.Text, nullable=False, server_default="open"),
         sa.Column(
             "created_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()
@@ -216,45 +216,66 @@ async def schedule_deadlines(
     """Store a deadline for each enforced ``schedule`` outcome of ``decision`` (an open one for
     the same task and subject is kept). Returns the due times."""
     due_times = []
+    deadlines = tables.deadlines
     for rule in decision.of("schedule"):
         due = calendar.add_business_days(decision.tenant, now, rule.within_business_days or 0)
-        await uow.connection.execute(
-            pg_insert(tables.deadlines)
-            .values(
-                tenant_id=decision.tenant,
-                subject=subject,
-                task=rule.task,
-                decision_id=decision.decision_id,
-                policy=rule.policy,
-                rule=rule.rule,
-                escalate_to=rule.escalate_to,
-                due_at=due,
+        stored = (
+            await uow.connection.execute(
+                pg_insert(deadlines)
+                .values(
+                    tenant_id=decision.tenant,
+                    subject=subject,
+                    task=rule.task,
+                    decision_id=decision.decision_id,
+                    policy=rule.policy,
+                    rule=rule.rule,
+                    escalate_to=rule.escalate_to,
+                    due_at=due,
+                )
+                .on_conflict_do_nothing()
+                .returning(deadlines.c.due_at)
             )
-            .on_conflict_do_nothing()
-        )
-        due_times.append(due)
+        ).scalar_one_or_none()
+        if stored is None:  # an open deadline for this task was kept: it is the one that counts
+            stored = (
+                await uow.connection.execute(
+                    sa.select(deadlines.c.due_at).where(
+                        deadlines.c.tenant_id == decision.tenant,
+                        deadlines.c.subject == subject,
+                        deadlines.c.task == rule.task,
+                        deadlines.c.status == "open",
+                    )
+                )
+            ).scalar_one()
+        due_times.append(stored)
     return due_times
 
 
 async def meet_deadline(
-    uow: UnitOfWork, tables: PolicyTables, *, tenant: str, subject: str, task: str
+    uow: UnitOfWork,
+    tables: PolicyTables,
+    *,
+    tenant: str,
+    subject: str,
+    task: str | None = None,
+    status: str = "met",
 ) -> bool:
-    """The task was done: its open deadline is met and will not fire (one that already fired is
-    marked met late, so lists of overdue work drop it)."""
+    """The work was done (or is no longer wanted: ``status="canceled"``): the subject's open
+    deadlines (of ``task``, or all) will not fire. One that already fired is marked met late, so
+    lists of overdue work drop it."""
     deadlines = tables.deadlines
+    query = sa.update(deadlines).where(
+        deadlines.c.tenant_id == tenant,
+        deadlines.c.subject == subject,
+        deadlines.c.status.in_(("open", "passed")),
+    )
+    if task is not None:
+        query = query.where(deadlines.c.task == task)
+    late = "met_late" if status == "met" else status
     result = await uow.connection.execute(
-        sa.update(deadlines)
-        .where(
-            deadlines.c.tenant_id == tenant,
-            deadlines.c.subject == subject,
-            deadlines.c.task == task,
-            deadlines.c.status.in_(("open", "passed")),
-        )
-        .values(
-            status=sa.case((deadlines.c.status == "open", "met"), else_="met_late"),
-            closed_at=sa.case(
-                (deadlines.c.status == "open", sa.func.now()), else_=deadlines.c.closed_at
-            ),
+        query.values(
+            status=sa.case((deadlines.c.status == "open", status), else_=late),
+            closed_at=sa.func.now(),
         )
     )
     return result.rowcount > 0

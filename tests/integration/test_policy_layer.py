@@ -176,6 +176,7 @@ async def test_a_decision_is_logged_published_and_its_deadline_stored(
             policy="production_schedule",
             rule="schedule-after-handoff",
             outcome="schedule",
+            enforced="true",
         )
         >= 1
     )

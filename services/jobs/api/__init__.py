@@ -110,7 +110,7 @@ def router(deps: JobsDeps) -> APIRouter:
     @routes.post("/jobs", status_code=201, response_model=JobView)
     async def create_lead(body: CreateLead, caller: Caller = command(*LEAD_TAKERS)) -> JobView:
         """Create a lead (customer, property, trades). A Sales user's lead is assigned to them."""
-        return JobView.of(await pipeline.create_lead(deps, caller, body))
+        return JobView.of(await pipeline.create_lead(deps, caller, body), {})  # none answered yet
 
     @routes.post("/jobs/{job_id}/assign", response_model=JobView)
     async def assign(
@@ -159,7 +159,7 @@ def router(deps: JobsDeps) -> APIRouter:
         request_id: str,
         body: DecideApproval,
         request: Request,
-        caller: Caller = command(*APPROVERS),
+        caller: Caller = command(*PIPELINE_MOVERS),
     ) -> JobView:
         """A CSA, production manager or admin approves (the move happens) or rejects it."""
         job = await _conflicts(
@@ -316,6 +316,7 @@ def router(deps: JobsDeps) -> APIRouter:
                 job_id,
                 start_date=body.start_date,
                 duration_days=body.duration_days,
+                complexity=body.complexity,
                 source=_source(request),
             )
         )
@@ -340,8 +341,13 @@ def router(deps: JobsDeps) -> APIRouter:
         return await view(job, caller)
 
     @routes.post("/jobs/{job_id}/complete", response_model=JobView)
-    async def complete(job_id: str, request: Request, caller: Caller = command("csa")) -> JobView:
-        """A CSA confirms the work complete (policy completion: the Post Roof Inspection photos)."""
+    async def complete(
+        job_id: str,
+        request: Request,
+        caller: Caller = command("csa", *PRODUCTION, "project_manager"),
+    ) -> JobView:
+        """Confirm the work complete (policy completion: the Post Roof Inspection photos, and a
+        CSA's confirmation)."""
         job = await _conflicts(production.complete(deps, caller, job_id, source=_source(request)))
         return await view(job, caller)
 
@@ -375,10 +381,8 @@ def router(deps: JobsDeps) -> APIRouter:
         limit: Annotated[int, Query(ge=1, le=200)] = 50,
         offset: Annotated[int, Query(ge=0)] = 0,
     ) -> list[JobView]:
-        return [
-            JobView.of(job)
-            for job in await queries.search(deps, caller, q, limit=limit, offset=offset)
-        ]
+        found = await queries.search(deps, caller, q, limit=limit, offset=offset)
+        return [JobView.of(job, None) for job in found]
 
     @routes.get("/jobs/deadlines", response_model=list[DeadlineView])
     async def deadlines(

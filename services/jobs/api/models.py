@@ -20,18 +20,25 @@ class JobView(Job):
 
     current_contract_price: Decimal | None = Field(description="Contract price + change orders.")
     in_pipeline: bool = Field(description="Assigned to a user (unassigned leads are not).")
-    acknowledged_by: dict[str, datetime] = Field(default_factory=dict)
-    awaiting: list[str] = Field(default_factory=list)
+    acknowledged_by: dict[str, datetime] | None = Field(
+        None, description="Services that answered the lead (on a single job, not in lists)."
+    )
+    awaiting: list[str] | None = None
 
     @classmethod
     def of(cls, job: Job, acknowledged_by: dict[str, datetime] | None = None) -> JobView:
-        acknowledged = acknowledged_by or {}
+        """``acknowledged_by`` None: not looked up (lists), so neither field is shown."""
+        awaiting = (
+            None
+            if acknowledged_by is None
+            else [name for name in ACKNOWLEDGING_SERVICES if name not in acknowledged_by]
+        )
         return cls(
             **job.model_dump(),
             current_contract_price=job.contract_price,
             in_pipeline=job.assigned,
-            acknowledged_by=acknowledged,
-            awaiting=[name for name in ACKNOWLEDGING_SERVICES if name not in acknowledged],
+            acknowledged_by=acknowledged_by,
+            awaiting=awaiting,
         )
 
 
@@ -96,6 +103,7 @@ class RecordPermit(BaseModel):
 class ScheduleJob(BaseModel):
     start_date: date
     duration_days: int = Field(1, ge=1, le=60)
+    complexity: int | None = Field(None, ge=1, le=3, description="1 (simple) to 3 (hard).")
 
 
 class AssignCrew(BaseModel):

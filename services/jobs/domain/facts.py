@@ -66,11 +66,9 @@ def submit_to_production(job: Job) -> dp.SubmitToProductionFacts:
     )
 
 
-def complete_job(job: Job, *, csa_confirmed: bool) -> dp.CompleteJobFacts:
+def complete_job(job: Job, roles: Iterable[str]) -> dp.CompleteJobFacts:
     return dp.CompleteJobFacts(
-        job=job_state(job),
-        photos=photos(job),
-        confirmations=dp.CompletionConfirmations(csa_confirmed=csa_confirmed),
+        actor=dp.Actor(roles=sorted(roles)), job=job_state(job), photos=photos(job)
     )
 
 

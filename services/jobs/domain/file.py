@@ -165,7 +165,7 @@ class JobFile(JobState):
     def record_inspection(
         self, inspection: Inspection, *, by: str, at: datetime
     ) -> list[EventData]:
-        """A failed inspection sends the work back: the job is In Progress again."""
+        """A failed inspection of finished work sends it back: the job is In Progress again."""
         self._require_open()
         self.permits = self.permits.model_copy(
             update={"inspections": (*self.permits.inspections, inspection)}
@@ -175,11 +175,7 @@ class JobFile(JobState):
                 job_id=self.job_id, kind=inspection.kind, on=inspection.on, result=inspection.result
             )
         ]
-        back_to_work = self.production_status in (
-            ProductionStatus.SCHEDULED,
-            ProductionStatus.COMPLETE,
-        )
-        if inspection.result == "failed" and back_to_work:
+        if inspection.result == "failed" and self.production_status == ProductionStatus.COMPLETE:
             recorded += self._set_production(
                 ProductionStatus.IN_PROGRESS,
                 by=by,

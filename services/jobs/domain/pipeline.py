@@ -60,7 +60,7 @@ class JobPipeline(JobState):
                 phone=customer.phone,
                 email=customer.email,
                 property_address=address.one_line,
-                salesman_id=by,
+                salesman_id=sales_rep_id or by,
             )
         ]
         if sales_rep_id:
@@ -89,6 +89,15 @@ class JobPipeline(JobState):
         self.team = self.team.model_copy(update={k: v for k, v in people.items() if v is not None})
         return self._changed([self._team_assigned(by)])
 
+    def check_move(self, to: Milestone) -> None:
+        """Raises unless the job can move to ``to`` (checked before the policy is asked)."""
+        self._require_open()
+        if to == self.milestone:
+            raise JobRuleBroken(f"the job is already {to.value}")
+        beyond_the_sale = to in PIPELINE and PIPELINE.index(to) > PIPELINE.index(Milestone.APPROVED)
+        if beyond_the_sale and self.job_number is None:
+            raise JobRuleBroken(f"a job that was never sold cannot be {to.value}")
+
     def move_milestone(
         self,
         to: Milestone,
@@ -100,16 +109,10 @@ class JobPipeline(JobState):
     ) -> list[EventData]:
         """Move along the pipeline (or to Canceled). Reaching Approved for the first time makes
         the job a sale: it takes ``job_number``, its sold date, and production status Sold."""
-        self._require_open()
-        if to == self.milestone:
-            raise JobRuleBroken(f"the job is already {to.value}")
+        self.check_move(to)
         first_sale = to == Milestone.APPROVED and self.job_number is None
         if first_sale and not job_number:
             raise JobRuleBroken("a sale needs a job number")
-        if (
-            PIPELINE.index(to) > PIPELINE.index(Milestone.APPROVED) if to in PIPELINE else False
-        ) and self.job_number is None:
-            raise JobRuleBroken(f"a job that was never sold cannot be {to.value}")
         previous = self.milestone
         self.milestone = to
         self.history.append(

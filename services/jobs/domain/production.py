@@ -18,8 +18,8 @@ class JobProduction(JobState):
 
     # -- production -----------------------------------------------------------------------------
 
-    def hand_off(self, *, by: str, at: datetime, schedule_by: datetime | None) -> list[EventData]:
-        """The CSA passes the approved file to Production."""
+    def check_hand_off(self) -> None:
+        """Raises unless the job can go to Production (checked before the policy is asked)."""
         self._require_open()
         if self.milestone != Milestone.APPROVED:
             raise JobRuleBroken(
@@ -27,6 +27,10 @@ class JobProduction(JobState):
             )
         if self.handed_off_at is not None:
             raise JobRuleBroken("the job was already handed off to production")
+
+    def hand_off(self, *, by: str, at: datetime, schedule_by: datetime | None) -> list[EventData]:
+        """The CSA passes the approved file to Production."""
+        self.check_hand_off()
         self.handed_off_at = at
         self.handed_off_by = by
         return self._changed(
@@ -42,8 +46,16 @@ class JobProduction(JobState):
         )
 
     def schedule(
-        self, *, start_date: date, duration_days: int, by: str, at: datetime
+        self,
+        *,
+        start_date: date,
+        duration_days: int,
+        by: str,
+        at: datetime,
+        complexity: int | None = None,
     ) -> list[EventData]:
+        """Set (or move) the installation dates. Moving them releases the crew: its days were
+        for the old dates, and its room on the new ones is checked when it is assigned again."""
         if self.handed_off_at is None:
             raise JobRuleBroken("the job has not been handed off to production yet")
         self._require_production(
@@ -53,9 +65,19 @@ class JobProduction(JobState):
             ProductionStatus.SCHEDULED,
             doing="schedule",
         )
-        self.scheduling = self.scheduling.model_copy(
-            update={"start_date": start_date, "duration_days": duration_days}
+        moved = (self.scheduling.start_date, self.scheduling.duration_days) != (
+            start_date,
+            duration_days,
         )
+        self.scheduling = self.scheduling.model_copy(
+            update={
+                "start_date": start_date,
+                "duration_days": duration_days,
+                "complexity": complexity or self.scheduling.complexity,
+            }
+        )
+        if moved and self.team.crew_id is not None:
+            self.team = self.team.model_copy(update={"crew_id": None})
         recorded: list[EventData] = [
             events.JobScheduled(
                 job_id=self.job_id,
@@ -76,12 +98,15 @@ class JobProduction(JobState):
             return []
         return [start + timedelta(days=offset) for offset in range(days)]
 
-    def assign_crew(
-        self, *, crew_id: str, crew_name: str, member_ids: list[str], by: str
-    ) -> list[EventData]:
+    def check_assign_crew(self) -> None:
         self._require_open()
         if self.scheduling.start_date is None:
             raise JobRuleBroken("schedule the job before assigning a crew")
+
+    def assign_crew(
+        self, *, crew_id: str, crew_name: str, member_ids: list[str], by: str
+    ) -> list[EventData]:
+        self.check_assign_crew()
         self.team = self.team.model_copy(update={"crew_id": crew_id})
         return self._changed(
             [
@@ -100,8 +125,11 @@ class JobProduction(JobState):
         self._require_production(ProductionStatus.SCHEDULED, doing="start work")
         return self._changed(self._set_production(ProductionStatus.IN_PROGRESS, by=by, at=at))
 
-    def complete_production(self, *, by: str, at: datetime) -> list[EventData]:
+    def check_complete(self) -> None:
         self._require_production(ProductionStatus.IN_PROGRESS, doing="complete the work")
+
+    def complete_production(self, *, by: str, at: datetime) -> list[EventData]:
+        self.check_complete()
         self.scheduling = self.scheduling.model_copy(update={"completion_date": at.date()})
         recorded = self._set_production(ProductionStatus.COMPLETE, by=by, at=at)
         if self.final_payment_received_at is not None:
@@ -114,7 +142,7 @@ class JobProduction(JobState):
         """Billing received the final payment: a complete job is Released (otherwise it is
         released when it completes)."""
         if self.final_payment_received_at is not None:
-            return []
+            return []  # a redelivered payment: nothing changes (not even the version)
         self.final_payment_received_at = at
         recorded: list[EventData] = []
         if self.production_status == ProductionStatus.COMPLETE:

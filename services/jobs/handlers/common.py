@@ -23,7 +23,6 @@ from shared.policy.decision import Decision
 from shared.policy.service import PolicyRefused
 from shared.problems import NotFound
 
-SCHEDULE_TASK = "schedule production"
 FIELD_ROLES = frozenset({"installer", "technician"})
 
 
@@ -52,7 +51,10 @@ async def decide_or_refuse(
     job_id: str,
     source: str,
 ) -> Decision:
-    """Ask the policy layer; on a refusal, keep the logged decision and answer 409."""
+    """Ask the policy layer; on a refusal, keep the logged decision and answer 409.
+
+    The refusal commits ``uow`` as it stands, so call this before the command writes anything
+    (handlers decide first, then change the job): only decisions may be pending here."""
     decision = await deps.policy.decide(
         uow.platform, point, facts_, tenant=uow.tenant_id, subject=job_id, source=source
     )
@@ -100,10 +102,15 @@ async def change_job(
     to_milestone: Milestone | None = None,
     reason: str | None = None,
     detail: dict[str, Any] | None = None,
+    check: Callable[[Job], None] | None = None,
 ) -> Job:
-    """The common shape of a command on a job: lock, ``jobs.change_job``, change, store."""
+    """The common shape of a command on a job: lock; ``check`` the job's own preconditions (a
+    command the job cannot take is a conflict, not a policy matter); ``jobs.change_job``;
+    change; store."""
     async with deps.unit_of_work(caller.tenant_id) as uow:
         job = await load_job(uow, caller, job_id, for_update=True)
+        if check is not None:
+            check(job)
         await decide_or_refuse(
             deps,
             uow,

@@ -90,6 +90,7 @@ async def move_milestone(
         source=source,
         to_milestone=to,
         reason=reason,
+        check=lambda job: job.check_move(to),
     )
 
 
@@ -114,9 +115,17 @@ async def _move(
             source=source,
         )
         number = await uow.jobs.next_job_number(deps.clock().year)
-    return job.move_milestone(
+    recorded = job.move_milestone(
         to, by=caller.user_id, at=deps.clock(), reason=reason, job_number=number
     )
+    if to == Milestone.CANCELED:
+        # A dead job holds no crew days and owes no scheduling.
+        if job.team.crew_id is not None:
+            await uow.crews.book(job.team.crew_id, job.job_id, [])
+        await deps.policy.meet(
+            uow.platform, tenant=uow.tenant_id, subject=job.job_id, status="canceled"
+        )
+    return recorded
 
 
 async def request_approval(
@@ -125,7 +134,17 @@ async def request_approval(
     async def change(uow: JobsUnitOfWork, job: Job) -> Sequence[EventData]:
         return job.request_approval(to, by=caller.user_id, at=deps.clock(), note=note)
 
-    return await change_job(deps, caller, job_id, "request_approval", change, source=source)
+    return await change_job(
+        deps,
+        caller,
+        job_id,
+        "request_approval",
+        change,
+        source=source,
+        to_milestone=to,
+        reason=note,
+        check=lambda job: job.check_move(to),
+    )
 
 
 async def decide_approval(

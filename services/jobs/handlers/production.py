@@ -7,7 +7,6 @@ from datetime import date
 
 from services.jobs.domain import Crew, CrewSuggestion, Job, facts, suggest_crews
 from services.jobs.handlers.common import (
-    SCHEDULE_TASK,
     change_job,
     decide_or_refuse,
     load_job,
@@ -16,6 +15,7 @@ from services.jobs.handlers.common import (
 from services.jobs.ports import JobsDeps, JobsUnitOfWork
 from shared.auth import Caller
 from shared.events import EventData
+from shared.policy.decision import BLOCKING
 from shared.policy.service import PolicyRefused
 from shared.problems import NotFound
 
@@ -36,14 +36,17 @@ async def hand_off(deps: JobsDeps, caller: Caller, job_id: str, *, source: str) 
             )
         except PolicyRefused as refused:
             for rule in refused.decision.enforced:
-                deps.metrics.handoffs_denied.labels(rule.policy, rule.rule).inc()
+                if rule.outcome in BLOCKING:
+                    deps.metrics.handoffs_denied.labels(rule.policy, rule.rule).inc()
             raise
         due = await deps.policy.schedule(
             uow.platform, decision, subject=job.job_id, now=deps.clock()
         )
         return job.hand_off(by=caller.user_id, at=deps.clock(), schedule_by=min(due, default=None))
 
-    return await change_job(deps, caller, job_id, "hand_off", change, source=source)
+    return await change_job(
+        deps, caller, job_id, "hand_off", change, source=source, check=Job.check_hand_off
+    )
 
 
 async def schedule(
@@ -53,20 +56,26 @@ async def schedule(
     *,
     start_date: date,
     duration_days: int,
+    complexity: int | None = None,
     source: str,
 ) -> Job:
-    """Production sets the start date: the scheduling deadline is met."""
+    """Production sets (or moves) the dates: the scheduling deadline is met. Moving the dates
+    releases the crew's days (the crew is assigned again, its room checked then)."""
 
     async def change(uow: JobsUnitOfWork, job: Job) -> Sequence[EventData]:
         first_time = job.scheduling.start_date is None
+        crew_before = job.team.crew_id
         recorded = job.schedule(
-            start_date=start_date, duration_days=duration_days, by=caller.user_id, at=deps.clock()
+            start_date=start_date,
+            duration_days=duration_days,
+            complexity=complexity,
+            by=caller.user_id,
+            at=deps.clock(),
         )
-        await deps.policy.meet(
-            uow.platform, tenant=uow.tenant_id, subject=job.job_id, task=SCHEDULE_TASK
-        )
-        if job.team.crew_id is not None:
-            await uow.crews.book(job.team.crew_id, job.job_id, job.work_days)
+        # Every open deadline of the job is about getting it scheduled (production_schedule).
+        await deps.policy.meet(uow.platform, tenant=uow.tenant_id, subject=job.job_id)
+        if crew_before is not None and job.team.crew_id is None:
+            await uow.crews.book(crew_before, job.job_id, [])
         if first_time and job.handed_off_at is not None:
             deps.metrics.approval_to_scheduled.observe(
                 (deps.clock() - job.handed_off_at).total_seconds()
@@ -110,7 +119,14 @@ async def assign_crew(
         return recorded
 
     return await change_job(
-        deps, caller, job_id, "assign_crew", change, source=source, detail={"crew_id": crew_id}
+        deps,
+        caller,
+        job_id,
+        "assign_crew",
+        change,
+        source=source,
+        detail={"crew_id": crew_id},
+        check=Job.check_assign_crew,
     )
 
 
@@ -126,29 +142,31 @@ async def start_work(deps: JobsDeps, caller: Caller, job_id: str, *, source: str
 
 
 async def complete(deps: JobsDeps, caller: Caller, job_id: str, *, source: str) -> Job:
-    """A CSA confirms the work complete: ``jobs.complete_job`` requires the project manager's
-    Post Roof Inspection photos and the confirmation (the caller being a CSA)."""
+    """The work is confirmed complete: ``jobs.complete_job`` requires the project manager's
+    Post Roof Inspection photos and that the caller may confirm (a CSA, by default)."""
 
     async def change(uow: JobsUnitOfWork, job: Job) -> Sequence[EventData]:
         await decide_or_refuse(
             deps,
             uow,
             "jobs.complete_job",
-            facts.complete_job(job, csa_confirmed="csa" in caller.roles),
+            facts.complete_job(job, caller.roles),
             job_id=job.job_id,
             source=source,
         )
         return job.complete_production(by=caller.user_id, at=deps.clock())
 
-    return await change_job(deps, caller, job_id, "complete", change, source=source)
+    return await change_job(
+        deps, caller, job_id, "complete", change, source=source, check=Job.check_complete
+    )
 
 
 async def receive_final_payment(deps: JobsDeps, uow: JobsUnitOfWork, job_id: str) -> None:
     """Billing received the final payment: the job is Released (now, or when it completes).
     Runs in the consumer's unit of work (with its inbox row)."""
     job = await uow.jobs.get(job_id, for_update=True)
-    if job is None:
-        return  # a job of another service's making, or not ours: nothing to release
+    if job is None or job.final_payment_received_at is not None:
+        return  # not a job of ours, or a payment already recorded
     now = deps.clock()
     recorded = job.receive_final_payment(at=now)
     await uow.jobs.save(job, at=now)

@@ -8,7 +8,7 @@ from typing import Any
 
 from services.jobs.domain import Crew, Job
 from services.jobs.domain.values import PIPELINE, Milestone, ProductionStatus
-from services.jobs.handlers.common import SCHEDULE_TASK, load_job, sees_only_own_work
+from services.jobs.handlers.common import load_job, sees_only_own_work
 from services.jobs.ports import JobsDeps
 from shared.auth import Caller
 
@@ -77,10 +77,10 @@ async def calendar(
 
 
 async def deadlines(deps: JobsDeps, caller: Caller, within: timedelta) -> list[dict[str, Any]]:
-    """Jobs whose scheduling deadline is within ``within`` from now, or already past."""
+    """Jobs whose (scheduling) deadline is within ``within`` from now, or already past."""
     now = deps.clock()
     async with deps.unit_of_work(caller.tenant_id) as uow:
-        rows = await uow.jobs.deadlines(SCHEDULE_TASK, now + within)
+        rows = await uow.jobs.deadlines(now + within)
     return [
         {**row, "status": "passed" if row["due_at"] <= now or row["status"] == "passed" else "near"}
         for row in rows

@@ -85,7 +85,7 @@ class FakeJobs:
     async def board(self, column: str) -> list[tuple[str | None, bool, int, Decimal]]:
         return []
 
-    async def deadlines(self, task: str, until: datetime) -> list[dict[str, Any]]:
+    async def deadlines(self, until: datetime) -> list[dict[str, Any]]:
         return []
 
 
@@ -180,7 +180,7 @@ class FakePolicy:
         assert self.engine.load() == []
         self.log: list[Decision] = []
         self.deadlines: dict[str, datetime] = {}
-        self.met: list[str] = []
+        self.met: list[tuple[str, str]] = []
 
     async def decide(
         self,
@@ -206,8 +206,16 @@ class FakePolicy:
             self.deadlines[subject] = when
         return due
 
-    async def meet(self, uow: FakeUnitOfWork, *, tenant: str, subject: str, task: str) -> bool:
-        self.met.append(subject)
+    async def meet(
+        self,
+        uow: FakeUnitOfWork,
+        *,
+        tenant: str,
+        subject: str,
+        task: str | None = None,
+        status: str = "met",
+    ) -> bool:
+        self.met.append((subject, status))
         return self.deadlines.pop(subject, None) is not None
 
 

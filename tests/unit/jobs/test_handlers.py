@@ -8,7 +8,7 @@ from decimal import Decimal
 
 import pytest
 
-from services.jobs.domain import Crew, Milestone, ProductionStatus
+from services.jobs.domain import Crew, JobRuleBroken, Milestone, ProductionStatus
 from services.jobs.domain.values import (
     Address,
     Customer,
@@ -150,7 +150,7 @@ async def test_scheduling_meets_the_deadline(env) -> None:
         deps, PM, job_id, start_date=date(2026, 11, 30), duration_days=2, source=SRC
     )
     assert job.production_status == ProductionStatus.SCHEDULED
-    assert job_id in policy.met and job_id not in policy.deadlines
+    assert (job_id, "met") in policy.met and job_id not in policy.deadlines
 
 
 async def test_a_sales_user_needs_an_approval_and_a_csa_gives_it(env) -> None:
@@ -296,3 +296,50 @@ async def test_completion_needs_the_inspection_photos_and_a_csa(env) -> None:
     )
     job = await production.complete(deps, CSA, job_id, source=SRC)
     assert job.production_status == ProductionStatus.COMPLETE
+
+
+async def test_a_job_that_cannot_take_the_command_is_a_conflict_not_a_policy_matter(env) -> None:
+    deps, _, policy = env
+    job_id = await lead(deps)
+    decisions = len(policy.log)
+    with pytest.raises(JobRuleBroken, match="only an approved job goes to production"):
+        await production.hand_off(deps, CSA, job_id, source=SRC)
+    assert len(policy.log) == decisions  # nothing was asked, nothing logged
+
+
+async def test_only_approvers_decide_approval_requests(env) -> None:
+    deps, _, _ = env
+    job_id = await lead(deps)
+    job = await pipeline.request_approval(deps, SALES, job_id, Milestone.APPROVED, None, source=SRC)
+    request_id = job.approval_requests[0].request_id
+    with pytest.raises(PolicyRefused, match="Only a CSA, production manager or admin"):
+        await pipeline.decide_approval(
+            deps, SALES, job_id, request_id, approve=True, note=None, source=SRC
+        )
+
+
+async def test_moving_dates_or_canceling_frees_the_crew(env) -> None:
+    deps, store, policy = env
+    crew = await production.add_crew(
+        deps,
+        PM,
+        Crew(tenant_id="acme", name="Beta", trades=["roofing"], home_latitude=0, home_longitude=0),
+    )
+    job_id = await sold(deps)
+    await complete_file(deps, job_id)
+    await production.hand_off(deps, CSA, job_id, source=SRC)
+    await production.schedule(
+        deps, PM, job_id, start_date=date(2026, 12, 1), duration_days=2, source=SRC
+    )
+    await production.assign_crew(deps, PM, job_id, crew.crew_id, source=SRC)
+    assert len(store.bookings) == 2
+    job = await production.schedule(
+        deps, PM, job_id, start_date=date(2026, 12, 8), duration_days=2, complexity=2, source=SRC
+    )
+    assert job.team.crew_id is None and store.bookings == set()  # reassign for the new dates
+    assert job.scheduling.complexity == 2
+    await production.assign_crew(deps, PM, job_id, crew.crew_id, source=SRC)
+    assert {day for _, _, day, _ in store.bookings} == {date(2026, 12, 8), date(2026, 12, 9)}
+    await pipeline.cancel(deps, ADMIN, job_id, "customer moved away", source=SRC)
+    assert store.bookings == set()
+    assert (job_id, "canceled") in policy.met

@@ -119,7 +119,12 @@ def test_shadow_rules_are_reported_but_not_enforced(
     assert decision.outcome == "allow"
     assert [(m.rule, m.enforced) for m in decision.matched] == [("big-invoice", False)]
     assert decision.allowed
-    labels = {"policy": "records", "rule": "big-invoice", "outcome": "escalate"}
+    labels = {
+        "policy": "records",
+        "rule": "big-invoice",
+        "outcome": "escalate",
+        "enforced": "false",
+    }
     assert registry.get_sample_value("roofline_policy_decisions_total", labels) == 1
 
 

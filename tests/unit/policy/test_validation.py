@@ -22,7 +22,7 @@ params:
 example_facts:
   job: {milestone: approved, assigned: true}
   photos: {post_roof_inspection: 3}
-  confirmations: {csa_confirmed: true}
+  actor: {roles: [csa]}
 rules:
   - id: photos-uploaded
     title: photos
@@ -75,11 +75,11 @@ def test_unknown_fact_path_suggests_the_right_one(write_policy: Callable[..., Pa
 def test_operator_that_does_not_fit_the_fact(write_policy: Callable[..., Path]) -> None:
     text = VALID.replace(
         "when: {fact: photos.post_roof_inspection, lt: $params.min_photos}",
-        "when: {fact: confirmations.csa_confirmed, gt: 1}",
+        "when: {fact: job.assigned, gt: 1}",
     )
     problem = only(problems(write_policy, text))
     assert problem.rule == "photos-uploaded"
-    assert "'gt' cannot be used on 'confirmations.csa_confirmed'" in problem.message
+    assert "'gt' cannot be used on 'job.assigned'" in problem.message
 
 
 def test_value_of_the_wrong_type(write_policy: Callable[..., Path]) -> None:
