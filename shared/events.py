@@ -9,8 +9,10 @@ in ``ce_*`` headers (so tools can route without parsing the body), keyed by the 
 from __future__ import annotations
 
 import functools
+import json
 import uuid
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, ClassVar, TypeVar
 
@@ -97,6 +99,79 @@ class _EnvelopeFields(BaseModel):
     correlation_id: str | None = None
     causation_id: str | None = None
     sequence: int | None = Field(None, description="Aggregate version.")
+
+
+@dataclass(frozen=True, slots=True)
+class OutgoingEvent:
+    """An event recorded for publication: its envelope attributes and the envelope as bytes.
+
+    Built without a pydantic ``Envelope`` (``encode_event``): one is recorded for every command
+    and every consumed event that causes another, and model construction was a tenth of the
+    consumer's time. The bytes parse as an ``Envelope`` (tested)."""
+
+    id: uuid.UUID
+    type: str
+    source: str
+    subject: str
+    time: datetime
+    tenant_id: str
+    correlation_id: str | None
+    causation_id: str | None
+    sequence: int | None
+    body: bytes
+
+
+_encode_head = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+
+
+def encode_event(
+    data: EventData,
+    *,
+    source: str,
+    subject: str,
+    tenant_id: str,
+    max_bytes: int,
+    sequence: int | None = None,
+    correlation_id: str | None = None,
+    causation_id: str | None = None,
+) -> OutgoingEvent:
+    """The envelope for ``data`` as JSON bytes. Raises ValueError without a subject or tenant,
+    MessageTooLarge over ``max_bytes`` (so the command fails, not the relay later)."""
+    if not subject or not tenant_id:
+        raise ValueError("an event needs a subject (aggregate id) and a tenant")
+    event_id = new_event_id()
+    now = datetime.now(UTC)
+    correlation_id = correlation_id or str(event_id)
+    head = _encode_head(
+        {
+            "id": str(event_id),
+            "type": data.event_type,
+            "source": source,
+            "subject": subject,
+            "time": now.isoformat().replace("+00:00", "Z"),
+            "tenant_id": tenant_id,
+            "correlation_id": correlation_id,
+            "causation_id": causation_id,
+            "sequence": sequence,
+        }
+    ).encode()
+    body = head[:-1] + b',"data":' + data.__pydantic_serializer__.to_json(data) + b"}"
+    if len(body) > max_bytes:
+        raise MessageTooLarge(
+            f"event {data.event_type} for {subject} is {len(body)} bytes; limit {max_bytes}"
+        )
+    return OutgoingEvent(
+        event_id,
+        data.event_type,
+        source,
+        subject,
+        now,
+        tenant_id,
+        correlation_id,
+        causation_id,
+        sequence,
+        body,
+    )
 
 
 class Envelope(_EnvelopeFields):
@@ -186,12 +261,9 @@ class Envelope(_EnvelopeFields):
             if any(error["type"] == "json_invalid" for error in exc.errors()):
                 raise EventRejected(f"not JSON: {_describe(exc)}") from exc
             raise EventRejected(f"invalid envelope: {_describe(exc)}") from exc
-        data = parsed.data
-        envelope = cls.model_construct(
-            **{name: getattr(parsed, name) for name in cls.model_fields if name != "data"},
-            data=data.model_dump(mode="json"),
-        )
-        return envelope, data
+        # The typed envelope is an Envelope whose ``data`` is the payload model: no copy into a
+        # plain one (that copy cost as much as the parsing, per consumed event).
+        return parsed, parsed.data
 
     @staticmethod
     def headers_from_bytes(body: bytes) -> dict[str, str]:
@@ -213,12 +285,12 @@ class Envelope(_EnvelopeFields):
 
 
 @functools.cache
-def _typed_envelope(event_type: str) -> type[BaseModel]:
-    """An envelope model whose ``data`` is the catalogued payload model of ``event_type``."""
+def _typed_envelope(event_type: str) -> type[Envelope]:
+    """An Envelope whose ``data`` is the catalogued payload model of ``event_type``."""
     model = model_for(event_type)
     if model is None:
         raise EventRejected(f"event type {event_type!r} is not in the catalog")
-    return create_model(f"Envelope_{model.__name__}", __base__=_EnvelopeFields, data=(model, ...))
+    return create_model(f"Envelope_{model.__name__}", __base__=Envelope, data=(model, ...))
 
 
 def _describe(exc: ValidationError) -> str:

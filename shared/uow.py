@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from shared.context import correlation_id_var
 from shared.db import PlatformTables, checked_schema, notify_channel
-from shared.events import Envelope, EventData
+from shared.events import Envelope, EventData, OutgoingEvent, encode_event
 from shared.settings import Settings
 
 
@@ -68,7 +68,7 @@ class UnitOfWork:
         self._tables = tables
         self._settings = settings
         self._connection: AsyncConnection | None = None
-        self._pending: list[tuple[str, Envelope, bytes]] = []
+        self._pending: list[tuple[str, OutgoingEvent]] = []
         self._committed = False
         self._driver_in_transaction = False
 
@@ -120,21 +120,21 @@ class UnitOfWork:
         sequence: int | None = None,
         cause: Envelope | None = None,
         topic: str | None = None,
-    ) -> Envelope:
+    ) -> OutgoingEvent:
         """Record an event to be published when (and only if) this unit of work commits."""
-        envelope = Envelope.wrap(
+        # Encoded now, so an oversized event fails the command, not the relay later.
+        event = encode_event(
             data,
             source=self._settings.service,
             subject=subject,
             tenant_id=tenant_id,
+            max_bytes=self._settings.max_message_bytes,
             sequence=sequence,
             correlation_id=(cause.correlation_id if cause else None) or correlation_id_var.get(),
             causation_id=str(cause.id) if cause else None,
         )
-        # Encode now so an oversized event fails the command, not the relay later.
-        body = envelope.to_bytes(self._settings.max_message_bytes)
-        self._pending.append((topic or self._settings.own_topic, envelope, body))
-        return envelope
+        self._pending.append((topic or self._settings.own_topic, event))
+        return event
 
     async def commit(self) -> None:
         connection = self.connection
@@ -142,12 +142,12 @@ class UnitOfWork:
             driver = await self.driver_connection()
             await driver.execute(
                 _outbox_insert(self._settings.schema),
-                [envelope.id for _, envelope, _ in self._pending],
-                [topic for topic, _, _ in self._pending],
-                [envelope.subject for _, envelope, _ in self._pending],
-                [envelope.type for _, envelope, _ in self._pending],
-                [envelope.tenant_id for _, envelope, _ in self._pending],
-                [body for _, _, body in self._pending],
+                [event.id for _, event in self._pending],
+                [topic for topic, _ in self._pending],
+                [event.subject for _, event in self._pending],
+                [event.type for _, event in self._pending],
+                [event.tenant_id for _, event in self._pending],
+                [event.body for _, event in self._pending],
             )
             # Delivered by Postgres only when the transaction commits: wakes the relay at once.
             await connection.execute(

@@ -16,7 +16,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from shared.auth import Caller, current_caller
-from shared.events import Envelope, EventData, catalogued
+from shared.events import Envelope, EventData, OutgoingEvent, catalogued
 from shared.platform import ServicePlatform
 from shared.problems import NotFound
 from shared.settings import Settings
@@ -79,7 +79,7 @@ class Counters(TenantScopedRepository):
 
 async def increment(
     uow_factory: UnitOfWorkFactory, tenant_id: str, counter_id: str, amount: int
-) -> Envelope:
+) -> OutgoingEvent:
     async with uow_factory() as uow:
         version, _ = await Counters(uow.connection, tenant_id).bump(counter_id, amount)
         envelope = uow.record(

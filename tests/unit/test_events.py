@@ -12,6 +12,7 @@ from shared.events import (
     MessageTooLarge,
     catalog,
     catalogued,
+    encode_event,
 )
 
 
@@ -111,7 +112,11 @@ def test_one_pass_parse_agrees_with_the_two_step_parse() -> None:
     envelope = wrapped(correlation_id="corr-1")
     body = envelope.to_bytes(10_000)
     again, data = Envelope.typed_from_bytes(body, 10_000, "unit.thing_happened.v1")
-    assert again == Envelope.from_bytes(body, 10_000)
+    assert isinstance(again, Envelope)
+    assert again.model_dump(mode="json") == Envelope.from_bytes(body, 10_000).model_dump(
+        mode="json"
+    )
+    assert again.payload() == data
     assert data == ThingHappened(thing_id="t1", count=2)
 
 
@@ -127,3 +132,52 @@ def test_one_pass_parse_rejects_bad_data_naming_the_field() -> None:
         Envelope.typed_from_bytes(bad.model_dump_json().encode(), 10_000, bad.type)
     with pytest.raises(EventRejected, match="not JSON"):
         Envelope.typed_from_bytes(b"{oops", 10_000, bad.type)
+
+
+def test_an_encoded_event_parses_as_the_envelope_it_describes() -> None:
+    event = encode_event(
+        ThingHappened(thing_id='tëst "quoted"', count=7),
+        source="unit",
+        subject="t1",
+        tenant_id="acme",
+        max_bytes=10_000,
+        sequence=4,
+        causation_id="cause-1",
+    )
+    envelope = Envelope.from_bytes(event.body, 10_000)
+    assert (
+        envelope.id,
+        envelope.type,
+        envelope.subject,
+        envelope.tenant_id,
+        envelope.sequence,
+    ) == (event.id, "unit.thing_happened.v1", "t1", "acme", 4)
+    assert (envelope.time, envelope.source, envelope.causation_id) == (
+        event.time,
+        "unit",
+        "cause-1",
+    )
+    assert envelope.correlation_id == str(event.id)  # a first event starts its own correlation
+    assert envelope.payload() == ThingHappened(thing_id='tëst "quoted"', count=7)
+    typed, data = Envelope.typed_from_bytes(event.body, 10_000, "unit.thing_happened.v1")
+    assert data.count == 7 and typed.id == event.id
+    assert Envelope.headers_from_bytes(event.body)["ce_sequence"] == "4"
+
+
+def test_an_encoded_event_over_the_limit_is_refused() -> None:
+    with pytest.raises(MessageTooLarge, match=r"unit\.thing_happened\.v1 for t1"):
+        encode_event(
+            ThingHappened(thing_id="x" * 2000, count=1),
+            source="unit",
+            subject="t1",
+            tenant_id="acme",
+            max_bytes=1024,
+        )
+    with pytest.raises(ValueError, match="subject"):
+        encode_event(
+            ThingHappened(thing_id="x", count=1),
+            source="u",
+            subject="",
+            tenant_id="a",
+            max_bytes=1024,
+        )
