@@ -79,7 +79,8 @@ OFFICE = (
     "billing_manager",
 )
 
-Roles = Annotated[Caller, Depends(current_caller)]
+# Any authenticated caller (the handler narrows what they see, e.g. installers).
+AnyCaller = Annotated[Caller, Depends(current_caller)]
 
 
 async def _conflicts(call: Awaitable[T]) -> T:
@@ -376,7 +377,7 @@ def router(deps: JobsDeps) -> APIRouter:
 
     @routes.get("/jobs", response_model=list[JobView])
     async def search(
-        caller: Roles,
+        caller: AnyCaller,
         q: Annotated[str | None, Query(description="Customer, address or job number.")] = None,
         limit: Annotated[int, Query(ge=1, le=200)] = 50,
         offset: Annotated[int, Query(ge=0)] = 0,
@@ -394,7 +395,7 @@ def router(deps: JobsDeps) -> APIRouter:
         return [DeadlineView(**row) for row in rows]
 
     @routes.get("/jobs/{job_id}", response_model=JobView)
-    async def read_job(job_id: str, caller: Roles) -> JobView:
+    async def read_job(job_id: str, caller: AnyCaller) -> JobView:
         job, acknowledged = await queries.get_job(deps, caller, job_id)
         return JobView.of(job, acknowledged)
 
