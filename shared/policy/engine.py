@@ -123,6 +123,7 @@ class PolicyEngine:
         self.problems: list[PolicyProblem] = []
         self._snapshot = _Snapshot({}, {})
         self._signature: str | None = None
+        self._closed = False
         self._points: dict[str, DecisionPoint] = decision_points()
         self._encoders = {
             name: DurableFactEncoder(point.facts) for name, point in self._points.items()
@@ -162,6 +163,12 @@ class PolicyEngine:
             by_point.setdefault(loaded_set.spec.decision_point, []).append(loaded_set)
         snapshot = _Snapshot(sets, {point: tuple(group) for point, group in by_point.items()})
         with DURABLE_LOCK:
+            if self._closed:  # closed while this reload ran (a service stopping): drop it
+                previous = {id(s) for s in current.sets.values()}
+                for loaded_set in sets.values():
+                    if id(loaded_set) not in previous:
+                        loaded_set.close()
+                return loaded.problems
             self._snapshot = snapshot
         kept = {id(s) for s in sets.values()}
         for previous in current.sets.values():
@@ -215,6 +222,7 @@ class PolicyEngine:
 
     def close(self) -> None:
         with DURABLE_LOCK:
+            self._closed = True
             snapshot, self._snapshot = self._snapshot, _Snapshot({}, {})
         for loaded_set in snapshot.sets.values():
             loaded_set.close()
