@@ -102,9 +102,11 @@ def router(deps: JobsDeps) -> APIRouter:
     def command(*roles: str) -> Any:
         return Depends(require_roles(*roles))
 
-    async def view(job: Job, caller: Caller) -> JobView:
-        _, acknowledged = await queries.get_job(deps, caller, job.job_id)
-        return JobView.of(job, acknowledged)
+    async def respond(command_call: Awaitable[Job], caller: Caller) -> JobView:
+        """Run a command (the job's state refusing it is a 409) and answer with the job it left,
+        and which services have answered the lead."""
+        changed = await _conflicts(command_call)
+        return JobView.of(changed, await queries.acknowledgements(deps, caller, changed.job_id))
 
     # -- leads and the pipeline -------------------------------------------------------------------
 
@@ -119,10 +121,9 @@ def router(deps: JobsDeps) -> APIRouter:
     ) -> JobView:
         """Assign the lead to a sales rep (it enters the pipeline); the CSA and managers."""
         people = body.model_dump(exclude_none=True)
-        job = await _conflicts(
-            pipeline.assign_team(deps, caller, job_id, people, source=_source(request))
+        return await respond(
+            pipeline.assign_team(deps, caller, job_id, people, source=_source(request)), caller
         )
-        return await view(job, caller)
 
     @routes.post("/jobs/{job_id}/milestone", response_model=JobView)
     async def move_milestone(
@@ -132,12 +133,12 @@ def router(deps: JobsDeps) -> APIRouter:
         caller: Caller = command(*PIPELINE_MOVERS),
     ) -> JobView:
         """Move the job to another milestone (policy milestone_moves decides who may)."""
-        job = await _conflicts(
+        return await respond(
             pipeline.move_milestone(
                 deps, caller, job_id, body.to, reason=body.reason, source=_source(request)
-            )
+            ),
+            caller,
         )
-        return await view(job, caller)
 
     @routes.post("/jobs/{job_id}/approval-requests", response_model=JobView, status_code=201)
     async def request_approval(
@@ -147,12 +148,12 @@ def router(deps: JobsDeps) -> APIRouter:
         caller: Caller = command(*PIPELINE_MOVERS),
     ) -> JobView:
         """A Sales user submits the job for approval to move it to Approved (or beyond)."""
-        job = await _conflicts(
+        return await respond(
             pipeline.request_approval(
                 deps, caller, job_id, body.to, body.note, source=_source(request)
-            )
+            ),
+            caller,
         )
-        return await view(job, caller)
 
     @routes.post("/jobs/{job_id}/approval-requests/{request_id}/decision", response_model=JobView)
     async def decide_approval(
@@ -163,7 +164,7 @@ def router(deps: JobsDeps) -> APIRouter:
         caller: Caller = command(*PIPELINE_MOVERS),
     ) -> JobView:
         """A CSA, production manager or admin approves (the move happens) or rejects it."""
-        job = await _conflicts(
+        return await respond(
             pipeline.decide_approval(
                 deps,
                 caller,
@@ -172,19 +173,18 @@ def router(deps: JobsDeps) -> APIRouter:
                 approve=body.approve,
                 note=body.note,
                 source=_source(request),
-            )
+            ),
+            caller,
         )
-        return await view(job, caller)
 
     @routes.post("/jobs/{job_id}/cancel", response_model=JobView)
     async def cancel(
         job_id: str, body: Cancel, request: Request, caller: Caller = command(*PIPELINE_MOVERS)
     ) -> JobView:
         """Mark the job Canceled/Dead, with the reason (it is kept, never deleted)."""
-        job = await _conflicts(
-            pipeline.cancel(deps, caller, job_id, body.reason, source=_source(request))
+        return await respond(
+            pipeline.cancel(deps, caller, job_id, body.reason, source=_source(request)), caller
         )
-        return await view(job, caller)
 
     # -- the file ---------------------------------------------------------------------------------
 
@@ -192,57 +192,52 @@ def router(deps: JobsDeps) -> APIRouter:
     async def sign_contract(
         job_id: str, body: SignContract, request: Request, caller: Caller = command(*FILE_EDITORS)
     ) -> JobView:
-        job = await _conflicts(
-            file.sign_contract(deps, caller, job_id, body, source=_source(request))
+        return await respond(
+            file.sign_contract(deps, caller, job_id, body, source=_source(request)), caller
         )
-        return await view(job, caller)
 
     @routes.post("/jobs/{job_id}/line-items", response_model=JobView, status_code=201)
     async def add_line_item(
         job_id: str, body: NewLineItem, request: Request, caller: Caller = command(*FILE_EDITORS)
     ) -> JobView:
         item = LineItem(**body.model_dump())
-        job = await _conflicts(
-            file.add_line_item(deps, caller, job_id, item, source=_source(request))
+        return await respond(
+            file.add_line_item(deps, caller, job_id, item, source=_source(request)), caller
         )
-        return await view(job, caller)
 
     @routes.post("/jobs/{job_id}/line-items/{line_item_id}/complete", response_model=JobView)
     async def complete_line_item(
         job_id: str, line_item_id: str, request: Request, caller: Caller = command(*FILE_EDITORS)
     ) -> JobView:
-        job = await _conflicts(
-            file.complete_line_item(deps, caller, job_id, line_item_id, source=_source(request))
+        return await respond(
+            file.complete_line_item(deps, caller, job_id, line_item_id, source=_source(request)),
+            caller,
         )
-        return await view(job, caller)
 
     @routes.post("/jobs/{job_id}/measurements", response_model=JobView)
     async def record_measurements(
         job_id: str, body: Measurements, request: Request, caller: Caller = command(*FILE_EDITORS)
     ) -> JobView:
-        job = await _conflicts(
-            file.record_measurements(deps, caller, job_id, body, source=_source(request))
+        return await respond(
+            file.record_measurements(deps, caller, job_id, body, source=_source(request)), caller
         )
-        return await view(job, caller)
 
     @routes.post("/jobs/{job_id}/materials", response_model=JobView)
     async def record_materials(
         job_id: str, body: Materials, request: Request, caller: Caller = command(*FILE_EDITORS)
     ) -> JobView:
         """The material specification, colour confirmation, order and delivery."""
-        job = await _conflicts(
-            file.record_materials(deps, caller, job_id, body, source=_source(request))
+        return await respond(
+            file.record_materials(deps, caller, job_id, body, source=_source(request)), caller
         )
-        return await view(job, caller)
 
     @routes.post("/jobs/{job_id}/insurance", response_model=JobView)
     async def record_insurance(
         job_id: str, body: InsuranceClaim, request: Request, caller: Caller = command(*FILE_EDITORS)
     ) -> JobView:
-        job = await _conflicts(
-            file.record_insurance(deps, caller, job_id, body, source=_source(request))
+        return await respond(
+            file.record_insurance(deps, caller, job_id, body, source=_source(request)), caller
         )
-        return await view(job, caller)
 
     @routes.post("/jobs/{job_id}/documents", response_model=JobView, status_code=201)
     async def add_document(
@@ -255,10 +250,9 @@ def router(deps: JobsDeps) -> APIRouter:
         document = Document(
             **body.model_dump(), uploaded_by=caller.user_id, uploaded_at=deps.clock()
         )
-        job = await _conflicts(
-            file.add_document(deps, caller, job_id, document, source=_source(request))
+        return await respond(
+            file.add_document(deps, caller, job_id, document, source=_source(request)), caller
         )
-        return await view(job, caller)
 
     @routes.post("/jobs/{job_id}/change-orders", response_model=JobView, status_code=201)
     async def add_change_order(
@@ -266,16 +260,16 @@ def router(deps: JobsDeps) -> APIRouter:
     ) -> JobView:
         """Signed scope change (positive or negative): changes the contract price, audited."""
         change_order = ChangeOrder(**body.model_dump(), by=caller.user_id)
-        job = await _conflicts(
-            file.add_change_order(deps, caller, job_id, change_order, source=_source(request))
+        return await respond(
+            file.add_change_order(deps, caller, job_id, change_order, source=_source(request)),
+            caller,
         )
-        return await view(job, caller)
 
     @routes.post("/jobs/{job_id}/permit", response_model=JobView)
     async def record_permit(
         job_id: str, body: RecordPermit, request: Request, caller: Caller = command(*FILE_EDITORS)
     ) -> JobView:
-        job = await _conflicts(
+        return await respond(
             file.record_permit(
                 deps,
                 caller,
@@ -283,19 +277,18 @@ def router(deps: JobsDeps) -> APIRouter:
                 body.permit_status,
                 body.permit_number,
                 source=_source(request),
-            )
+            ),
+            caller,
         )
-        return await view(job, caller)
 
     @routes.post("/jobs/{job_id}/inspections", response_model=JobView, status_code=201)
     async def record_inspection(
         job_id: str, body: Inspection, request: Request, caller: Caller = command(*FILE_EDITORS)
     ) -> JobView:
         """Framing, footer or final inspection; a failed one puts the job back to In Progress."""
-        job = await _conflicts(
-            file.record_inspection(deps, caller, job_id, body, source=_source(request))
+        return await respond(
+            file.record_inspection(deps, caller, job_id, body, source=_source(request)), caller
         )
-        return await view(job, caller)
 
     # -- production -------------------------------------------------------------------------------
 
@@ -303,14 +296,15 @@ def router(deps: JobsDeps) -> APIRouter:
     async def hand_off(job_id: str, request: Request, caller: Caller = command("csa")) -> JobView:
         """The CSA passes the approved file to Production (policy production_handoff checks it
         is complete; production_schedule sets the scheduling deadline)."""
-        job = await _conflicts(production.hand_off(deps, caller, job_id, source=_source(request)))
-        return await view(job, caller)
+        return await respond(
+            production.hand_off(deps, caller, job_id, source=_source(request)), caller
+        )
 
     @routes.post("/jobs/{job_id}/schedule", response_model=JobView)
     async def schedule(
         job_id: str, body: ScheduleJob, request: Request, caller: Caller = command(*PRODUCTION)
     ) -> JobView:
-        job = await _conflicts(
+        return await respond(
             production.schedule(
                 deps,
                 caller,
@@ -319,18 +313,18 @@ def router(deps: JobsDeps) -> APIRouter:
                 duration_days=body.duration_days,
                 complexity=body.complexity,
                 source=_source(request),
-            )
+            ),
+            caller,
         )
-        return await view(job, caller)
 
     @routes.post("/jobs/{job_id}/crew", response_model=JobView)
     async def assign_crew(
         job_id: str, body: AssignCrew, request: Request, caller: Caller = command(*PRODUCTION)
     ) -> JobView:
-        job = await _conflicts(
-            production.assign_crew(deps, caller, job_id, body.crew_id, source=_source(request))
+        return await respond(
+            production.assign_crew(deps, caller, job_id, body.crew_id, source=_source(request)),
+            caller,
         )
-        return await view(job, caller)
 
     @routes.post("/jobs/{job_id}/start", response_model=JobView)
     async def start_work(
@@ -338,8 +332,9 @@ def router(deps: JobsDeps) -> APIRouter:
         request: Request,
         caller: Caller = command(*PRODUCTION, "project_manager", *FIELD),
     ) -> JobView:
-        job = await _conflicts(production.start_work(deps, caller, job_id, source=_source(request)))
-        return await view(job, caller)
+        return await respond(
+            production.start_work(deps, caller, job_id, source=_source(request)), caller
+        )
 
     @routes.post("/jobs/{job_id}/complete", response_model=JobView)
     async def complete(
@@ -349,8 +344,9 @@ def router(deps: JobsDeps) -> APIRouter:
     ) -> JobView:
         """Confirm the work complete (policy completion: the Post Roof Inspection photos, and a
         CSA's confirmation)."""
-        job = await _conflicts(production.complete(deps, caller, job_id, source=_source(request)))
-        return await view(job, caller)
+        return await respond(
+            production.complete(deps, caller, job_id, source=_source(request)), caller
+        )
 
     @routes.get("/jobs/{job_id}/crew-suggestions", response_model=list[CrewSuggestionView])
     async def crew_suggestions(

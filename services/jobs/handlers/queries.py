@@ -19,6 +19,12 @@ async def get_job(deps: JobsDeps, caller: Caller, job_id: str) -> tuple[Job, dic
         return job, await uow.jobs.acknowledgements(job_id)
 
 
+async def acknowledgements(deps: JobsDeps, caller: Caller, job_id: str) -> dict[str, datetime]:
+    """Which services answered the lead (for a job the caller just changed, so already seen)."""
+    async with deps.unit_of_work(caller.tenant_id) as uow:
+        return await uow.jobs.acknowledgements(job_id)
+
+
 async def audit_trail(deps: JobsDeps, caller: Caller, job_id: str) -> list[dict[str, Any]]:
     async with deps.unit_of_work(caller.tenant_id) as uow:
         await load_job(uow, caller, job_id, for_update=False)

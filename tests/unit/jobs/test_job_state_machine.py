@@ -273,7 +273,8 @@ def check_invariants(job: Job) -> None:
         assert job.contract_price == total
     for item in job.line_items:
         assert item.completed == (item.completed_at is not None)
-    assert sum(r.status == "pending" for r in job.approval_requests) <= len(MILESTONES)
+    pending = [r.to_milestone for r in job.approval_requests if r.status == "pending"]
+    assert len(pending) == len(set(pending))  # one pending request per target milestone
     if job.team.crew_id is not None:
         assert job.scheduling.start_date is not None
 

@@ -146,8 +146,9 @@ def test_facts_are_validated_before_matching(engine: PolicyEngine) -> None:
         engine.evaluate("accounting.create_record", facts(1, "1.005"), "acme")
 
 
-def test_a_facts_model_instance_is_accepted(engine: PolicyEngine) -> None:
-    with pytest.raises(NoPolicy):
+def test_a_point_without_rules_cannot_decide(engine: PolicyEngine) -> None:
+    """A facts model instance is taken as it is; with no rules for its point: NoPolicy (503)."""
+    with pytest.raises(NoPolicy) as refused:
         engine.evaluate(
             "billing.collect_payment",
             CollectPaymentFacts.model_validate(
@@ -155,6 +156,8 @@ def test_a_facts_model_instance_is_accepted(engine: PolicyEngine) -> None:
             ),
             "acme",
         )
+    assert refused.value.body()["status"] == 503
+    assert refused.value.body()["type"] == "urn:roofline:problem:policy-unavailable"
 
 
 def test_a_bad_change_is_refused_and_the_last_good_rules_stay(
