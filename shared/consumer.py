@@ -3,7 +3,11 @@
 Guarantees, per batch that Kafka hands us:
 - Every event id goes into the ``inbox`` table in the same transaction as its effects
   (``ON CONFLICT DO NOTHING``): a redelivered or re-published event changes nothing.
-- One transaction per batch; Kafka offsets are committed only after it commits (manual ack).
+- One transaction per batch; Kafka offsets are committed only after it commits (manual ack,
+  the batch's own offsets: never a position past a batch that is not applied).
+- Batches are pipelined, one deep: while batch N's transaction runs, batch N+1 is fetched and
+  parsed; N+1's transaction starts only once N has committed (or been handed back, and then N+1
+  is handed back too), so order per partition is kept.
 - A transient failure (database or broker down) is retried with backoff, never dead-lettered.
   If it outlasts ``consumer_transient_budget_s`` the batch is handed back to Kafka (seek back) so
   the consumer keeps polling inside ``max_poll_interval_ms``; nothing is skipped.
@@ -19,13 +23,13 @@ import asyncio
 import enum
 import logging
 from collections import Counter
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence, Set
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 from aiokafka import ConsumerRecord, TopicPartition
-from aiokafka.errors import CommitFailedError, KafkaError
+from aiokafka.errors import CommitFailedError, IllegalStateError, KafkaError
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker, KafkaRouter
 from faststream.kafka.annotations import KafkaMessage
@@ -52,11 +56,18 @@ class BatchResult(enum.Enum):
     REQUEUE = "requeue"  # seek back: the whole batch comes again
 
 
-@dataclass(frozen=True)
-class Incoming:
+class Incoming(NamedTuple):  # a named tuple: built once per consumed event, so cheaply
     record: ConsumerRecord
     envelope: Envelope
     data: EventData
+
+
+@dataclass(frozen=True)
+class ParsedBatch:
+    """A batch as parsed, before anything is written: what to apply and what to dead-letter."""
+
+    incoming: list[Incoming]
+    rejected: list[tuple[ConsumerRecord, str]]
 
 
 class EventConsumer:
@@ -77,6 +88,7 @@ class EventConsumer:
         self._dead_letter_publish = dead_letter
         self.name = name or settings.consumer_group
         self._handlers: dict[str, BatchHandler] = {}
+        self._pipelines: list[BatchPipeline] = []
 
     # -- registration ---------------------------------------------------------------------------
 
@@ -115,6 +127,8 @@ class EventConsumer:
     def subscribe(self, broker: KafkaBroker | KafkaRouter, *topics: str) -> Any:
         """Attach a FastStream batch subscriber for ``topics`` with an explicit manual ack."""
         settings = self.settings
+        pipeline = BatchPipeline(self)
+        self._pipelines.append(pipeline)
 
         @broker.subscriber(
             *topics,
@@ -127,56 +141,112 @@ class EventConsumer:
             max_records=settings.consumer_max_records,
             batch_timeout_ms=settings.consumer_batch_timeout_ms,
             fetch_max_wait_ms=settings.consumer_fetch_max_wait_ms,
-            # The envelope is parsed (and rejected to the DLQ) by the platform, per record; stop
-            # FastStream from decoding the batch body first (it costs as much as the rest).
+            # The platform reads headers and envelopes itself, per record (and dead-letters what
+            # does not parse): FastStream's own per-record header dicts and body decoding would
+            # cost as much as the rest.
+            parser=_parse_batch_lightly,
             decoder=_undecoded,
             title=f"{self.name}:{','.join(topics)}",
             description="Events this service consumes: " + ", ".join(self.event_types),
         )
         async def on_batch(message: KafkaMessage) -> None:
-            await self.handle_message(message)
+            await pipeline.handle(message)
 
         return on_batch
 
-    async def handle_message(self, message: Any) -> None:
-        """Process one FastStream batch message and settle it: ack (commit) or nack (seek)."""
-        records: Sequence[ConsumerRecord] = message.raw_message
-        if not isinstance(records, tuple):
-            records = (records,)
-        try:
-            result = await self.process(records)
-        except BaseException:
-            await message.nack()  # never advance past a batch we did not finish
-            raise
-        if result is BatchResult.REQUEUE:
-            await message.nack()
-            return
-        try:
-            await message.ack()
-        except (CommitFailedError, KafkaError) as exc:
-            # A rebalance took the partitions away: the new owner re-reads from the last commit,
-            # and the inbox turns that redelivery into no-ops.
-            log.warning(
-                "offset commit failed; redelivery will be absorbed by the inbox",
-                extra={"consumer": self.name, "error": repr(exc)},
-            )
-        self._report_lag(message.consumer, records)
+    async def drain(self) -> None:
+        """Wait for the batches still in flight (before the broker and the pool are closed)."""
+        for pipeline in self._pipelines:
+            await pipeline.settle()
 
     # -- the batch ------------------------------------------------------------------------------
 
-    async def process(self, records: Sequence[ConsumerRecord]) -> BatchResult:
-        incoming: list[Incoming] = []
-        for record in records:
-            try:
-                parsed = self._parse(record)
-                if parsed is not None:
-                    incoming.append(parsed)
-            except EventRejected as exc:
-                await self.dead_letter(record, "rejected", str(exc), attempts=1)
-        if not incoming:
-            return BatchResult.DONE
+    def parse_batch(self, records: Sequence[ConsumerRecord]) -> ParsedBatch:
+        """Envelopes and payloads, validated; no I/O, so it can overlap the previous batch.
 
-        outcome = await self._with_transient_retry(lambda: self._apply(incoming), incoming)
+        The ``ce_type`` header says the type before the body is read, so an unwanted event is
+        not parsed at all, and consecutive records of one wanted type are validated together
+        (``Envelope.typed_batch_from_bytes``); a run with a bad record in it is validated again
+        one record at a time, which names the bad one for the dead-letter topic.
+        """
+        batch = ParsedBatch([], [])
+        run: list[ConsumerRecord] = []
+        run_ids: list[str] = []
+        run_type: str | None = None
+        for record in records:
+            declared, event_id = _type_and_id(record.headers)
+            if declared is not None and declared not in self._handlers:
+                continue  # another consumer's business; nothing to record
+            if declared != run_type or event_id is None:
+                self._parse_run(run, run_ids, run_type, batch)
+                run, run_ids, run_type = [], [], None
+            if declared is None or event_id is None:
+                self._parse_one(record, batch)
+                continue
+            run.append(record)
+            run_ids.append(event_id)
+            run_type = declared
+        self._parse_run(run, run_ids, run_type, batch)
+        return batch
+
+    def _parse_run(
+        self,
+        records: list[ConsumerRecord],
+        ids: list[str],
+        event_type: str | None,
+        batch: ParsedBatch,
+    ) -> None:
+        if event_type is not None and len(records) > 1:
+            envelopes = Envelope.typed_batch_from_bytes(
+                [record.value for record in records],
+                ids,
+                self.settings.max_message_bytes,
+                event_type,
+            )
+            if envelopes is not None:
+                batch.incoming.extend(
+                    Incoming(record, envelope, envelope.data)
+                    for record, envelope in zip(records, envelopes, strict=True)
+                )
+                return
+        for record in records:
+            self._parse_one(record, batch)
+
+    def _parse_one(self, record: ConsumerRecord, batch: ParsedBatch) -> None:
+        try:
+            parsed = self._parse(record)
+        except EventRejected as exc:
+            batch.rejected.append((record, str(exc)))
+            return
+        if parsed is not None:
+            batch.incoming.append(parsed)
+
+    async def open_transaction(self) -> UnitOfWork | None:
+        """A batch transaction begun ahead of its batch, or None if the database cannot be
+        reached right now (the batch's own attempt then waits and retries)."""
+        try:
+            return await self.uow_factory().open()
+        except Exception:
+            return None
+
+    async def apply_batch(
+        self, batch: ParsedBatch, opened: UnitOfWork | None = None
+    ) -> BatchResult:
+        """Dead-letter what did not parse, apply the rest in one transaction (``opened``, if
+        begun ahead), retrying transient failures; isolate and dead-letter a poison event."""
+        ahead = [opened] if opened is not None else []
+        try:
+            for record, error in batch.rejected:
+                await self.dead_letter(record, "rejected", error, attempts=1)
+            incoming = batch.incoming
+            if not incoming:
+                return BatchResult.DONE
+            outcome = await self._with_transient_retry(
+                lambda: self._apply(incoming, ahead.pop() if ahead else None), incoming
+            )
+        finally:
+            for unused in ahead:
+                await unused.close()
         if outcome is not _FAILED:
             return outcome
         # Something in the batch fails for a non-transient reason: find it, one event at a time,
@@ -196,10 +266,7 @@ class EventConsumer:
         validated in one pass (envelope and payload together) and an unwanted one not at all.
         """
         max_bytes = self.settings.max_message_bytes
-        declared = next(
-            (value.decode(errors="replace") for key, value in record.headers if key == "ce_type"),
-            None,
-        )
+        declared, _ = _type_and_id(record.headers)
         if declared is not None and declared not in self._handlers:
             return None
         if declared is not None:
@@ -271,19 +338,19 @@ class EventConsumer:
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, self.settings.consumer_retry_backoff_max_s)
 
-    async def _apply(self, items: Sequence[Incoming]) -> None:
-        async with self.uow_factory() as uow:
+    async def _apply(self, items: Sequence[Incoming], opened: UnitOfWork | None = None) -> None:
+        async with opened or self.uow_factory() as uow:
             driver = await uow.driver_connection()
-            rows = await driver.fetch(
-                self._inbox_insert,
-                self.name,
-                [item.envelope.id for item in items],
-                [item.envelope.type for item in items],
-                [item.envelope.tenant_id for item in items],
-                [item.record.topic for item in items],
-                [item.record.partition for item in items],
-                [item.record.offset for item in items],
-            )
+            columns: tuple[list[Any], ...] = ([], [], [], [], [], [])
+            ids, types, tenants, topics, partitions, offsets = columns
+            for record, envelope, _ in items:
+                ids.append(envelope.id)
+                types.append(envelope.type)
+                tenants.append(envelope.tenant_id)
+                topics.append(record.topic)
+                partitions.append(record.partition)
+                offsets.append(record.offset)
+            rows = await driver.fetch(self._inbox_insert, self.name, *columns)
             fresh = {row[0] for row in rows}
             applied: list[Incoming] = []
             for item in items:
@@ -347,13 +414,24 @@ class EventConsumer:
             },
         )
 
-    def _report_lag(self, kafka_consumer: Any, records: Sequence[ConsumerRecord]) -> None:
+    async def commit_offsets(self, kafka: Any, records: Sequence[ConsumerRecord]) -> None:
+        """Commit the offsets after ``records`` (their own, not the consumer's position, which
+        may already be past the next batch), then report the lag behind each partition."""
         last: dict[TopicPartition, int] = {}
         for record in records:
             last[TopicPartition(record.topic, record.partition)] = record.offset
+        try:
+            await kafka.commit({partition: offset + 1 for partition, offset in last.items()})
+        except (CommitFailedError, KafkaError, IllegalStateError) as exc:
+            # A rebalance took the partitions away: the new owner re-reads from the last commit,
+            # and the inbox turns that redelivery into no-ops.
+            log.warning(
+                "offset commit failed; redelivery will be absorbed by the inbox",
+                extra={"consumer": self.name, "error": repr(exc)},
+            )
         for partition, offset in last.items():
             try:
-                highwater = kafka_consumer.highwater(partition)
+                highwater = kafka.highwater(partition)
             except Exception:  # consumer gone or partition revoked
                 continue
             if highwater is not None:
@@ -365,8 +443,119 @@ class EventConsumer:
 _FAILED = object()
 
 
+class BatchPipeline:
+    """One subscription's batches, pipelined one deep.
+
+    FastStream hands over batch N+1 as soon as ``handle`` returns for batch N; ``handle`` parses
+    N+1 (CPU) while N's transaction runs (I/O on Postgres), then waits for N before it starts
+    N+1's. Each batch commits its own offsets after its transaction. A batch handed back (seek to
+    its first offsets) takes the one behind it along: that one seeks back the partitions the
+    first did not, and Kafka delivers both again, in order.
+    """
+
+    def __init__(self, consumer: EventConsumer) -> None:
+        self.consumer = consumer
+        self._in_flight: tuple[asyncio.Task[set[TopicPartition]], Sequence[ConsumerRecord]] | None
+        self._in_flight = None
+
+    async def handle(self, message: Any) -> None:
+        records: Sequence[ConsumerRecord] = message.raw_message
+        if not isinstance(records, tuple):
+            records = (records,)
+        kafka = message.consumer
+        batch = self.consumer.parse_batch(records)
+        opened = await self.consumer.open_transaction() if batch.incoming else None
+        try:
+            handed_back = await self.settle()
+        except BaseException:
+            if opened is not None:
+                await opened.close()
+            raise
+        if handed_back:
+            if opened is not None:
+                await opened.close()
+            _seek_to_first(kafka, records, skip=handed_back)
+            return
+        task = asyncio.create_task(
+            self._apply(kafka, records, batch, opened), name=f"batch-{self.consumer.name}"
+        )
+        self._in_flight = (task, records)
+
+    async def settle(self) -> set[TopicPartition]:
+        """Wait for the batch in flight. The partitions it sought back: none if it committed."""
+        if self._in_flight is None:
+            return set()
+        (task, records), self._in_flight = self._in_flight, None
+        try:
+            return await task
+        except Exception:  # logged by the task, which sought its records back
+            return _partitions(records)
+
+    async def _apply(
+        self,
+        kafka: Any,
+        records: Sequence[ConsumerRecord],
+        batch: ParsedBatch,
+        opened: UnitOfWork | None,
+    ) -> set[TopicPartition]:
+        try:
+            result = await self.consumer.apply_batch(batch, opened)
+        except BaseException:
+            log.exception("batch failed; handing it back", extra={"consumer": self.consumer.name})
+            _seek_to_first(kafka, records)
+            raise
+        if result is BatchResult.REQUEUE:
+            return _seek_to_first(kafka, records)
+        await self.consumer.commit_offsets(kafka, records)
+        return set()
+
+
+def _partitions(records: Sequence[ConsumerRecord]) -> set[TopicPartition]:
+    return {TopicPartition(record.topic, record.partition) for record in records}
+
+
+def _seek_to_first(
+    kafka: Any, records: Sequence[ConsumerRecord], skip: Set[TopicPartition] = frozenset()
+) -> set[TopicPartition]:
+    """Seek each partition of ``records`` (but those in ``skip``) back to its first offset here,
+    so Kafka delivers them again; a partition taken by a rebalance is the new owner's."""
+    first: dict[TopicPartition, int] = {}
+    for record in records:
+        first.setdefault(TopicPartition(record.topic, record.partition), record.offset)
+    for partition, offset in first.items():
+        if partition in skip:
+            continue
+        try:
+            kafka.seek(partition, offset)
+        except Exception as exc:  # partition revoked meanwhile: its owner reads from the commit
+            log.warning(
+                "could not seek back", extra={"partition": str(partition), "error": repr(exc)}
+            )
+    return set(first)
+
+
+async def _parse_batch_lightly(records: Any, original: Callable[[Any], Awaitable[Any]]) -> Any:
+    """FastStream's message for a batch, built from its first record only: its batch parser
+    decodes every record's headers into a dict, which the platform does not read."""
+    message = await original(records[:1])
+    message.raw_message = records
+    return message
+
+
 async def _undecoded(message: Any) -> Any:
     return message.raw_message
+
+
+def _type_and_id(headers: Sequence[tuple[str, bytes]]) -> tuple[str | None, str | None]:
+    """The ``ce_type`` and ``ce_id`` headers, if the producer set them (a plain loop: this runs
+    for every record, and a generator per lookup cost more than the rest of the scan)."""
+    event_type = event_id = None
+    for key, value in headers:
+        if key == "ce_type":
+            event_type = value.decode(errors="replace")
+        elif key == "ce_id":
+            event_id = value.decode(errors="replace")
+    return event_type, event_id
 
 
 def _runs_of_one_type(items: Sequence[Incoming]) -> list[list[Incoming]]:

@@ -9,21 +9,21 @@ in ``ce_*`` headers (so tools can route without parsing the body), keyed by the 
 from __future__ import annotations
 
 import functools
-import json
 import uuid
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
-from typing import Any, ClassVar, TypeVar
+from typing import Any, ClassVar, NamedTuple, TypeVar
 
 from pydantic import (
     AwareDatetime,
     BaseModel,
     ConfigDict,
     Field,
+    TypeAdapter,
     ValidationError,
     create_model,
 )
+from pydantic_core import to_json
 from uuid_utils.compat import uuid7
 
 HEADER_PREFIX = "ce_"
@@ -101,13 +101,14 @@ class _EnvelopeFields(BaseModel):
     sequence: int | None = Field(None, description="Aggregate version.")
 
 
-@dataclass(frozen=True, slots=True)
-class OutgoingEvent:
+class OutgoingEvent(NamedTuple):
     """An event recorded for publication: its envelope attributes and the envelope as bytes.
 
     Built without a pydantic ``Envelope`` (``encode_event``): one is recorded for every command
     and every consumed event that causes another, and model construction was a tenth of the
-    consumer's time. The bytes parse as an ``Envelope`` (tested)."""
+    consumer's time. The bytes parse as an ``Envelope`` (tested). A named tuple, not a frozen
+    dataclass: a frozen dataclass sets each field through ``object.__setattr__``, which cost a
+    third of the encoding."""
 
     id: uuid.UUID
     type: str
@@ -119,9 +120,6 @@ class OutgoingEvent:
     causation_id: str | None
     sequence: int | None
     body: bytes
-
-
-_encode_head = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
 
 def encode_event(
@@ -142,20 +140,22 @@ def encode_event(
     event_id = new_event_id()
     now = datetime.now(UTC)
     correlation_id = correlation_id or str(event_id)
-    head = _encode_head(
+    # One serializer call for envelope and payload (pydantic-core writes UUIDs, UTC times as
+    # "...Z" and the payload model itself): a third of what json + to_json per part cost.
+    body = to_json(
         {
-            "id": str(event_id),
+            "id": event_id,
             "type": data.event_type,
             "source": source,
             "subject": subject,
-            "time": now.isoformat().replace("+00:00", "Z"),
+            "time": now,
             "tenant_id": tenant_id,
             "correlation_id": correlation_id,
             "causation_id": causation_id,
             "sequence": sequence,
+            "data": data,
         }
-    ).encode()
-    body = head[:-1] + b',"data":' + data.__pydantic_serializer__.to_json(data) + b"}"
+    )
     if len(body) > max_bytes:
         raise MessageTooLarge(
             f"event {data.event_type} for {subject} is {len(body)} bytes; limit {max_bytes}"
@@ -265,6 +265,30 @@ class Envelope(_EnvelopeFields):
         # plain one (that copy cost as much as the parsing, per consumed event).
         return parsed, parsed.data
 
+    @classmethod
+    def typed_batch_from_bytes(
+        cls, bodies: Sequence[bytes | None], ids: Sequence[str], max_bytes: int, event_type: str
+    ) -> list[Envelope] | None:
+        """Validate many envelopes of one ``event_type`` in one call (half the cost of one call
+        each), or None: then some body is bad, and the caller validates them one by one to find
+        it. ``ids`` are the ``ce_id`` headers: the JSON array is built by joining the bodies, so
+        each parsed envelope must be the one its record carried — a body that is not exactly one
+        JSON object could shift the others, and then the ids do not line up."""
+        if any(body is None or len(body) > max_bytes for body in bodies):
+            return None
+        try:
+            envelopes = _typed_envelope_list(event_type).validate_json(
+                b"[" + b",".join(bodies) + b"]"  # type: ignore[arg-type]
+            )
+        except ValidationError:
+            return None
+        if len(envelopes) != len(ids) or any(
+            envelope.type != event_type or str(envelope.id) != event_id
+            for envelope, event_id in zip(envelopes, ids, strict=False)
+        ):
+            return None
+        return envelopes
+
     @staticmethod
     def headers_from_bytes(body: bytes) -> dict[str, str]:
         """Headers for a stored envelope (the relay's path): parse without re-validating data."""
@@ -291,6 +315,11 @@ def _typed_envelope(event_type: str) -> type[Envelope]:
     if model is None:
         raise EventRejected(f"event type {event_type!r} is not in the catalog")
     return create_model(f"Envelope_{model.__name__}", __base__=Envelope, data=(model, ...))
+
+
+@functools.cache
+def _typed_envelope_list(event_type: str) -> TypeAdapter[list[Envelope]]:
+    return TypeAdapter(list[_typed_envelope(event_type)])  # type: ignore[misc]
 
 
 def _describe(exc: ValidationError) -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 import time
 import uuid
@@ -104,6 +105,7 @@ class ServicePlatform:
         if self.policy is not None:
             self.policy.start()
         self._background_tasks = [asyncio.create_task(loop()) for loop in self.background]
+        tune_garbage_collector(self.settings.gc_gen0_threshold)
 
     async def stop(self) -> None:
         for task in self._background_tasks:
@@ -122,7 +124,11 @@ class ServicePlatform:
                 await asyncio.wait_for(self._relay_task, timeout=5)
             self._relay_task = None
         try:
+            # A batch still in its transaction finishes (and commits its offsets) first; one
+            # handed over while the broker stops is rolled back or absorbed by the inbox later.
+            await self.consumer.drain()
             await self.broker.stop()
+            await self.consumer.drain()
         finally:
             await self.engine.dispose()
 
@@ -225,3 +231,15 @@ class ServicePlatform:
             self.metrics.http_requests.labels(
                 request.method, getattr(route, "path", "unmatched"), str(status)
             ).observe(time.perf_counter() - started)
+
+
+def tune_garbage_collector(gen0_threshold: int) -> None:
+    """Collect less often, and never scan what start-up built again.
+
+    A consumer allocates a few objects per event and frees them by reference counting; CPython's
+    default (a collection every 700 allocations, each walking the young objects and now and then
+    the whole heap) spent about a quarter of the consumer's time finding no garbage."""
+    if gen0_threshold:
+        _, gen1, gen2 = gc.get_threshold()
+        gc.set_threshold(gen0_threshold, gen1, gen2)
+    gc.freeze()

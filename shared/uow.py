@@ -90,12 +90,28 @@ class UnitOfWork:
         return raw.driver_connection
 
     async def __aenter__(self) -> Self:
+        if self._connection is None:  # not opened ahead with open()
+            await self._connect()
+        return self
+
+    async def open(self) -> Self:
+        """Check out a connection and begin the transaction now, ahead of ``async with``: a
+        consumer opens the next batch's while the previous batch commits, so the pool's
+        liveness check and BEGIN are off the hot path."""
+        await self._connect()
+        try:
+            await self.driver_connection()
+        except BaseException:
+            await self.close()
+            raise
+        return self
+
+    async def _connect(self) -> None:
         self._connection = await self._engine.connect()
         await self._connection.begin()
         self._pending = []
         self._committed = False
         self._driver_in_transaction = False
-        return self
 
     async def __aexit__(
         self,
@@ -103,6 +119,10 @@ class UnitOfWork:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
+        await self.close()
+
+    async def close(self) -> None:
+        """Roll back what was not committed and give the connection back to the pool."""
         try:
             if not self._committed:
                 await self.rollback()
@@ -148,10 +168,7 @@ class UnitOfWork:
                 [event.type for _, event in self._pending],
                 [event.tenant_id for _, event in self._pending],
                 [event.body for _, event in self._pending],
-            )
-            # Delivered by Postgres only when the transaction commits: wakes the relay at once.
-            await connection.execute(
-                sa.select(sa.func.pg_notify(notify_channel(self._settings.schema), ""))
+                notify_channel(self._settings.schema),
             )
         await connection.commit()
         self._committed = True
@@ -165,12 +182,16 @@ class UnitOfWork:
 
 def _outbox_insert(schema: str) -> str:
     """All of a commit's events in one statement of fixed shape (prepared once, however many
-    rows), inserted in recording order so the identity column is the publication order."""
+    rows), inserted in recording order so the identity column is the publication order.
+
+    The same round trip NOTIFYs the relay (``$7`` is the channel): Postgres delivers it only when
+    the transaction commits, and wakes the relay at once."""
     return (
-        f'INSERT INTO "{checked_schema(schema)}".outbox '
+        f'WITH written AS (INSERT INTO "{checked_schema(schema)}".outbox '
         "(event_id, topic, key, event_type, tenant_id, payload) "
         "SELECT e, t, k, ty, tn, p FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], "
-        "$5::text[], $6::bytea[]) WITH ORDINALITY AS u(e, t, k, ty, tn, p, n) ORDER BY n"
+        "$5::text[], $6::bytea[]) WITH ORDINALITY AS u(e, t, k, ty, tn, p, n) ORDER BY n) "
+        "SELECT pg_notify($7::text, '')"
     )
 
 
