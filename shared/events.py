@@ -24,7 +24,7 @@ from pydantic import (
     create_model,
 )
 from pydantic_core import to_json
-from uuid_utils.compat import uuid7
+from uuid_utils import uuid7
 
 HEADER_PREFIX = "ce_"
 ENVELOPE_HEADERS = (
@@ -41,8 +41,20 @@ ENVELOPE_HEADERS = (
 
 
 def new_event_id() -> uuid.UUID:
-    """Time-ordered UUIDv7: unique like uuid4, and inbox/outbox index inserts stay local."""
-    return uuid7()
+    """Time-ordered UUIDv7: unique like uuid4, and inbox/outbox index inserts stay local.
+
+    A standard-library UUID, built the way ``uuid_utils.compat`` builds one but without looking
+    up the ``SafeUUID`` enum member each time (an enum attribute is a slow descriptor, and this
+    runs for every event)."""
+    event_id = _new_uuid(uuid.UUID)
+    _set_field(event_id, "int", uuid7().int)
+    _set_field(event_id, "is_safe", _SAFETY_UNKNOWN)
+    return event_id
+
+
+_new_uuid = object.__new__
+_set_field = object.__setattr__  # uuid.UUID is immutable through its own __setattr__ only
+_SAFETY_UNKNOWN = uuid.SafeUUID.unknown
 
 
 class EventData(BaseModel):
@@ -282,9 +294,14 @@ class Envelope(_EnvelopeFields):
             )
         except ValidationError:
             return None
+        try:
+            # Compared as integers: formatting each UUID as text cost more than this whole check.
+            expected = [int(event_id.replace("-", ""), 16) for event_id in ids]
+        except ValueError:
+            return None  # a header that is no UUID: let the one-by-one path judge the bodies
         if len(envelopes) != len(ids) or any(
-            envelope.type != event_type or str(envelope.id) != event_id
-            for envelope, event_id in zip(envelopes, ids, strict=False)
+            envelope.type != event_type or envelope.id.int != event_id
+            for envelope, event_id in zip(envelopes, expected, strict=False)
         ):
             return None
         return envelopes
