@@ -470,19 +470,16 @@ class BatchPipeline:
         opened = await self.consumer.open_transaction() if batch.incoming else None
         try:
             handed_back = await self.settle()
-        except BaseException:
+            if not handed_back:
+                task = asyncio.create_task(
+                    self._apply(kafka, records, batch, opened), name=f"batch-{self.consumer.name}"
+                )
+                self._in_flight, opened = (task, records), None  # the task owns it now
+        finally:
             if opened is not None:
                 await opened.close()
-            raise
         if handed_back:
-            if opened is not None:
-                await opened.close()
             _seek_to_first(kafka, records, skip=handed_back)
-            return
-        task = asyncio.create_task(
-            self._apply(kafka, records, batch, opened), name=f"batch-{self.consumer.name}"
-        )
-        self._in_flight = (task, records)
 
     async def settle(self) -> set[TopicPartition]:
         """Wait for the batch in flight. The partitions it sought back: none if it committed."""

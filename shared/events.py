@@ -299,7 +299,7 @@ class Envelope(_EnvelopeFields):
             expected = [int(event_id.replace("-", ""), 16) for event_id in ids]
         except ValueError:
             return None  # a header that is no UUID: let the one-by-one path judge the bodies
-        if len(envelopes) != len(ids) or any(
+        if len(envelopes) != len(bodies) or len(ids) != len(bodies) or any(
             envelope.type != event_type or envelope.id.int != event_id
             for envelope, event_id in zip(envelopes, expected, strict=False)
         ):

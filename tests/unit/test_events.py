@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
+from typing import Any
 
 import pytest
 
@@ -132,6 +133,38 @@ def test_one_pass_parse_rejects_bad_data_naming_the_field() -> None:
         Envelope.typed_from_bytes(bad.model_dump_json().encode(), 10_000, bad.type)
     with pytest.raises(EventRejected, match="not JSON"):
         Envelope.typed_from_bytes(b"{oops", 10_000, bad.type)
+
+
+def test_a_run_of_envelopes_validates_in_one_call() -> None:
+    envelopes = [wrapped(correlation_id=f"c{n}") for n in range(3)]
+    bodies = [envelope.to_bytes(10_000) for envelope in envelopes]
+    ids = [str(envelope.id) for envelope in envelopes]
+    parsed = Envelope.typed_batch_from_bytes(bodies, ids, 10_000, "unit.thing_happened.v1")
+    assert parsed is not None
+    assert [p.model_dump(mode="json") for p in parsed] == [
+        e.model_dump(mode="json") for e in envelopes
+    ]
+    assert [p.data for p in parsed] == [ThingHappened(thing_id="t1", count=2)] * 3
+
+
+@pytest.mark.parametrize(
+    "tamper",
+    [
+        pytest.param(lambda b: [b[0], b[1].replace(b'"count":2', b'"count":"x"'), b[2]], id="bad"),
+        pytest.param(lambda b: [b[0] + b"," + b[1], b[2]], id="two-in-one"),
+        pytest.param(lambda b: [b[1], b[0], b[2]], id="swapped"),
+        pytest.param(lambda b: [b[0], None, b[2]], id="tombstone"),
+        pytest.param(lambda b: [b[0], b[1] + b" " * 10_000, b[2]], id="too-large"),
+    ],
+)
+def test_a_run_with_a_bad_or_misplaced_body_is_left_to_one_by_one_parsing(tamper: Any) -> None:
+    """None sends the caller to the one-by-one path, which names the bad record. Bodies are
+    joined into one JSON array, so a body holding two envelopes (or swapped bodies) must not
+    pass for the records next to it: the ``ce_id`` headers have to line up."""
+    envelopes = [wrapped() for _ in range(3)]
+    bodies = tamper([envelope.to_bytes(10_000) for envelope in envelopes])
+    ids = [str(envelope.id) for envelope in envelopes][: len(bodies)]
+    assert Envelope.typed_batch_from_bytes(bodies, ids, 10_000, "unit.thing_happened.v1") is None
 
 
 def test_an_encoded_event_parses_as_the_envelope_it_describes() -> None:
