@@ -23,13 +23,13 @@ import asyncio
 import enum
 import logging
 from collections import Counter
-from collections.abc import Awaitable, Callable, Sequence, Set
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, NamedTuple, TypeVar
 
 from aiokafka import ConsumerRecord, TopicPartition
-from aiokafka.errors import CommitFailedError, IllegalStateError, KafkaError
+from aiokafka.errors import KafkaError
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker, KafkaRouter
 from faststream.kafka.annotations import KafkaMessage
@@ -155,9 +155,15 @@ class EventConsumer:
         return on_batch
 
     async def drain(self) -> None:
-        """Wait for the batches still in flight (before the broker and the pool are closed)."""
+        """Stop taking batches and wait for the ones in flight (before the broker and the pool
+        are closed): what is in its transaction commits; what comes after is delivered again."""
         for pipeline in self._pipelines:
-            await pipeline.settle()
+            await pipeline.drain()
+
+    def resume(self) -> None:
+        """Take batches again (a platform started again after a stop)."""
+        for pipeline in self._pipelines:
+            pipeline.resume()
 
     # -- the batch ------------------------------------------------------------------------------
 
@@ -181,7 +187,7 @@ class EventConsumer:
                 self._parse_run(run, run_ids, run_type, batch)
                 run, run_ids, run_type = [], [], None
             if declared is None or event_id is None:
-                self._parse_one(record, batch)
+                self._parse_one(record, declared, batch)
                 continue
             run.append(record)
             run_ids.append(event_id)
@@ -210,13 +216,16 @@ class EventConsumer:
                 )
                 return
         for record in records:
-            self._parse_one(record, batch)
+            self._parse_one(record, event_type, batch)
 
-    def _parse_one(self, record: ConsumerRecord, batch: ParsedBatch) -> None:
+    def _parse_one(self, record: ConsumerRecord, declared: str | None, batch: ParsedBatch) -> None:
         try:
-            parsed = self._parse(record)
+            parsed = self._parse(record, declared)
         except EventRejected as exc:
             batch.rejected.append((record, str(exc)))
+            return
+        except Exception as exc:  # whatever else a record's bytes can trip: never the batch's
+            batch.rejected.append((record, f"unreadable: {exc!r}"))
             return
         if parsed is not None:
             batch.incoming.append(parsed)
@@ -259,16 +268,13 @@ class EventConsumer:
                 return result
         return BatchResult.DONE
 
-    def _parse(self, record: ConsumerRecord) -> Incoming | None:
+    def _parse(self, record: ConsumerRecord, declared: str | None) -> Incoming | None:
         """The record as an envelope with its typed payload, or None if no handler wants it.
 
-        The ``ce_type`` header says the type before the body is read, so a wanted event is
-        validated in one pass (envelope and payload together) and an unwanted one not at all.
+        ``declared`` is the record's ``ce_type`` header (the caller has checked that a handler
+        wants it): the envelope and payload are then validated in one pass.
         """
         max_bytes = self.settings.max_message_bytes
-        declared, _ = _type_and_id(record.headers)
-        if declared is not None and declared not in self._handlers:
-            return None
         if declared is not None:
             envelope, data = Envelope.typed_from_bytes(record.value, max_bytes, declared)
             if envelope.type == declared:
@@ -423,9 +429,18 @@ class EventConsumer:
         last: dict[TopicPartition, int] = {}
         for record in records:
             last[TopicPartition(record.topic, record.partition)] = record.offset
+        # A partition a rebalance took away is its new owner's to commit (aiokafka refuses the
+        # whole commit if one partition is not assigned, and the others would be left behind).
+        assigned = kafka.assignment()
         try:
-            await kafka.commit({partition: offset + 1 for partition, offset in last.items()})
-        except (CommitFailedError, KafkaError, IllegalStateError) as exc:
+            await kafka.commit(
+                {
+                    partition: offset + 1
+                    for partition, offset in last.items()
+                    if partition in assigned
+                }
+            )
+        except KafkaError as exc:
             # A rebalance took the partitions away: the new owner re-reads from the last commit,
             # and the inbox turns that redelivery into no-ops.
             log.warning(
@@ -449,28 +464,41 @@ _FAILED = object()
 class BatchPipeline:
     """One subscription's batches, pipelined one deep.
 
-    FastStream hands over batch N+1 as soon as ``handle`` returns for batch N; ``handle`` parses
-    N+1 (CPU) while N's transaction runs (I/O on Postgres), then waits for N before it starts
-    N+1's. Each batch commits its own offsets after its transaction. A batch handed back (seek to
-    its first offsets) takes the one behind it along: that one seeks back the partitions the
-    first did not, and Kafka delivers both again, in order.
+    FastStream hands over batch N+1 as soon as ``handle`` returns for batch N. ``handle`` parses
+    N+1 and begins its transaction while N's transaction runs, then waits for N before it starts
+    N+1's, so Python and PostgreSQL work at the same time and order per partition holds. Each
+    batch commits its own offsets after its transaction (FastStream's ``ack()`` would commit the
+    consumer's position, already past N+1).
+
+    A batch handed back (its transaction could not finish in time, or failed unexpectedly) seeks
+    its partitions to its first offsets at once, and the pipeline remembers those offsets. Records
+    of such a partition that arrive starting later than that were fetched before the seek: they
+    are dropped (and the partition sought again) until the handed-back records come round again.
     """
 
     def __init__(self, consumer: EventConsumer) -> None:
         self.consumer = consumer
-        self._in_flight: tuple[asyncio.Task[set[TopicPartition]], Sequence[ConsumerRecord]] | None
-        self._in_flight = None
+        self._in_flight: tuple[asyncio.Task[dict[TopicPartition, int]], Records] | None = None
+        self._settling = asyncio.Lock()
+        # Partition -> the offset Kafka must deliver it from again (a batch was handed back).
+        self._handed_back: dict[TopicPartition, int] = {}
+        self._closing = False
 
     async def handle(self, message: Any) -> None:
-        records: Sequence[ConsumerRecord] = message.raw_message
+        if self._closing:
+            return  # stopping: not applied, not committed, delivered again after a restart
+        records: Records = message.raw_message
         if not isinstance(records, tuple):
             records = (records,)
         kafka = message.consumer
-        batch = self.consumer.parse_batch(records)
+        batch = self.consumer.parse_batch(records)  # CPU, while the batch in flight waits on I/O
         opened = await self.consumer.open_transaction() if batch.incoming else None
         try:
-            handed_back = await self.settle()
-            if not handed_back:
+            await self.settle()
+            if self._closing:
+                return
+            records, batch = self._without_stale(kafka, records, batch)
+            if records:
                 task = asyncio.create_task(
                     self._apply(kafka, records, batch, opened), name=f"batch-{self.consumer.name}"
                 )
@@ -478,26 +506,65 @@ class BatchPipeline:
         finally:
             if opened is not None:
                 await opened.close()
-        if handed_back:
-            _seek_to_first(kafka, records, skip=handed_back)
 
-    async def settle(self) -> set[TopicPartition]:
-        """Wait for the batch in flight. The partitions it sought back: none if it committed."""
-        if self._in_flight is None:
-            return set()
-        (task, records), self._in_flight = self._in_flight, None
-        try:
-            return await task
-        except Exception:  # logged by the task, which sought its records back
-            return _partitions(records)
+    async def settle(self) -> None:
+        """Wait for the batch in flight to commit or be handed back. Shielded: a cancelled
+        caller (the broker stopping) leaves the transaction to finish, and ``drain`` waits."""
+        async with self._settling:
+            if self._in_flight is None:
+                return
+            task, records = self._in_flight
+            try:
+                handed_back = await asyncio.shield(task)
+            except asyncio.CancelledError:
+                if not task.done():
+                    raise  # the caller was cancelled, not the batch
+                handed_back = _first_offsets(records)
+            except Exception:  # logged by the task, which sought its records back
+                handed_back = _first_offsets(records)
+            self._in_flight = None
+            for partition, offset in handed_back.items():
+                self._handed_back[partition] = min(offset, self._handed_back.get(partition, offset))
+
+    async def drain(self) -> None:
+        """Stop taking batches and wait for the one in flight."""
+        self._closing = True
+        await self.settle()
+
+    def resume(self) -> None:
+        self._closing = False
+
+    def _without_stale(
+        self, kafka: Any, records: Records, batch: ParsedBatch
+    ) -> tuple[Records, ParsedBatch]:
+        """Drop the records of a handed-back partition that were fetched before its seek."""
+        if not self._handed_back:
+            return records, batch
+        stale: set[TopicPartition] = set()
+        for partition, first in _first_offsets(records).items():
+            expected = self._handed_back.get(partition)
+            if expected is None:
+                continue
+            if first <= expected:
+                del self._handed_back[partition]  # delivered again: carry on from here
+            else:
+                stale.add(partition)
+                _seek(kafka, partition, expected)
+        if not stale:
+            return records, batch
+
+        def fresh(record: ConsumerRecord) -> bool:
+            return TopicPartition(record.topic, record.partition) not in stale
+
+        return tuple(filter(fresh, records)), ParsedBatch(
+            [item for item in batch.incoming if fresh(item.record)],
+            [(record, why) for record, why in batch.rejected if fresh(record)],
+        )
 
     async def _apply(
-        self,
-        kafka: Any,
-        records: Sequence[ConsumerRecord],
-        batch: ParsedBatch,
-        opened: UnitOfWork | None,
-    ) -> set[TopicPartition]:
+        self, kafka: Any, records: Records, batch: ParsedBatch, opened: UnitOfWork | None
+    ) -> dict[TopicPartition, int]:
+        """Apply and commit the batch; what it hands back (partition -> first offset), if not."""
         try:
             result = await self.consumer.apply_batch(batch, opened)
         except BaseException:
@@ -507,31 +574,33 @@ class BatchPipeline:
         if result is BatchResult.REQUEUE:
             return _seek_to_first(kafka, records)
         await self.consumer.commit_offsets(kafka, records)
-        return set()
+        return {}
 
 
-def _partitions(records: Sequence[ConsumerRecord]) -> set[TopicPartition]:
-    return {TopicPartition(record.topic, record.partition) for record in records}
+Records = Sequence[ConsumerRecord]
 
 
-def _seek_to_first(
-    kafka: Any, records: Sequence[ConsumerRecord], skip: Set[TopicPartition] = frozenset()
-) -> set[TopicPartition]:
-    """Seek each partition of ``records`` (but those in ``skip``) back to its first offset here,
-    so Kafka delivers them again; a partition taken by a rebalance is the new owner's."""
+def _first_offsets(records: Records) -> dict[TopicPartition, int]:
     first: dict[TopicPartition, int] = {}
     for record in records:
         first.setdefault(TopicPartition(record.topic, record.partition), record.offset)
+    return first
+
+
+def _seek_to_first(kafka: Any, records: Records) -> dict[TopicPartition, int]:
+    """Seek each partition of ``records`` back to its first offset there, so Kafka delivers
+    them again; returns those offsets."""
+    first = _first_offsets(records)
     for partition, offset in first.items():
-        if partition in skip:
-            continue
-        try:
-            kafka.seek(partition, offset)
-        except Exception as exc:  # partition revoked meanwhile: its owner reads from the commit
-            log.warning(
-                "could not seek back", extra={"partition": str(partition), "error": repr(exc)}
-            )
-    return set(first)
+        _seek(kafka, partition, offset)
+    return first
+
+
+def _seek(kafka: Any, partition: TopicPartition, offset: int) -> None:
+    try:
+        kafka.seek(partition, offset)
+    except Exception as exc:  # revoked meanwhile: the new owner reads from the last commit
+        log.warning("could not seek back", extra={"partition": str(partition), "error": repr(exc)})
 
 
 async def _parse_batch_lightly(records: Any, original: Callable[[Any], Awaitable[Any]]) -> Any:
@@ -546,11 +615,15 @@ async def _undecoded(message: Any) -> Any:
     return message.raw_message
 
 
-def _type_and_id(headers: Sequence[tuple[str, bytes]]) -> tuple[str | None, str | None]:
+def _type_and_id(
+    headers: Sequence[tuple[str, bytes | None]],
+) -> tuple[str | None, str | None]:
     """The ``ce_type`` and ``ce_id`` headers, if the producer set them (a plain loop: this runs
     for every record, and a generator per lookup cost more than the rest of the scan)."""
     event_type = event_id = None
     for key, value in headers:
+        if value is None:
+            continue
         if key == "ce_type":
             event_type = value.decode(errors="replace")
         elif key == "ce_id":

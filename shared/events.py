@@ -285,7 +285,11 @@ class Envelope(_EnvelopeFields):
         each), or None: then some body is bad, and the caller validates them one by one to find
         it. ``ids`` are the ``ce_id`` headers: the JSON array is built by joining the bodies, so
         each parsed envelope must be the one its record carried — a body that is not exactly one
-        JSON object could shift the others, and then the ids do not line up."""
+        JSON object shifts the others, and then the count or the ids do not line up.
+
+        Not covered: bodies crafted to be invalid alone but valid joined (one opening a string
+        that the next closes), with headers to match. Only a producer that can already publish
+        any valid event can do that, and what is applied is still validated envelopes."""
         if any(body is None or len(body) > max_bytes for body in bodies):
             return None
         try:
@@ -299,9 +303,13 @@ class Envelope(_EnvelopeFields):
             expected = [int(event_id.replace("-", ""), 16) for event_id in ids]
         except ValueError:
             return None  # a header that is no UUID: let the one-by-one path judge the bodies
-        if len(envelopes) != len(bodies) or len(ids) != len(bodies) or any(
-            envelope.type != event_type or envelope.id.int != event_id
-            for envelope, event_id in zip(envelopes, expected, strict=False)
+        if (
+            len(envelopes) != len(bodies)
+            or len(ids) != len(bodies)
+            or any(
+                envelope.type != event_type or envelope.id.int != event_id
+                for envelope, event_id in zip(envelopes, expected, strict=False)
+            )
         ):
             return None
         return envelopes

@@ -93,6 +93,7 @@ class ServicePlatform:
             )
         if create_tables:
             await create_schema(self.engine, self.settings.schema, self.metadata)
+        self.consumer.resume()
         try:
             await self.broker.start()
         except BaseException:
@@ -124,11 +125,10 @@ class ServicePlatform:
                 await asyncio.wait_for(self._relay_task, timeout=5)
             self._relay_task = None
         try:
-            # A batch still in its transaction finishes (and commits its offsets) first; one
-            # handed over while the broker stops is rolled back or absorbed by the inbox later.
+            # A batch still in its transaction finishes and commits its offsets first; batches
+            # handed over after that are left for the next start (the inbox absorbs repeats).
             await self.consumer.drain()
             await self.broker.stop()
-            await self.consumer.drain()
         finally:
             await self.engine.dispose()
 
@@ -239,7 +239,14 @@ def tune_garbage_collector(gen0_threshold: int) -> None:
     A consumer allocates a few objects per event and frees them by reference counting; CPython's
     default (a collection every 700 allocations, each walking the young objects and now and then
     the whole heap) spent about a quarter of the consumer's time finding no garbage."""
+    global _collector_tuned
+    if _collector_tuned:  # once per process: tests and benchmarks start many platforms
+        return
+    _collector_tuned = True
     if gen0_threshold:
         _, gen1, gen2 = gc.get_threshold()
         gc.set_threshold(gen0_threshold, gen1, gen2)
     gc.freeze()
+
+
+_collector_tuned = False

@@ -13,11 +13,13 @@ import pytest
 from aiokafka import ConsumerRecord, TopicPartition
 
 from shared.consumer import BatchPipeline, BatchResult, EventConsumer, ParsedBatch
+from shared.events import Envelope
 from shared.metrics import ServiceMetrics
 from shared.settings import load_settings
 from tests.support.tally import Incremented, apply_increments, incremented
 
 TOPIC = "unit.tally.events"
+P0, P1 = TopicPartition(TOPIC, 0), TopicPartition(TOPIC, 1)
 
 
 def record(partition: int, offset: int, seq: int = 1) -> ConsumerRecord:
@@ -31,6 +33,10 @@ class FakeKafka:
     def __init__(self) -> None:
         self.seeks: list[tuple[TopicPartition, int]] = []
         self.commits: list[dict[TopicPartition, int]] = []
+        self.assigned = {P0, P1}
+
+    def assignment(self) -> set[TopicPartition]:
+        return self.assigned
 
     def seek(self, partition: TopicPartition, offset: int) -> None:
         self.seeks.append((partition, offset))
@@ -89,9 +95,6 @@ async def until(condition: Any) -> None:
     raise AssertionError("condition never became true")
 
 
-P0, P1 = TopicPartition(TOPIC, 0), TopicPartition(TOPIC, 1)
-
-
 async def test_next_batch_waits_for_the_one_in_flight_and_offsets_are_each_batchs_own() -> None:
     consumer, kafka = ScriptedConsumer(), FakeKafka()
     pipeline = BatchPipeline(consumer)
@@ -115,33 +118,55 @@ async def test_next_batch_waits_for_the_one_in_flight_and_offsets_are_each_batch
     assert kafka.seeks == []
 
 
-async def test_a_batch_handed_back_takes_the_next_one_along() -> None:
+async def test_records_fetched_before_a_hand_back_are_dropped_the_rest_applied() -> None:
     consumer, kafka = ScriptedConsumer(), FakeKafka()
     pipeline = BatchPipeline(consumer)
 
     await pipeline.handle(Message(kafka, record(0, 10), record(0, 11)))
     await until(lambda: consumer.started)
+    # Batch 2 was fetched before batch 1 is handed back: its partition-0 records come after the
+    # handed-back ones and must wait for them; partition 1 is not concerned.
     second = asyncio.create_task(pipeline.handle(Message(kafka, record(0, 12), record(1, 5))))
     await asyncio.sleep(0)
     consumer.outcomes[0].set_result(BatchResult.REQUEUE)
     await second
 
-    # Partition 0 goes back to batch 1's first offset (not batch 2's, which would skip 10-11);
-    # partition 1, which batch 1 did not have, to batch 2's first offset.
-    assert kafka.seeks == [(P0, 10), (P1, 5)]
-    assert consumer.started == [[10, 11]], "batch 2 must not be applied"
-    assert kafka.commits == []
-    assert consumer.transactions[1].closed, "batch 2's transaction begun ahead is given back"
+    assert kafka.seeks[0] == (P0, 10), "batch 1 seeks its partition back"
+    assert set(kafka.seeks[1:]) <= {(P0, 10)}, "never past the handed-back records"
+    await until(lambda: len(consumer.started) == 2)
+    assert consumer.started == [[10, 11], [5]]
+    consumer.outcomes[1].set_result(BatchResult.DONE)
+    await pipeline.settle()
+    assert kafka.commits == [{P1: 6}]
 
-    # What Kafka delivers next (from the sought offsets) is processed normally.
-    await pipeline.handle(Message(kafka, record(0, 10), record(0, 11), record(1, 5)))
+    # Kafka delivers partition 0 again from the handed-back offset: applied in order.
+    await pipeline.handle(Message(kafka, record(0, 10), record(0, 11), record(0, 12)))
+    await until(lambda: len(consumer.started) == 3)
+    consumer.outcomes[2].set_result(BatchResult.DONE)
+    await pipeline.settle()
+    assert consumer.started[2] == [10, 11, 12]
+    assert kafka.commits[-1] == {P0: 13}
+
+
+async def test_a_batch_handed_back_before_the_next_fetch_is_applied_when_it_comes_again() -> None:
+    consumer, kafka = ScriptedConsumer(), FakeKafka()
+    pipeline = BatchPipeline(consumer)
+
+    await pipeline.handle(Message(kafka, record(0, 10), record(0, 11)))
+    await until(lambda: consumer.started)
+    consumer.outcomes[0].set_result(BatchResult.REQUEUE)  # e.g. the database stayed down
+    await until(lambda: kafka.seeks)
+    # The next fetch is the redelivery itself (quiet topic): it must be applied, not dropped.
+    await pipeline.handle(Message(kafka, record(0, 10), record(0, 11)))
     await until(lambda: len(consumer.started) == 2)
     consumer.outcomes[1].set_result(BatchResult.DONE)
     await pipeline.settle()
-    assert kafka.commits == [{P0: 12, P1: 6}]
+
+    assert consumer.started == [[10, 11], [10, 11]]
+    assert kafka.commits == [{P0: 12}]
 
 
-async def test_a_batch_that_fails_unexpectedly_is_handed_back_with_the_next(
+async def test_a_batch_that_fails_unexpectedly_is_handed_back(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     consumer, kafka = ScriptedConsumer(), FakeKafka()
@@ -154,19 +179,70 @@ async def test_a_batch_that_fails_unexpectedly_is_handed_back_with_the_next(
     consumer.outcomes[0].set_exception(RuntimeError("bug in a handler"))
     await second
 
-    assert kafka.seeks == [(P1, 7)]
+    assert (P1, 7) in kafka.seeks and all(offset == 7 for _, offset in kafka.seeks)
     assert kafka.commits == []
-    assert consumer.started == [[7]]
+    assert consumer.started == [[7]], "the batch behind it waits for the redelivery"
+    assert consumer.transactions[1].closed, "its transaction begun ahead is given back"
     assert "batch failed; handing it back" in caplog.text
 
 
-async def test_parse_batch_names_the_bad_record_in_a_run_and_keeps_the_rest() -> None:
-    consumer = ScriptedConsumer()
+async def test_drain_lets_the_batch_in_flight_commit_and_takes_no_more() -> None:
+    consumer, kafka = ScriptedConsumer(), FakeKafka()
+    pipeline = BatchPipeline(consumer)
+
+    await pipeline.handle(Message(kafka, record(0, 10)))
+    await until(lambda: consumer.started)
+    draining = asyncio.create_task(pipeline.drain())
+    late = asyncio.create_task(pipeline.handle(Message(kafka, record(0, 11))))
+    await asyncio.sleep(0.01)
+    assert not draining.done(), "drain returned with a batch still in its transaction"
+    consumer.outcomes[0].set_result(BatchResult.DONE)
+    await draining
+    await late
+
+    assert consumer.started == [[10]], "no batch may start once draining"
+    assert kafka.commits == [{P0: 11}]
+
+
+async def test_offsets_of_partitions_taken_away_are_not_committed() -> None:
+    consumer, kafka = ScriptedConsumer(), FakeKafka()
+    kafka.assigned = {P1}  # a rebalance took partition 0 while the batch was in its transaction
+    await consumer.commit_offsets(kafka, [record(0, 10), record(1, 3)])
+    assert kafka.commits == [{P1: 4}]
+
+
+def spy_on_run_validation(monkeypatch: pytest.MonkeyPatch) -> list[int | None]:
+    """Run sizes passed to the one-call validation, and None where it declined the run."""
+    calls: list[int | None] = []
+    original = Envelope.typed_batch_from_bytes
+
+    def spy(bodies: Any, ids: Any, max_bytes: int, event_type: str) -> Any:
+        result = original(bodies, ids, max_bytes, event_type)
+        calls.append(None if result is None else len(result))
+        return result
+
+    monkeypatch.setattr(Envelope, "typed_batch_from_bytes", spy)
+    return calls
+
+
+def test_a_run_of_one_type_is_validated_in_one_call(monkeypatch: pytest.MonkeyPatch) -> None:
+    calls = spy_on_run_validation(monkeypatch)
+    batch = ScriptedConsumer().parse_batch([record(0, offset, seq=offset) for offset in range(5)])
+    assert calls == [5]
+    assert [item.data.seq for item in batch.incoming] == [0, 1, 2, 3, 4]
+    assert [item.record.offset for item in batch.incoming] == [0, 1, 2, 3, 4]
+    assert batch.rejected == []
+
+
+def test_a_bad_record_in_a_run_is_named_and_the_rest_kept(monkeypatch: pytest.MonkeyPatch) -> None:
+    calls = spy_on_run_validation(monkeypatch)
     good = [record(0, offset, seq=offset) for offset in range(5)]
     broken = dataclasses.replace(good[2], value=good[2].value.replace(b'"seq":2', b'"seq":"x"'))
+    no_header_value = dataclasses.replace(good[4], headers=((*good[4].headers, ("ce_type", None))))
 
-    batch = consumer.parse_batch([good[0], good[1], broken, good[3], good[4]])
+    batch = ScriptedConsumer().parse_batch([good[0], good[1], broken, good[3], no_header_value])
 
+    assert calls == [None], "the run was declined, then read one record at a time"
     assert [item.record.offset for item in batch.incoming] == [0, 1, 3, 4]
     assert [(rejected.offset, "data.seq" in why) for rejected, why in batch.rejected] == [(2, True)]
     assert [item.data.seq for item in batch.incoming] == [0, 1, 3, 4]
