@@ -6,8 +6,8 @@ Guarantees, per batch that Kafka hands us:
 - One transaction per batch; Kafka offsets are committed only after it commits (manual ack,
   the batch's own offsets: never a position past a batch that is not applied).
 - Batches are pipelined, one deep: while batch N's transaction runs, batch N+1 is fetched and
-  parsed; N+1's transaction starts only once N has committed (or been handed back, and then N+1
-  is handed back too), so order per partition is kept.
+  parsed; N+1's statements run only once N has committed, so order per partition is kept. A
+  batch handed back seeks back; records fetched before that seek wait for it (``BatchPipeline``).
 - A transient failure (database or broker down) is retried with backoff, never dead-lettered.
   If it outlasts ``consumer_transient_budget_s`` the batch is handed back to Kafka (seek back) so
   the consumer keeps polling inside ``max_poll_interval_ms``; nothing is skipped.
@@ -432,14 +432,10 @@ class EventConsumer:
         # A partition a rebalance took away is its new owner's to commit (aiokafka refuses the
         # whole commit if one partition is not assigned, and the others would be left behind).
         assigned = kafka.assignment()
+        offsets = {p: offset + 1 for p, offset in last.items() if p in assigned}
         try:
-            await kafka.commit(
-                {
-                    partition: offset + 1
-                    for partition, offset in last.items()
-                    if partition in assigned
-                }
-            )
+            if offsets:
+                await kafka.commit(offsets)
         except KafkaError as exc:
             # A rebalance took the partitions away: the new owner re-reads from the last commit,
             # and the inbox turns that redelivery into no-ops.

@@ -24,7 +24,7 @@ from pydantic import (
     create_model,
 )
 from pydantic_core import to_json
-from uuid_utils import uuid7
+from uuid_utils.compat import uuid7
 
 HEADER_PREFIX = "ce_"
 ENVELOPE_HEADERS = (
@@ -41,20 +41,8 @@ ENVELOPE_HEADERS = (
 
 
 def new_event_id() -> uuid.UUID:
-    """Time-ordered UUIDv7: unique like uuid4, and inbox/outbox index inserts stay local.
-
-    A standard-library UUID, built the way ``uuid_utils.compat`` builds one but without looking
-    up the ``SafeUUID`` enum member each time (an enum attribute is a slow descriptor, and this
-    runs for every event)."""
-    event_id = _new_uuid(uuid.UUID)
-    _set_field(event_id, "int", uuid7().int)
-    _set_field(event_id, "is_safe", _SAFETY_UNKNOWN)
-    return event_id
-
-
-_new_uuid = object.__new__
-_set_field = object.__setattr__  # uuid.UUID is immutable through its own __setattr__ only
-_SAFETY_UNKNOWN = uuid.SafeUUID.unknown
+    """Time-ordered UUIDv7: unique like uuid4, and inbox/outbox index inserts stay local."""
+    return uuid7()
 
 
 class EventData(BaseModel):
