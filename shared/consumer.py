@@ -235,7 +235,8 @@ class EventConsumer:
         reached right now (the batch's own attempt then waits and retries)."""
         try:
             return await self.uow_factory().open()
-        except Exception:
+        except Exception as exc:
+            log.debug("could not begin a batch transaction ahead", extra={"error": repr(exc)})
             return None
 
     async def apply_batch(
