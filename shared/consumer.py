@@ -566,12 +566,16 @@ class BatchPipeline:
             result = await self.consumer.apply_batch(batch, opened)
         except BaseException:
             log.exception("batch failed; handing it back", extra={"consumer": self.consumer.name})
-            _seek_to_first(kafka, records)
+            self._hand_back(kafka, records)
             raise
         if result is BatchResult.REQUEUE:
-            return _seek_to_first(kafka, records)
+            return self._hand_back(kafka, records)
         await self.consumer.commit_offsets(kafka, records)
         return {}
+
+    def _hand_back(self, kafka: Any, records: Records) -> dict[TopicPartition, int]:
+        self.consumer.metrics.batches_handed_back.labels(records[0].topic).inc()
+        return _seek_to_first(kafka, records)
 
 
 Records = Sequence[ConsumerRecord]

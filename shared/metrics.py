@@ -58,6 +58,13 @@ class ServiceMetrics:
             ["topic", "kind"],
             registry=r,
         )
+        self.batches_handed_back = Counter(
+            "roofline_consumer_batches_handed_back_total",
+            "Batches sought back for Kafka to deliver again (the database stayed down past the "
+            "batch's time budget, or the batch failed unexpectedly).",
+            ["topic"],
+            registry=r,
+        )
         self.consumer_lag = Gauge(
             "roofline_consumer_lag",
             "Messages behind the partition's high watermark.",

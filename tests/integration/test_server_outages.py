@@ -36,15 +36,31 @@ async def applied(view, expected: int) -> dict[str, int] | None:
     return summary if summary["applied"] >= expected else None
 
 
+@pytest.mark.parametrize(
+    "budget_s",
+    [
+        pytest.param(60.0, id="batch-waits-out-the-outage"),
+        # Shorter than the outage: batches are handed back to Kafka (seek) and delivered again,
+        # while the batches fetched behind them must wait for them.
+        pytest.param(0.5, id="batches-handed-back"),
+    ],
+)
 async def test_postgres_stopped_mid_stream_loses_nothing(
     namespace: str,
     database_url: str,
     bootstrap_servers: str,
     postgres_server: EmbeddedPostgres | None,
+    budget_s: float,
 ) -> None:
     if postgres_server is None:
         pytest.skip("needs the embedded PostgreSQL to stop and start it")
-    settings = settings_for("tallyview", f"{namespace}_pg", database_url, bootstrap_servers)
+    settings = settings_for(
+        "tallyview",
+        f"{namespace}_pg{int(budget_s * 10)}",
+        database_url,
+        bootstrap_servers,
+        consumer_transient_budget_s=budget_s,
+    )
     source = settings.topic("tally")
     await create_topics(settings, "tally", "tallyview")
     total = 600
@@ -73,6 +89,8 @@ async def test_postgres_stopped_mid_stream_loses_nothing(
         )
         assert summary == {"applied": total, "out_of_order": 0, "counters": 6}
         assert metric_total(view, "roofline_consumer_retries_total") > 0  # it did hit the outage
+        handed_back = metric_total(view, "roofline_consumer_batches_handed_back_total")
+        assert handed_back > 0 if budget_s < 3 else handed_back == 0
         assert metric_total(view, "roofline_dlq_messages_total") == 0
         assert await read_dlq(bootstrap_servers, source) == []
         # The projection's own events reach its outbox and the relay publishes them all.
