@@ -300,7 +300,13 @@ class EventConsumer:
                 await self.dead_letter(
                     item.record, "handler_failed", repr(error[-1]), attempts=attempts
                 )
-                return BatchResult.DONE
+                # Into the inbox, as done with: when its batch comes again (handed back before
+                # the isolation got through it), it is skipped instead of dead-lettered again,
+                # so a batch with many failing events gets past them.
+                outcome = await self._with_transient_retry(
+                    lambda: self._set_aside(item), [item], errors=error
+                )
+                return BatchResult.REQUEUE if outcome is BatchResult.REQUEUE else BatchResult.DONE
             self.metrics.consumer_retries.labels(item.record.topic, "failure").inc()
             if asyncio.get_running_loop().time() + backoff > deadline:
                 return BatchResult.REQUEUE
@@ -347,26 +353,7 @@ class EventConsumer:
 
     async def _apply(self, items: Sequence[Incoming], opened: UnitOfWork | None = None) -> None:
         async with opened or self.uow_factory() as uow:
-            driver = await uow.driver_connection()
-            columns: tuple[list[Any], ...] = ([], [], [], [], [], [])
-            ids, types, tenants, topics, partitions, offsets = columns
-            for record, envelope, _ in items:
-                ids.append(envelope.id)
-                types.append(envelope.type)
-                tenants.append(envelope.tenant_id)
-                topics.append(record.topic)
-                partitions.append(record.partition)
-                offsets.append(record.offset)
-            rows = await driver.fetch(self._inbox_insert, self.name, *columns)
-            if len(rows) == len(items):
-                applied = list(items)  # the usual case: every event is new
-            else:
-                fresh = {row[0] for row in rows}
-                applied = []
-                for item in items:
-                    if item.envelope.id in fresh:
-                        fresh.discard(item.envelope.id)  # a second copy in a batch is a duplicate
-                        applied.append(item)
+            applied = await self._into_inbox(uow, items)
             for run in _runs_of_one_type(applied):
                 first = run[0].envelope
                 correlation_id_var.set(first.correlation_id)
@@ -380,6 +367,34 @@ class EventConsumer:
             (item.record.topic, item.envelope.type) for item in applied
         ).items():
             self.metrics.events_applied.labels(topic, event_type).inc(count)
+
+    async def _into_inbox(self, uow: UnitOfWork, items: Sequence[Incoming]) -> list[Incoming]:
+        """Record the events in the inbox; the ones not seen before, in order."""
+        driver = await uow.driver_connection()
+        columns: tuple[list[Any], ...] = ([], [], [], [], [], [])
+        ids, types, tenants, topics, partitions, offsets = columns
+        for record, envelope, _ in items:
+            ids.append(envelope.id)
+            types.append(envelope.type)
+            tenants.append(envelope.tenant_id)
+            topics.append(record.topic)
+            partitions.append(record.partition)
+            offsets.append(record.offset)
+        rows = await driver.fetch(self._inbox_insert, self.name, *columns)
+        if len(rows) == len(items):
+            return list(items)  # the usual case: every event is new
+        fresh = {row[0] for row in rows}
+        applied = []
+        for item in items:
+            if item.envelope.id in fresh:
+                fresh.discard(item.envelope.id)  # a second copy in a batch is a duplicate
+                applied.append(item)
+        return applied
+
+    async def _set_aside(self, item: Incoming) -> None:
+        async with self.uow_factory() as uow:
+            await self._into_inbox(uow, [item])
+            await uow.commit()
 
     @property
     def _inbox_insert(self) -> str:
@@ -436,8 +451,12 @@ class EventConsumer:
         offsets = {p: offset + 1 for p, offset in last.items() if p in assigned}
         try:
             if offsets:
-                await kafka.commit(offsets)
-        except KafkaError as exc:
+                # Bounded: aiokafka retries a commit for as long as Kafka is unreachable, and a
+                # stopping service waits for this batch.
+                await asyncio.wait_for(
+                    kafka.commit(offsets), timeout=self.settings.kafka_request_timeout_ms / 1000
+                )
+        except (KafkaError, TimeoutError) as exc:
             # A rebalance took the partitions away: the new owner re-reads from the last commit,
             # and the inbox turns that redelivery into no-ops.
             log.warning(
@@ -468,17 +487,16 @@ class BatchPipeline:
     consumer's position, already past N+1).
 
     A batch handed back (its transaction could not finish in time, or failed unexpectedly) seeks
-    its partitions to its first offsets at once, and the pipeline remembers those offsets. Records
-    of such a partition that arrive starting later than that were fetched before the seek: they
-    are dropped (and the partition sought again) until the handed-back records come round again.
+    its partitions to its first offsets at once. N+1 may have been fetched before that seek: its
+    records of a sought partition are then behind the consumer's position again, and are dropped
+    (Kafka delivers them again after N's). Judged by the position, not by offsets, so gaps in a
+    partition (compaction, retention, transaction markers) and rebalances need no bookkeeping.
     """
 
     def __init__(self, consumer: EventConsumer) -> None:
         self.consumer = consumer
-        self._in_flight: tuple[asyncio.Task[dict[TopicPartition, int]], Records] | None = None
+        self._in_flight: tuple[asyncio.Task[None], Records] | None = None
         self._settling = asyncio.Lock()
-        # Partition -> the offset Kafka must deliver it from again (a batch was handed back).
-        self._handed_back: dict[TopicPartition, int] = {}
         self._closing = False
 
     async def handle(self, message: Any) -> None:
@@ -494,7 +512,7 @@ class BatchPipeline:
             await self.settle()
             if self._closing:
                 return
-            records, batch = self._without_stale(kafka, records, batch)
+            records, batch = await _without_stale(kafka, records, batch)
             if records:
                 task = asyncio.create_task(
                     self._apply(kafka, records, batch, opened), name=f"batch-{self.consumer.name}"
@@ -510,18 +528,15 @@ class BatchPipeline:
         async with self._settling:
             if self._in_flight is None:
                 return
-            task, records = self._in_flight
+            task = self._in_flight[0]
             try:
-                handed_back = await asyncio.shield(task)
+                await asyncio.shield(task)
             except asyncio.CancelledError:
                 if not task.done():
                     raise  # the caller was cancelled, not the batch
-                handed_back = _first_offsets(records)
             except Exception:  # logged by the task, which sought its records back
-                handed_back = _first_offsets(records)
+                pass
             self._in_flight = None
-            for partition, offset in handed_back.items():
-                self._handed_back[partition] = min(offset, self._handed_back.get(partition, offset))
 
     async def drain(self) -> None:
         """Stop taking batches and wait for the one in flight."""
@@ -531,37 +546,9 @@ class BatchPipeline:
     def resume(self) -> None:
         self._closing = False
 
-    def _without_stale(
-        self, kafka: Any, records: Records, batch: ParsedBatch
-    ) -> tuple[Records, ParsedBatch]:
-        """Drop the records of a handed-back partition that were fetched before its seek."""
-        if not self._handed_back:
-            return records, batch
-        stale: set[TopicPartition] = set()
-        for partition, first in _first_offsets(records).items():
-            expected = self._handed_back.get(partition)
-            if expected is None:
-                continue
-            if first <= expected:
-                del self._handed_back[partition]  # delivered again: carry on from here
-            else:
-                stale.add(partition)
-                _seek(kafka, partition, expected)
-        if not stale:
-            return records, batch
-
-        def fresh(record: ConsumerRecord) -> bool:
-            return TopicPartition(record.topic, record.partition) not in stale
-
-        return tuple(filter(fresh, records)), ParsedBatch(
-            [item for item in batch.incoming if fresh(item.record)],
-            [(record, why) for record, why in batch.rejected if fresh(record)],
-        )
-
     async def _apply(
         self, kafka: Any, records: Records, batch: ParsedBatch, opened: UnitOfWork | None
-    ) -> dict[TopicPartition, int]:
-        """Apply and commit the batch; what it hands back (partition -> first offset), if not."""
+    ) -> None:
         try:
             result = await self.consumer.apply_batch(batch, opened)
         except BaseException:
@@ -569,13 +556,46 @@ class BatchPipeline:
             self._hand_back(kafka, records)
             raise
         if result is BatchResult.REQUEUE:
-            return self._hand_back(kafka, records)
-        await self.consumer.commit_offsets(kafka, records)
-        return {}
+            self._hand_back(kafka, records)
+        else:
+            await self.consumer.commit_offsets(kafka, records)
 
-    def _hand_back(self, kafka: Any, records: Records) -> dict[TopicPartition, int]:
+    def _hand_back(self, kafka: Any, records: Records) -> None:
         self.consumer.metrics.batches_handed_back.labels(records[0].topic).inc()
-        return _seek_to_first(kafka, records)
+        for partition, offset in _first_offsets(records).items():
+            try:
+                kafka.seek(partition, offset)
+            except Exception as exc:  # revoked meanwhile: the new owner reads from the commit
+                log.warning(
+                    "could not seek back", extra={"partition": str(partition), "error": repr(exc)}
+                )
+
+
+async def _without_stale(
+    kafka: Any, records: Records, batch: ParsedBatch
+) -> tuple[Records, ParsedBatch]:
+    """Drop the records the consumer's position has gone back over since they were fetched (a
+    batch before them was handed back, or a rebalance reset the partition) or that are no longer
+    this consumer's: Kafka delivers them again, in order, to whoever owns them."""
+    stale: set[TopicPartition] = set()
+    for partition, first in _first_offsets(records).items():
+        try:
+            position = await kafka.position(partition)
+        except KafkaError:  # revoked since the fetch (IllegalStateError), or in a rebalance
+            stale.add(partition)
+            continue
+        if position <= first:
+            stale.add(partition)
+    if not stale:
+        return records, batch
+
+    def fresh(record: ConsumerRecord) -> bool:
+        return TopicPartition(record.topic, record.partition) not in stale
+
+    return tuple(filter(fresh, records)), ParsedBatch(
+        [item for item in batch.incoming if fresh(item.record)],
+        [(record, why) for record, why in batch.rejected if fresh(record)],
+    )
 
 
 Records = Sequence[ConsumerRecord]
@@ -586,22 +606,6 @@ def _first_offsets(records: Records) -> dict[TopicPartition, int]:
     for record in records:
         first.setdefault(TopicPartition(record.topic, record.partition), record.offset)
     return first
-
-
-def _seek_to_first(kafka: Any, records: Records) -> dict[TopicPartition, int]:
-    """Seek each partition of ``records`` back to its first offset there, so Kafka delivers
-    them again; returns those offsets."""
-    first = _first_offsets(records)
-    for partition, offset in first.items():
-        _seek(kafka, partition, offset)
-    return first
-
-
-def _seek(kafka: Any, partition: TopicPartition, offset: int) -> None:
-    try:
-        kafka.seek(partition, offset)
-    except Exception as exc:  # revoked meanwhile: the new owner reads from the last commit
-        log.warning("could not seek back", extra={"partition": str(partition), "error": repr(exc)})
 
 
 async def _parse_batch_lightly(records: Any, original: Callable[[Any], Awaitable[Any]]) -> Any:

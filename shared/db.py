@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import errno
 import re
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql as pg
@@ -26,17 +27,24 @@ def checked_schema(name: str) -> str:
     return name
 
 
-def create_engine(settings: Settings) -> AsyncEngine:
-    """Async engine for ``settings.service``; ``pool_pre_ping`` survives a Postgres restart."""
+def create_engine(settings: Settings, *, command_timeout: bool = True) -> AsyncEngine:
+    """Async engine for ``settings.service``; ``pool_pre_ping`` survives a Postgres restart.
+    Statements give up after ``db_command_timeout_s`` unless ``command_timeout`` is off (for
+    migrations, which may rewrite large tables)."""
     schema = checked_schema(settings.schema)
+    connect_args: dict[str, Any] = {
+        # Plain-SQL statements (set-based hot paths) resolve unqualified names the same way.
+        "server_settings": {"search_path": schema},
+    }
+    if command_timeout:
+        connect_args["command_timeout"] = settings.db_command_timeout_s
     return create_async_engine(
         settings.database_url,
         pool_pre_ping=True,
         pool_size=settings.db_pool_size,
         max_overflow=settings.db_pool_size,
         execution_options={"schema_translate_map": {None: schema}},
-        # Plain-SQL statements (set-based hot paths) resolve unqualified names the same way.
-        connect_args={"server_settings": {"search_path": schema}},
+        connect_args=connect_args,
     )
 
 

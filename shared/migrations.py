@@ -47,7 +47,8 @@ def run_env(metadata: sa.MetaData) -> None:
             context.run_migrations()
 
     async def main() -> None:
-        engine = create_engine(settings)  # search_path = the service's schema
+        # search_path = the service's schema; no statement timeout (a migration may be long)
+        engine = create_engine(settings, command_timeout=False)
         try:
             async with engine.begin() as connection:
                 await connection.run_sync(run)

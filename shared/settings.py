@@ -45,6 +45,9 @@ class Settings(BaseSettings):
     # Database schema this service owns; defaults to the service name.
     db_schema: str | None = None
     db_pool_size: int = Field(10, ge=1)
+    # Longest a service's statement may run before the driver gives up on it: turns a half-open
+    # connection into an error that is retried (migrations run without it).
+    db_command_timeout_s: float = Field(60.0, gt=0)
 
     # Outbox relay.
     relay_batch_size: int = Field(500, ge=1)

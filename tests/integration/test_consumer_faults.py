@@ -131,7 +131,8 @@ async def test_poison_messages_go_to_the_dlq_and_the_rest_is_applied(settings: S
         )
         await producer.send_and_wait(source, schema_invalid.model_dump_json().encode(), key=b"c1")
         await send_envelope(producer, source, incremented("c1", 2))
-        await send_envelope(producer, source, incremented("c1", 3, amount=POISON_AMOUNT))
+        poison = incremented("c1", 3, amount=POISON_AMOUNT)
+        await send_envelope(producer, source, poison)
         await send_envelope(producer, source, incremented("c1", 4))
 
         await eventually(lambda: applied(view, 3), what="the three good events")
@@ -161,12 +162,17 @@ async def test_poison_messages_go_to_the_dlq_and_the_rest_is_applied(settings: S
         assert failed["headers"]["dlq_attempts"] == str(settings.consumer_max_attempts)
         assert "refused by the projection" in failed["headers"]["dlq_error"]
 
-        # The consumer is still running: a later event is applied too.
+        # The consumer is still running: a later event is applied too. The poison event comes
+        # again before it (a redelivery): it was set aside in the inbox, so it is skipped, not
+        # retried and dead-lettered a second time.
+        await send_envelope(producer, source, poison)
         await send_envelope(producer, source, incremented("c1", 5))
         await eventually(lambda: applied(view, 4), what="an event after the poison")
         [row] = await projection_rows(view)
         assert row["total"] == 4
         assert metric_total(view, "roofline_dlq_messages_total") == 3
+        assert metric_total(view, "roofline_inbox_duplicates_total") == 1
+        assert len(await read_dlq(settings.kafka_bootstrap_servers, source)) == 3
 
 
 async def _dlq_when(settings: Settings, topic: str, count: int) -> list | None:

@@ -1,7 +1,8 @@
 """The consumer's one-deep pipeline: batch N+1 is parsed while N's transaction runs, but its own
-transaction waits for N; each batch commits its own offsets; a batch handed back takes the next
-one along. The database side is faked here (``apply_batch``); the integration tests run the same
-machinery against real servers and faults."""
+transaction waits for N; each batch commits its own offsets; records fetched before a hand-back
+wait for the handed-back ones. Kafka (positions, seeks, commits) and the database side
+(``apply_batch``) are faked here; the integration tests run the same machinery against real
+servers and faults."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from typing import Any
 
 import pytest
 from aiokafka import ConsumerRecord, TopicPartition
+from aiokafka.errors import IllegalStateError
 
 from shared.consumer import BatchPipeline, BatchResult, EventConsumer, ParsedBatch
 from shared.events import Envelope
@@ -30,16 +32,31 @@ def record(partition: int, offset: int, seq: int = 1) -> ConsumerRecord:
 
 
 class FakeKafka:
+    """Positions as aiokafka keeps them: a fetch moves a partition's past the records it
+    returns, a seek sets it."""
+
     def __init__(self) -> None:
+        self.positions: dict[TopicPartition, int] = {}
         self.seeks: list[tuple[TopicPartition, int]] = []
         self.commits: list[dict[TopicPartition, int]] = []
         self.assigned = {P0, P1}
 
+    def fetch(self, *records: ConsumerRecord) -> Message:
+        for r in records:
+            self.positions[TopicPartition(r.topic, r.partition)] = r.offset + 1
+        return Message(self, *records)
+
     def assignment(self) -> set[TopicPartition]:
         return self.assigned
 
+    async def position(self, partition: TopicPartition) -> int:
+        if partition not in self.assigned:
+            raise IllegalStateError(f"{partition} is not assigned")
+        return self.positions[partition]
+
     def seek(self, partition: TopicPartition, offset: int) -> None:
         self.seeks.append((partition, offset))
+        self.positions[partition] = offset
 
     async def commit(self, offsets: dict[TopicPartition, int]) -> None:
         self.commits.append(offsets)
@@ -99,9 +116,9 @@ async def test_next_batch_waits_for_the_one_in_flight_and_offsets_are_each_batch
     consumer, kafka = ScriptedConsumer(), FakeKafka()
     pipeline = BatchPipeline(consumer)
 
-    await pipeline.handle(Message(kafka, record(0, 10), record(0, 11)))
+    await pipeline.handle(kafka.fetch(record(0, 10), record(0, 11)))
     await until(lambda: consumer.started == [[10, 11]])
-    second = asyncio.create_task(pipeline.handle(Message(kafka, record(0, 12), record(1, 5))))
+    second = asyncio.create_task(pipeline.handle(kafka.fetch(record(0, 12), record(1, 5))))
     await asyncio.sleep(0.01)
     assert consumer.started == [[10, 11]], "batch 2 began its transaction before batch 1 ended"
     assert kafka.commits == []
@@ -118,51 +135,55 @@ async def test_next_batch_waits_for_the_one_in_flight_and_offsets_are_each_batch
     assert kafka.seeks == []
 
 
-async def test_records_fetched_before_a_hand_back_are_dropped_the_rest_applied() -> None:
+async def test_records_fetched_before_a_hand_back_wait_for_it_the_rest_is_applied() -> None:
     consumer, kafka = ScriptedConsumer(), FakeKafka()
     pipeline = BatchPipeline(consumer)
 
-    await pipeline.handle(Message(kafka, record(0, 10), record(0, 11)))
+    await pipeline.handle(kafka.fetch(record(0, 10), record(0, 11)))
     await until(lambda: consumer.started)
-    # Batch 2 was fetched before batch 1 is handed back: its partition-0 records come after the
+    # Batch 2 was fetched before batch 1 is handed back: its partition-0 record comes after the
     # handed-back ones and must wait for them; partition 1 is not concerned.
-    second = asyncio.create_task(pipeline.handle(Message(kafka, record(0, 12), record(1, 5))))
+    second = asyncio.create_task(pipeline.handle(kafka.fetch(record(0, 12), record(1, 5))))
     await asyncio.sleep(0)
     consumer.outcomes[0].set_result(BatchResult.REQUEUE)
     await second
 
-    assert kafka.seeks[0] == (P0, 10), "batch 1 seeks its partition back"
-    assert set(kafka.seeks[1:]) <= {(P0, 10)}, "never past the handed-back records"
+    assert kafka.seeks == [(P0, 10)]
     await until(lambda: len(consumer.started) == 2)
     assert consumer.started == [[10, 11], [5]]
     consumer.outcomes[1].set_result(BatchResult.DONE)
     await pipeline.settle()
     assert kafka.commits == [{P1: 6}]
 
-    # Kafka delivers partition 0 again from the handed-back offset: applied in order.
-    await pipeline.handle(Message(kafka, record(0, 10), record(0, 11), record(0, 12)))
+    # Kafka delivers partition 0 again from the handed-back offset: applied, in order, and what
+    # follows is applied too.
+    await pipeline.handle(kafka.fetch(record(0, 10), record(0, 11), record(0, 12)))
     await until(lambda: len(consumer.started) == 3)
     consumer.outcomes[2].set_result(BatchResult.DONE)
+    await pipeline.handle(kafka.fetch(record(0, 13)))
+    await until(lambda: len(consumer.started) == 4)
+    consumer.outcomes[3].set_result(BatchResult.DONE)
     await pipeline.settle()
-    assert consumer.started[2] == [10, 11, 12]
-    assert kafka.commits[-1] == {P0: 13}
+    assert consumer.started[2:] == [[10, 11, 12], [13]]
+    assert kafka.commits[1:] == [{P0: 13}, {P0: 14}]
 
 
 async def test_a_batch_handed_back_before_the_next_fetch_is_applied_when_it_comes_again() -> None:
     consumer, kafka = ScriptedConsumer(), FakeKafka()
     pipeline = BatchPipeline(consumer)
 
-    await pipeline.handle(Message(kafka, record(0, 10), record(0, 11)))
+    await pipeline.handle(kafka.fetch(record(0, 10), record(0, 11)))
     await until(lambda: consumer.started)
     consumer.outcomes[0].set_result(BatchResult.REQUEUE)  # e.g. the database stayed down
     await until(lambda: kafka.seeks)
-    # The next fetch is the redelivery itself (quiet topic): it must be applied, not dropped.
-    await pipeline.handle(Message(kafka, record(0, 10), record(0, 11)))
+    # The next fetch is the redelivery itself (quiet topic): it must be applied, not dropped;
+    # here offset 10 is gone meanwhile (retention, compaction), so Kafka resumes at 11.
+    await pipeline.handle(kafka.fetch(record(0, 11)))
     await until(lambda: len(consumer.started) == 2)
     consumer.outcomes[1].set_result(BatchResult.DONE)
     await pipeline.settle()
 
-    assert consumer.started == [[10, 11], [10, 11]]
+    assert consumer.started == [[10, 11], [11]]
     assert kafka.commits == [{P0: 12}]
 
 
@@ -172,28 +193,41 @@ async def test_a_batch_that_fails_unexpectedly_is_handed_back(
     consumer, kafka = ScriptedConsumer(), FakeKafka()
     pipeline = BatchPipeline(consumer)
 
-    await pipeline.handle(Message(kafka, record(1, 7)))
+    await pipeline.handle(kafka.fetch(record(1, 7)))
     await until(lambda: consumer.started)
-    second = asyncio.create_task(pipeline.handle(Message(kafka, record(1, 8))))
+    second = asyncio.create_task(pipeline.handle(kafka.fetch(record(1, 8))))
     await asyncio.sleep(0)
     consumer.outcomes[0].set_exception(RuntimeError("bug in a handler"))
     await second
 
-    assert (P1, 7) in kafka.seeks and all(offset == 7 for _, offset in kafka.seeks)
+    assert kafka.seeks == [(P1, 7)]
     assert kafka.commits == []
     assert consumer.started == [[7]], "the batch behind it waits for the redelivery"
     assert consumer.transactions[1].closed, "its transaction begun ahead is given back"
     assert "batch failed; handing it back" in caplog.text
 
 
+async def test_records_of_a_partition_taken_away_since_the_fetch_are_left_to_its_owner() -> None:
+    consumer, kafka = ScriptedConsumer(), FakeKafka()
+    pipeline = BatchPipeline(consumer)
+    message = kafka.fetch(record(0, 3), record(1, 4))
+    kafka.assigned = {P1}
+    await pipeline.handle(message)
+    await until(lambda: consumer.started)
+    consumer.outcomes[0].set_result(BatchResult.DONE)
+    await pipeline.settle()
+    assert consumer.started == [[4]]
+    assert kafka.commits == [{P1: 5}]
+
+
 async def test_drain_lets_the_batch_in_flight_commit_and_takes_no_more() -> None:
     consumer, kafka = ScriptedConsumer(), FakeKafka()
     pipeline = BatchPipeline(consumer)
 
-    await pipeline.handle(Message(kafka, record(0, 10)))
+    await pipeline.handle(kafka.fetch(record(0, 10)))
     await until(lambda: consumer.started)
     draining = asyncio.create_task(pipeline.drain())
-    late = asyncio.create_task(pipeline.handle(Message(kafka, record(0, 11))))
+    late = asyncio.create_task(pipeline.handle(kafka.fetch(record(0, 11))))
     await asyncio.sleep(0.01)
     assert not draining.done(), "drain returned with a batch still in its transaction"
     consumer.outcomes[0].set_result(BatchResult.DONE)
