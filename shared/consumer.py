@@ -13,8 +13,9 @@ Guarantees, per batch that Kafka hands us:
   the consumer keeps polling inside ``max_poll_interval_ms``; nothing is skipped.
 - A message that cannot be parsed, or that fails schema validation, goes to ``<topic>.dlq`` at once.
   A handler failure that is not transient is isolated (the batch is re-run one event per
-  transaction), retried ``consumer_max_attempts`` times with backoff, then dead-lettered.
-  The events around it are applied and the consumer moves on.
+  transaction), retried ``consumer_max_attempts`` times with backoff, then dead-lettered and
+  set aside in the inbox (its batch coming again skips it). The events around it are applied
+  and the consumer moves on.
 """
 
 from __future__ import annotations
