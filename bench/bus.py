@@ -3,10 +3,11 @@
     make bench            # or: python -m bench.bus --events 20000 --rate 200 --seconds 15
 
 (a) floor: raw aiokafka consume + one asyncpg transaction per batch inserting into an inbox and an
-    outbox table (a service's own table definitions); (b) platform: the same number of events through a consumer built on shared/
-    (FastStream batch subscriber, envelope parsing and validation, inbox, a projection write,
-    outbox). Prints events/s for both and ``platform/floor ratio: X`` on a line of its own, the
-    relay's publish rate, and command -> consumed latency at a steady command rate.
+    outbox table (a service's own table definitions); (b) platform: the same number of events
+    through a consumer built on shared/ (FastStream batch subscriber, envelope parsing and
+    validation, inbox, a projection write, outbox). Prints events/s for both and
+    ``platform/floor ratio: X`` on a line of its own, the relay's publish rate, and command ->
+    consumed latency at a steady command rate.
 
 Uses the embedded servers unless ROOFLINE_TEST_DATABASE_URL / ROOFLINE_TEST_KAFKA_BOOTSTRAP_SERVERS
 name others. Numbers, not assertions: nothing here fails on a slow machine.
