@@ -22,11 +22,12 @@ from __future__ import annotations
 
 import asyncio
 import enum
+import functools
 import logging
+import uuid
 from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any, NamedTuple, TypeVar
 
 from aiokafka import ConsumerRecord, TopicPartition
@@ -35,11 +36,12 @@ from faststream import AckPolicy
 from faststream.kafka import KafkaBroker, KafkaRouter
 from faststream.kafka.annotations import KafkaMessage
 
-from shared.broker import dlq_topic
 from shared.context import correlation_id_var, tenant_id_var
 from shared.db import checked_schema, is_transient
-from shared.events import Envelope, EventData, EventRejected, headers_dict
+from shared.dead_letter import DeadLetters, Publish, record_id
+from shared.events import Envelope, EventData, EventRejected, model_for
 from shared.metrics import ServiceMetrics
+from shared.progress import ConsumerProgress
 from shared.settings import Settings
 from shared.uow import UnitOfWork, UnitOfWorkFactory
 
@@ -79,15 +81,21 @@ class EventConsumer:
         settings: Settings,
         uow_factory: UnitOfWorkFactory,
         metrics: ServiceMetrics,
-        dead_letter: Callable[[str, bytes | None, bytes | None, dict[str, str]], Awaitable[Any]],
+        dead_letter: Publish,
         *,
         name: str | None = None,
     ) -> None:
         self.settings = settings
         self.uow_factory = uow_factory
         self.metrics = metrics
-        self._dead_letter_publish = dead_letter
+        self.dead_letters = DeadLetters(
+            dead_letter,
+            consumer_group=settings.consumer_group,
+            max_bytes=settings.max_message_bytes,
+        )
         self.name = name or settings.consumer_group
+        # The last reason a batch could not be applied (for readiness when it keeps happening).
+        self.last_failure = ""
         self._handlers: dict[str, BatchHandler] = {}
         self._pipelines: list[BatchPipeline] = []
 
@@ -128,7 +136,9 @@ class EventConsumer:
     def subscribe(self, broker: KafkaBroker | KafkaRouter, *topics: str) -> Any:
         """Attach a FastStream batch subscriber for ``topics`` with an explicit manual ack."""
         settings = self.settings
-        pipeline = BatchPipeline(self)
+        pipeline = BatchPipeline(
+            self, name=f"{self.name}#{len(self._pipelines) + 1}" if self._pipelines else None
+        )
         self._pipelines.append(pipeline)
 
         @broker.subscriber(
@@ -166,6 +176,11 @@ class EventConsumer:
         for pipeline in self._pipelines:
             pipeline.resume()
 
+    def stalled(self) -> str | None:
+        """Why a subscription is not getting through its records (for readiness), or None."""
+        problems = [p.progress.problem() for p in self._pipelines]
+        return "; ".join(problem for problem in problems if problem) or None
+
     # -- the batch ------------------------------------------------------------------------------
 
     def parse_batch(self, records: Sequence[ConsumerRecord]) -> ParsedBatch:
@@ -183,7 +198,9 @@ class EventConsumer:
         for record in records:
             declared, event_id = _type_and_id(record.headers)
             if declared is not None and declared not in self._handlers:
-                continue  # another consumer's business; nothing to record
+                if model_for(declared) is not None:
+                    continue  # another consumer's business; nothing to record
+                declared = None  # a type nobody publishes: the body decides what it is
             if declared != run_type or event_id is None:
                 self._parse_run(run, run_ids, run_type, batch)
                 run, run_ids, run_type = [], [], None
@@ -241,31 +258,43 @@ class EventConsumer:
             return None
 
     async def apply_batch(
-        self, batch: ParsedBatch, opened: UnitOfWork | None = None
+        self, batch: ParsedBatch, opened: UnitOfWork | None = None, *, suspect: bool = False
     ) -> BatchResult:
         """Dead-letter what did not parse, apply the rest in one transaction (``opened``, if
-        begun ahead), retrying transient failures; isolate and dead-letter a poison event."""
+        begun ahead), retrying transient failures; isolate and dead-letter a poison event.
+
+        ``suspect``: the batch keeps coming back without being applied (a record in it fails in
+        a way that looks transient, every time): it goes straight to one event per transaction,
+        and a transient failure of one event while the database answers counts as an attempt,
+        so the record is dead-lettered after ``consumer_max_attempts`` instead of holding back
+        its partition for good."""
         ahead = [opened] if opened is not None else []
         try:
-            for record, error in batch.rejected:
-                await self.dead_letter(record, "rejected", error, attempts=1)
+            if batch.rejected:
+                outcome = await self._with_transient_retry(
+                    lambda: self._dead_letter_rejected(batch.rejected), batch.rejected[0][0].topic
+                )
+                if outcome is BatchResult.REQUEUE:
+                    return outcome
             incoming = batch.incoming
             if not incoming:
                 return BatchResult.DONE
-            outcome = await self._with_transient_retry(
-                lambda: self._apply(incoming, ahead.pop() if ahead else None), incoming
-            )
+            if not suspect:
+                outcome = await self._with_transient_retry(
+                    lambda: self._apply(incoming, ahead.pop() if ahead else None),
+                    incoming[0].record.topic,
+                )
+                if outcome is not _FAILED:
+                    return outcome
         finally:
             for unused in ahead:
                 await unused.close()
-        if outcome is not _FAILED:
-            return outcome
         # Something in the batch fails for a non-transient reason: find it, one event at a time,
         # within the batch budget (a whole batch of failures must not outlast max_poll_interval;
         # what was applied stays applied, and the inbox skips it when the batch comes back).
         deadline = asyncio.get_running_loop().time() + self.settings.consumer_transient_budget_s
         for item in incoming:
-            result = await self._apply_single(item, deadline)
+            result = await self._apply_single(item, deadline, suspect=suspect)
             if result is BatchResult.REQUEUE:
                 return result
         return BatchResult.DONE
@@ -283,44 +312,77 @@ class EventConsumer:
                 return Incoming(record, envelope, data)
         envelope = Envelope.from_bytes(record.value, max_bytes)  # no header, or it disagreed
         if envelope.type not in self._handlers:
+            if model_for(envelope.type) is None:
+                # Not a contract any service publishes (a typo, a producer ahead of this
+                # release): kept in the DLQ for someone to look at, not silently skipped.
+                raise EventRejected(f"event type {envelope.type!r} is not in the catalog")
             return None  # another consumer's business; nothing to record
         return Incoming(record, envelope, envelope.payload())
 
-    async def _apply_single(self, item: Incoming, deadline: float) -> BatchResult:
+    async def _apply_single(
+        self, item: Incoming, deadline: float, *, suspect: bool = False
+    ) -> BatchResult:
         attempts = 0
         backoff = self.settings.consumer_retry_backoff_s
+        topic = item.record.topic
         while True:
             attempts += 1
             error: list[BaseException] = []
             outcome = await self._with_transient_retry(
-                lambda: self._apply([item]), [item], errors=error
+                lambda: self._apply([item]), topic, errors=error, once=suspect
             )
+            if outcome is BatchResult.REQUEUE and suspect:
+                if await self.database_answers():
+                    outcome = _FAILED  # the database is fine: it is this event that fails
+                else:  # the database is down after all: wait for it as usual
+                    outcome = await self._with_transient_retry(
+                        lambda: self._apply([item]), topic, errors=error
+                    )
             if outcome is not _FAILED:
                 return outcome
             if attempts >= self.settings.consumer_max_attempts:
-                await self.dead_letter(
-                    item.record, "handler_failed", repr(error[-1]), attempts=attempts
+                send = functools.partial(
+                    self.dead_letter,
+                    item.record,
+                    "handler_failed",
+                    repr(error[-1]),
+                    attempts=attempts,
                 )
+                dead_lettered = await self._with_transient_retry(send, topic)
+                if dead_lettered is BatchResult.REQUEUE:
+                    return dead_lettered
                 # Into the inbox, as done with: when its batch comes again (handed back before
                 # the isolation got through it), it is skipped instead of dead-lettered again,
                 # so a batch with many failing events gets past them.
-                outcome = await self._with_transient_retry(
-                    lambda: self._set_aside(item), [item], errors=error
-                )
+                outcome = await self._with_transient_retry(lambda: self._set_aside(item), topic)
                 return BatchResult.REQUEUE if outcome is BatchResult.REQUEUE else BatchResult.DONE
-            self.metrics.consumer_retries.labels(item.record.topic, "failure").inc()
+            self.metrics.consumer_retries.labels(topic, "failure").inc()
             if asyncio.get_running_loop().time() + backoff > deadline:
                 return BatchResult.REQUEUE
             await asyncio.sleep(backoff)
             backoff = min(backoff * 2, self.settings.consumer_retry_backoff_max_s)
 
+    async def database_answers(self) -> bool:
+        """Whether the database takes a new connection and a query right now."""
+        try:
+            async with self.uow_factory() as uow:
+                driver = await uow.driver_connection()
+                await asyncio.wait_for(driver.fetchval("SELECT 1"), timeout=2)
+            return True
+        except Exception:
+            return False
+
     async def _with_transient_retry(
         self,
-        attempt: Callable[[], Awaitable[None]],
-        items: Sequence[Incoming],
+        attempt: Callable[[], Awaitable[Any]],
+        topic: str,
         errors: list[BaseException] | None = None,
+        *,
+        once: bool = False,
     ) -> Any:
-        """Run ``attempt`` until it succeeds or fails for a non-transient reason (``_FAILED``)."""
+        """Run ``attempt`` until it succeeds (``DONE``), fails for a non-transient reason
+        (``_FAILED``), or transient failures outlast the batch budget (``REQUEUE``; with
+        ``once``, at the first transient failure)."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self.settings.consumer_transient_budget_s
         backoff = self.settings.consumer_retry_backoff_s
@@ -329,17 +391,17 @@ class EventConsumer:
                 await attempt()
                 return BatchResult.DONE
             except Exception as exc:
+                if errors is not None:
+                    errors.append(exc)
                 if not is_transient(exc):
                     log.warning(
-                        "event handling failed",
-                        exc_info=True,
-                        extra={"consumer": self.name, "events": len(items)},
+                        "event handling failed", exc_info=True, extra={"consumer": self.name}
                     )
-                    if errors is not None:
-                        errors.append(exc)
+                    self.last_failure = repr(exc)
                     return _FAILED
-                self.metrics.consumer_retries.labels(items[0].record.topic, "transient").inc()
-                if loop.time() + backoff > deadline:
+                self.last_failure = f"transient: {exc!r}"
+                self.metrics.consumer_retries.labels(topic, "transient").inc()
+                if once or loop.time() + backoff > deadline:
                     log.warning(
                         "transient failure outlasted the batch budget; handing back",
                         extra={"consumer": self.name, "error": repr(exc)},
@@ -371,20 +433,22 @@ class EventConsumer:
 
     async def _into_inbox(self, uow: UnitOfWork, items: Sequence[Incoming]) -> list[Incoming]:
         """Record the events in the inbox; the ones not seen before, in order."""
-        driver = await uow.driver_connection()
-        columns: tuple[list[Any], ...] = ([], [], [], [], [], [])
-        ids, types, tenants, topics, partitions, offsets = columns
-        for record, envelope, _ in items:
-            ids.append(envelope.id)
-            types.append(envelope.type)
-            tenants.append(envelope.tenant_id)
-            topics.append(record.topic)
-            partitions.append(record.partition)
-            offsets.append(record.offset)
-        rows = await driver.fetch(self._inbox_insert, self.name, *columns)
-        if len(rows) == len(items):
+        fresh = await self._remember(
+            uow,
+            [
+                (
+                    envelope.id,
+                    envelope.type,
+                    envelope.tenant_id,
+                    record.topic,
+                    record.partition,
+                    record.offset,
+                )
+                for record, envelope, _ in items
+            ],
+        )
+        if len(fresh) == len(items):
             return list(items)  # the usual case: every event is new
-        fresh = {row[0] for row in rows}
         applied = []
         for item in items:
             if item.envelope.id in fresh:
@@ -392,9 +456,47 @@ class EventConsumer:
                 applied.append(item)
         return applied
 
+    async def _remember(self, uow: UnitOfWork, rows: Sequence[InboxRow]) -> set[uuid.UUID]:
+        """Insert inbox rows (one statement, column arrays); the ids that were not there yet."""
+        driver = await uow.driver_connection()
+        columns: tuple[list[Any], ...] = tuple([] for _ in range(6))
+        for row in rows:
+            for column, value in zip(columns, row, strict=True):
+                column.append(value)
+        return {row[0] for row in await driver.fetch(self._inbox_insert, self.name, *columns)}
+
     async def _set_aside(self, item: Incoming) -> None:
         async with self.uow_factory() as uow:
             await self._into_inbox(uow, [item])
+            await uow.commit()
+
+    async def _dead_letter_rejected(self, rejected: Sequence[tuple[ConsumerRecord, str]]) -> None:
+        """Dead-letter records that cannot be read, once each: the inbox remembers them by
+        where they sit in Kafka, so a batch handed back (the database or the broker down) and
+        delivered again does not send them a second time."""
+        ids = [record_id(record) for record, _ in rejected]
+        async with self.uow_factory() as uow:
+            driver = await uow.driver_connection()
+            sent = {
+                row[0]
+                for row in await driver.fetch(
+                    f'SELECT event_id FROM "{checked_schema(self.settings.schema)}".inbox '
+                    "WHERE consumer = $1 AND event_id = ANY($2::uuid[])",
+                    self.name,
+                    ids,
+                )
+            }
+        for (record, error), event_id in zip(rejected, ids, strict=True):
+            if event_id not in sent:
+                await self.dead_letter(record, "rejected", error, attempts=1)
+        async with self.uow_factory() as uow:
+            await self._remember(
+                uow,
+                [
+                    (event_id, REJECTED, "", record.topic, record.partition, record.offset)
+                    for (record, _), event_id in zip(rejected, ids, strict=True)
+                ],
+            )
             await uow.commit()
 
     @property
@@ -412,31 +514,19 @@ class EventConsumer:
     async def dead_letter(
         self, record: ConsumerRecord, reason: str, error: str, *, attempts: int
     ) -> None:
-        headers = headers_dict(record.headers)
-        headers.update(
-            {
-                "dlq_reason": reason,
-                "dlq_error": error[:2000],
-                "dlq_original_topic": record.topic,
-                "dlq_original_partition": str(record.partition),
-                "dlq_original_offset": str(record.offset),
-                "dlq_consumer_group": self.settings.consumer_group,
-                "dlq_attempts": str(attempts),
-                "dlq_failed_at": datetime.now(UTC).isoformat(),
-            }
-        )
-        # Waits for the broker's ack: the offset is committed only after the DLQ has the message.
-        await self._dead_letter_publish(dlq_topic(record.topic), record.key, record.value, headers)
+        """Send ``record`` to its topic's DLQ (itself, or a stub when it cannot go as it is).
+        Waits for the broker's ack: the offset is committed only after the DLQ has it."""
+        whole = await self.dead_letters.send(record, reason, error, attempts=attempts)
         self.metrics.dead_letters.labels(record.topic, reason).inc()
         log.error(
-            "message dead-lettered",
+            "message dead-lettered" if whole else "message dead-lettered as a stub",
             extra={
                 "consumer": self.name,
                 "topic": record.topic,
                 "reason": reason,
                 "partition": record.partition,
                 "offset": record.offset,
-                "error": error,
+                "error": error[:2000],
             },
         )
 
@@ -476,6 +566,9 @@ class EventConsumer:
 
 
 _FAILED = object()
+# The inbox's event type for a record dead-lettered unread (its id comes from its coordinates).
+REJECTED = "roofline.rejected"
+InboxRow = tuple[uuid.UUID, str, str, str, int, int]
 
 
 class BatchPipeline:
@@ -494,8 +587,15 @@ class BatchPipeline:
     partition (compaction, retention, transaction markers) and rebalances need no bookkeeping.
     """
 
-    def __init__(self, consumer: EventConsumer) -> None:
+    def __init__(self, consumer: EventConsumer, *, name: str | None = None) -> None:
         self.consumer = consumer
+        settings = consumer.settings
+        self.progress = ConsumerProgress(
+            name or consumer.name,
+            consumer.metrics,
+            stall_handbacks=settings.consumer_stall_handbacks,
+            stall_after_s=settings.consumer_stall_after_s,
+        )
         self._in_flight: tuple[asyncio.Task[None], Records] | None = None
         self._settling = asyncio.Lock()
         self._closing = False
@@ -550,19 +650,22 @@ class BatchPipeline:
     async def _apply(
         self, kafka: Any, records: Records, batch: ParsedBatch, opened: UnitOfWork | None
     ) -> None:
+        self.progress.started()
         try:
-            result = await self.consumer.apply_batch(batch, opened)
-        except BaseException:
+            result = await self.consumer.apply_batch(batch, opened, suspect=self.progress.suspect)
+        except BaseException as exc:
             log.exception("batch failed; handing it back", extra={"consumer": self.consumer.name})
-            self._hand_back(kafka, records)
+            self._hand_back(kafka, records, repr(exc))
             raise
         if result is BatchResult.REQUEUE:
-            self._hand_back(kafka, records)
+            self._hand_back(kafka, records, self.consumer.last_failure)
         else:
             await self.consumer.commit_offsets(kafka, records)
+            self.progress.applied()
 
-    def _hand_back(self, kafka: Any, records: Records) -> None:
+    def _hand_back(self, kafka: Any, records: Records, reason: str) -> None:
         self.consumer.metrics.batches_handed_back.labels(records[0].topic).inc()
+        self.progress.handed_back(reason)
         for partition, offset in _first_offsets(records).items():
             try:
                 kafka.seek(partition, offset)

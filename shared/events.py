@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import functools
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any, ClassVar, NamedTuple, TypeVar
 
@@ -339,7 +339,3 @@ def _describe(exc: ValidationError) -> str:
     return "; ".join(
         f"{'.'.join(str(p) for p in err['loc']) or '<root>'}: {err['msg']}" for err in exc.errors()
     )
-
-
-def headers_dict(headers: Iterable[tuple[str, bytes]] | None) -> dict[str, str]:
-    return {key: value.decode(errors="replace") for key, value in headers or ()}

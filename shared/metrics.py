@@ -65,6 +65,18 @@ class ServiceMetrics:
             ["topic"],
             registry=r,
         )
+        self.consumer_handbacks_in_a_row = Gauge(
+            "roofline_consumer_handbacks_in_a_row",
+            "Batches handed back since the consumer last applied one (0 while it makes progress).",
+            ["consumer"],
+            registry=r,
+        )
+        self.consumer_stalled = Gauge(
+            "roofline_consumer_stalled",
+            "1 while the consumer is not getting through its records (readiness says why).",
+            ["consumer"],
+            registry=r,
+        )
         self.consumer_lag = Gauge(
             "roofline_consumer_lag",
             "Messages behind the partition's high watermark.",

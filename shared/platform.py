@@ -147,6 +147,7 @@ class ServicePlatform:
             checks["broker"] = "ok" if ok else "unreachable"
         except Exception as exc:
             checks["broker"] = f"unreachable: {exc.__class__.__name__}"
+        checks["consumer"] = self.consumer.stalled() or "ok"
         for check in self.readiness_checks:
             problem = await check()
             checks[getattr(check, "__name__", "check")] = problem or "ok"

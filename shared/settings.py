@@ -66,6 +66,12 @@ class Settings(BaseSettings):
     # A batch held longer than this while the database is down is handed back to Kafka
     # (seek back) so the consumer keeps polling and never exceeds max_poll_interval_ms.
     consumer_transient_budget_s: float = Field(60.0, gt=0)
+    # Not making progress: this many batches in a row handed back without one applied makes the
+    # consumer not ready (and its next delivery applied one event at a time, so a record that
+    # keeps failing in a way that looks transient is dead-lettered after consumer_max_attempts);
+    # so does one batch in flight longer than consumer_stall_after_s (a handler that hangs).
+    consumer_stall_handbacks: int = Field(3, ge=1)
+    consumer_stall_after_s: float = Field(180.0, gt=0)
     # How long a send may wait for the broker before it fails (and the relay retries it later);
     # also bounds how long a stopping service waits on an unreachable broker.
     kafka_request_timeout_ms: int = Field(10_000, ge=1000)

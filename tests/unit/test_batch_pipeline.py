@@ -97,7 +97,9 @@ class ScriptedConsumer(EventConsumer):
         self.transactions.append(FakeTransaction())
         return self.transactions[-1]
 
-    async def apply_batch(self, batch: ParsedBatch, opened: Any = None) -> BatchResult:
+    async def apply_batch(
+        self, batch: ParsedBatch, opened: Any = None, *, suspect: bool = False
+    ) -> BatchResult:
         self.started.append([item.record.offset for item in batch.incoming])
         outcome: asyncio.Future[BatchResult] = asyncio.get_running_loop().create_future()
         self.outcomes.append(outcome)
