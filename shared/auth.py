@@ -34,6 +34,9 @@ Role = Literal[
     "admin",
 ]
 ROLES = frozenset(get_args(Role))
+# Installers and technicians: the field. They see only the work assigned to them.
+FIELD_ROLES = frozenset({"installer", "technician"})
+OFFICE_ROLES = ROLES - FIELD_ROLES
 
 
 @dataclass(frozen=True)
@@ -92,6 +95,12 @@ def decode_token(settings: Settings, token: str) -> Caller:
     return Caller(
         user_id=str(claims["sub"]), tenant_id=claims["tenant"], roles=frozenset(roles) & ROLES
     )
+
+
+def sees_only_own_work(caller: Caller) -> bool:
+    """Fails closed: only a caller holding an office role sees everyone's work; anyone else
+    (installers, technicians, a token without roles) sees only what is assigned to them."""
+    return not caller.roles & OFFICE_ROLES
 
 
 _bearer = HTTPBearer(auto_error=False)

@@ -7,13 +7,17 @@ from typing import Any
 from fastapi import APIRouter, Depends
 
 from services.billing.tables import FinanceFolders
+from shared.access import GuardedRouter
 from shared.auth import Caller, current_caller
 from shared.platform import ServicePlatform
 from shared.problems import NotFound
 
+# Money: billing, and the office roles that chase payment and financing; never the field.
+ACCESS = {"read_folder": ("billing", "billing_manager", "csa", "sales", "production_manager")}
+
 
 def router(platform: ServicePlatform) -> APIRouter:
-    routes = APIRouter(tags=["billing"])
+    routes = GuardedRouter(ACCESS, tags=["billing"])
 
     @routes.get("/finance-folders/{job_id}")
     async def read_folder(job_id: str, caller: Caller = Depends(current_caller)) -> dict[str, Any]:

@@ -7,16 +7,22 @@ from typing import Any
 from fastapi import APIRouter, Depends
 
 from services.commissions.tables import JobSalesmen
+from shared.access import GuardedRouter
 from shared.auth import Caller, current_caller
 from shared.platform import ServicePlatform
 from shared.problems import NotFound
 
+# Commissions are sales and payroll business; never the field.
+ACCESS = {"read_salesman": ("sales", "csa", "production_manager", "billing_manager")}
+
 
 def router(platform: ServicePlatform) -> APIRouter:
-    routes = APIRouter(tags=["commissions"])
+    routes = GuardedRouter(ACCESS, tags=["commissions"])
 
     @routes.get("/jobs/{job_id}/salesman")
-    async def read(job_id: str, caller: Caller = Depends(current_caller)) -> dict[str, Any]:
+    async def read_salesman(
+        job_id: str, caller: Caller = Depends(current_caller)
+    ) -> dict[str, Any]:
         async with platform.engine.connect() as connection:
             found = await JobSalesmen(connection, caller.tenant_id).get(job_id)
         if found is None:

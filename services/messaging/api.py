@@ -6,19 +6,27 @@ from typing import Any
 
 from fastapi import APIRouter, Depends
 
-from services.messaging.tables import Threads
-from shared.auth import Caller, current_caller
+from services.messaging.tables import ThreadMembers, Threads
+from shared.access import GuardedRouter
+from shared.auth import OFFICE_ROLES, Caller, current_caller, sees_only_own_work
 from shared.platform import ServicePlatform
 from shared.problems import NotFound
 
+# The office, and installers for the jobs their crew is on (the installer portal).
+ACCESS = {"read_thread": (*OFFICE_ROLES, "installer")}
+
 
 def router(platform: ServicePlatform) -> APIRouter:
-    routes = APIRouter(tags=["messaging"])
+    routes = GuardedRouter(ACCESS, tags=["messaging"])
 
     @routes.get("/threads/{job_id}")
-    async def read(job_id: str, caller: Caller = Depends(current_caller)) -> dict[str, Any]:
+    async def read_thread(job_id: str, caller: Caller = Depends(current_caller)) -> dict[str, Any]:
         async with platform.engine.connect() as connection:
             found = await Threads(connection, caller.tenant_id).get(job_id)
+            if sees_only_own_work(caller) and not await ThreadMembers(
+                connection, caller.tenant_id
+            ).includes(job_id, caller.user_id):
+                found = None  # not their job: as if it did not exist
         if found is None:
             raise NotFound(f"no message thread for job {job_id}")
         return found

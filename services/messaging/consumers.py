@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from services.messaging.handlers import open_thread
-from shared.catalog.jobs import LeadCreated
+from services.messaging.handlers import open_thread, record_crew
+from shared.catalog.jobs import CrewAssigned, LeadCreated
 from shared.platform import ServicePlatform
 
 
 def register(platform: ServicePlatform) -> None:
     platform.consumer.on(LeadCreated)(open_thread)
+    platform.consumer.on(CrewAssigned)(record_crew)
     platform.consumer.subscribe(platform.broker, platform.settings.topic("jobs"))

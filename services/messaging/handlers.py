@@ -1,11 +1,11 @@
-"""Messaging handlers (thin slice): answer a new lead."""
+"""Messaging handlers (thin slice): answer a new lead; keep who is on each job's crew."""
 
 from __future__ import annotations
 
 import uuid
 
-from services.messaging.tables import Threads
-from shared.catalog.jobs import LeadCreated
+from services.messaging.tables import ThreadMembers, Threads
+from shared.catalog.jobs import CrewAssigned, LeadCreated
 from shared.catalog.messaging import ThreadOpened
 from shared.events import Envelope
 from shared.uow import UnitOfWork
@@ -20,3 +20,9 @@ async def open_thread(uow: UnitOfWork, envelope: Envelope, lead: LeadCreated) ->
             tenant_id=envelope.tenant_id,
             cause=envelope,
         )
+
+
+async def record_crew(uow: UnitOfWork, envelope: Envelope, assigned: CrewAssigned) -> None:
+    await ThreadMembers(uow.connection, envelope.tenant_id).replace(
+        assigned.job_id, assigned.member_ids
+    )

@@ -7,16 +7,23 @@ from typing import Any
 from fastapi import APIRouter, Depends
 
 from services.tickets.tables import JobCustomers
-from shared.auth import Caller, current_caller
+from shared.access import GuardedRouter
+from shared.auth import OFFICE_ROLES, Caller, current_caller
 from shared.platform import ServicePlatform
 from shared.problems import NotFound
 
+# The office; technicians will see the customers of the tickets assigned to them once tickets
+# are assigned (until then, none).
+ACCESS = {"read_customer": OFFICE_ROLES}
+
 
 def router(platform: ServicePlatform) -> APIRouter:
-    routes = APIRouter(tags=["tickets"])
+    routes = GuardedRouter(ACCESS, tags=["tickets"])
 
     @routes.get("/customers/{job_id}")
-    async def read(job_id: str, caller: Caller = Depends(current_caller)) -> dict[str, Any]:
+    async def read_customer(
+        job_id: str, caller: Caller = Depends(current_caller)
+    ) -> dict[str, Any]:
         async with platform.engine.connect() as connection:
             found = await JobCustomers(connection, caller.tenant_id).get(job_id)
         if found is None:

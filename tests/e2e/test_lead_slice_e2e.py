@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import threading
@@ -10,9 +11,10 @@ import time
 from pathlib import Path
 
 import httpx
+import jwt
 from prometheus_client.parser import text_string_to_metric_families
 
-from shared.auth import mint_token
+from shared.auth import ROLES, mint_token
 from shared.settings import load_settings
 
 SERVICES = ("jobs", "tickets", "billing", "messaging", "commissions")
@@ -114,3 +116,44 @@ def test_roofline_events_shows_what_the_services_published(
         watcher.kill()
         watcher.wait()
     assert job["job_id"] in seen[-1] and "tenant=acme" in seen[-1], seen[-5:]
+
+
+ANY_ID = "00000000-0000-0000-0000-000000000000"
+
+
+def token_with(roles: list[str]) -> dict[str, str]:
+    """A validly signed token with exactly these roles (unknown ones included: crafted)."""
+    settings = load_settings()
+    claims = {"sub": "probe", "tenant": "acme", "roles": roles, "iss": settings.jwt_issuer}
+    claims["exp"] = int(time.time()) + 600
+    token = jwt.encode(claims, settings.jwt_secret.get_secret_value(), settings.jwt_algorithm)
+    return {"Authorization": f"Bearer {token}"}
+
+
+def test_every_route_of_every_service_admits_exactly_the_roles_it_declares(
+    suite: dict[str, str],
+) -> None:
+    callers = {role: token_with([role]) for role in sorted(ROLES)}
+    callers["(no roles)"] = token_with([])
+    callers["(unknown role)"] = token_with(["superuser"])
+    walked = 0
+    with httpx.Client(timeout=30) as client:
+        for service, url in suite.items():
+            document = client.get(f"{url}/openapi.json").json()
+            for path, operations in document["paths"].items():
+                for method, operation in operations.items():
+                    if path.startswith("/health") or path == "/asyncapi.json":
+                        continue
+                    declared = operation.get("x-roles")
+                    assert declared, f"{service} {method.upper()} {path} declares no roles"
+                    concrete = re.sub(r"\{[^}]+\}", ANY_ID, path)
+                    for who, auth in callers.items():
+                        response = client.request(method, url + concrete, headers=auth, json={})
+                        allowed = who in declared
+                        assert (response.status_code == 403) is not allowed, (
+                            f"{service} {method.upper()} {path} as {who}: "
+                            f"{response.status_code} (declared: {declared})"
+                        )
+                        assert response.status_code != 401
+                        walked += 1
+    assert walked > 30 * len(callers)

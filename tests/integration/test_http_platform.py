@@ -96,7 +96,7 @@ async def test_health_metrics_and_asyncapi(client: httpx.AsyncClient, settings: 
     assert (await client.get("/health/live")).json()["status"] == "ok"
     ready = await client.get("/health/ready")
     assert ready.status_code == 200
-    assert ready.json()["checks"] == {"database": "ok", "broker": "ok"}
+    assert ready.json()["checks"] == {"database": "ok", "broker": "ok", "consumer": "ok"}
     await client.get("/counters/c1")  # one unauthenticated request to count
     await client.post("/counters/c1/increment", json={"amount": 1}, headers=bearer(settings))
 

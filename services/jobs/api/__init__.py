@@ -8,7 +8,7 @@ installer, a job their crew is not on) is ``404``.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Collection
 from datetime import date, timedelta
 from typing import Annotated, Any, TypeVar
 
@@ -49,12 +49,12 @@ from services.jobs.domain.values import (
 from services.jobs.handlers import file, pipeline, production, queries
 from services.jobs.handlers.pipeline import CreateLead
 from services.jobs.ports import JobsDeps
-from shared.auth import Caller, current_caller, require_roles
+from shared.access import GuardedRouter
+from shared.auth import FIELD_ROLES, OFFICE_ROLES, ROLES, Caller, current_caller
 from shared.problems import Conflict
 
 T = TypeVar("T")
 
-# Who may call what (coarse, by role); the policy layer decides the business rules within.
 LEAD_TAKERS = ("sales", "csa", "project_manager", "production_manager")
 PIPELINE_MOVERS = ("sales", "csa", "production_manager", "project_manager")
 APPROVERS = ("csa", "production_manager")
@@ -67,20 +67,47 @@ FILE_EDITORS = (
     "trade_manager",
 )
 PRODUCTION = ("production", "production_manager", "trade_manager")
-FIELD = ("installer", "technician")
-OFFICE = (
-    "sales",
-    "csa",
-    "production",
-    "production_manager",
-    "trade_manager",
-    "project_manager",
-    "billing",
-    "billing_manager",
-)
+FIELD = tuple(sorted(FIELD_ROLES))
+OFFICE = OFFICE_ROLES
 
-# Any authenticated caller (the handler narrows what they see, e.g. installers).
+# The authenticated caller; which roles may call a route is the ACCESS table's business.
 AnyCaller = Annotated[Caller, Depends(current_caller)]
+
+# Who may call each route (admin always may); the policy layer decides the business rules
+# within. Installers and technicians see only jobs their crew is on.
+ACCESS: dict[str, Collection[str]] = {
+    "create_lead": LEAD_TAKERS,
+    "assign": APPROVERS,
+    "move_milestone": PIPELINE_MOVERS,
+    "request_approval": PIPELINE_MOVERS,
+    "decide_approval": PIPELINE_MOVERS,
+    "cancel": PIPELINE_MOVERS,
+    "sign_contract": FILE_EDITORS,
+    "add_line_item": FILE_EDITORS,
+    "complete_line_item": FILE_EDITORS,
+    "record_measurements": FILE_EDITORS,
+    "record_materials": FILE_EDITORS,
+    "record_insurance": FILE_EDITORS,
+    "add_document": (*FILE_EDITORS, *FIELD),
+    "add_change_order": FILE_EDITORS,
+    "record_permit": FILE_EDITORS,
+    "record_inspection": FILE_EDITORS,
+    "hand_off": ("csa",),
+    "schedule": PRODUCTION,
+    "assign_crew": PRODUCTION,
+    "start_work": (*PRODUCTION, "project_manager", *FIELD),
+    "complete": ("csa", *PRODUCTION, "project_manager"),
+    "crew_suggestions": PRODUCTION,
+    "add_crew": ("production_manager", "trade_manager"),
+    "list_crews": OFFICE,
+    "search": ROLES,
+    "deadlines": OFFICE,
+    "read_job": ROLES,
+    "audit": OFFICE,
+    "pipeline_board": OFFICE,
+    "production_board": OFFICE,
+    "calendar": OFFICE,
+}
 
 
 async def _conflicts(call: Awaitable[T]) -> T:
@@ -97,10 +124,7 @@ def _source(request: Request) -> str:
 
 
 def router(deps: JobsDeps) -> APIRouter:
-    routes = APIRouter(tags=["jobs"])
-
-    def command(*roles: str) -> Any:
-        return Depends(require_roles(*roles))
+    routes = GuardedRouter(ACCESS, tags=["jobs"])
 
     async def respond(command_call: Awaitable[Job], caller: Caller) -> JobView:
         """Run a command (the job's state refusing it is a 409) and answer with the job it left,
@@ -111,14 +135,12 @@ def router(deps: JobsDeps) -> APIRouter:
     # -- leads and the pipeline -------------------------------------------------------------------
 
     @routes.post("/jobs", status_code=201, response_model=JobView)
-    async def create_lead(body: CreateLead, caller: Caller = command(*LEAD_TAKERS)) -> JobView:
+    async def create_lead(body: CreateLead, caller: AnyCaller) -> JobView:
         """Create a lead (customer, property, trades). A Sales user's lead is assigned to them."""
         return JobView.of(await pipeline.create_lead(deps, caller, body), {})  # none answered yet
 
     @routes.post("/jobs/{job_id}/assign", response_model=JobView)
-    async def assign(
-        job_id: str, body: AssignTeam, request: Request, caller: Caller = command(*APPROVERS)
-    ) -> JobView:
+    async def assign(job_id: str, body: AssignTeam, request: Request, caller: AnyCaller) -> JobView:
         """Assign the lead to a sales rep (it enters the pipeline); the CSA and managers."""
         people = body.model_dump(exclude_none=True)
         return await respond(
@@ -130,7 +152,7 @@ def router(deps: JobsDeps) -> APIRouter:
         job_id: str,
         body: MoveMilestone,
         request: Request,
-        caller: Caller = command(*PIPELINE_MOVERS),
+        caller: AnyCaller,
     ) -> JobView:
         """Move the job to another milestone (policy milestone_moves decides who may)."""
         return await respond(
@@ -145,7 +167,7 @@ def router(deps: JobsDeps) -> APIRouter:
         job_id: str,
         body: RequestApproval,
         request: Request,
-        caller: Caller = command(*PIPELINE_MOVERS),
+        caller: AnyCaller,
     ) -> JobView:
         """A Sales user submits the job for approval to move it to Approved (or beyond)."""
         return await respond(
@@ -161,7 +183,7 @@ def router(deps: JobsDeps) -> APIRouter:
         request_id: str,
         body: DecideApproval,
         request: Request,
-        caller: Caller = command(*PIPELINE_MOVERS),
+        caller: AnyCaller,
     ) -> JobView:
         """A CSA, production manager or admin approves (the move happens) or rejects it."""
         return await respond(
@@ -178,9 +200,7 @@ def router(deps: JobsDeps) -> APIRouter:
         )
 
     @routes.post("/jobs/{job_id}/cancel", response_model=JobView)
-    async def cancel(
-        job_id: str, body: Cancel, request: Request, caller: Caller = command(*PIPELINE_MOVERS)
-    ) -> JobView:
+    async def cancel(job_id: str, body: Cancel, request: Request, caller: AnyCaller) -> JobView:
         """Mark the job Canceled/Dead, with the reason (it is kept, never deleted)."""
         return await respond(
             pipeline.cancel(deps, caller, job_id, body.reason, source=_source(request)), caller
@@ -190,7 +210,7 @@ def router(deps: JobsDeps) -> APIRouter:
 
     @routes.post("/jobs/{job_id}/contract", response_model=JobView)
     async def sign_contract(
-        job_id: str, body: SignContract, request: Request, caller: Caller = command(*FILE_EDITORS)
+        job_id: str, body: SignContract, request: Request, caller: AnyCaller
     ) -> JobView:
         return await respond(
             file.sign_contract(deps, caller, job_id, body, source=_source(request)), caller
@@ -198,7 +218,7 @@ def router(deps: JobsDeps) -> APIRouter:
 
     @routes.post("/jobs/{job_id}/line-items", response_model=JobView, status_code=201)
     async def add_line_item(
-        job_id: str, body: NewLineItem, request: Request, caller: Caller = command(*FILE_EDITORS)
+        job_id: str, body: NewLineItem, request: Request, caller: AnyCaller
     ) -> JobView:
         item = LineItem(**body.model_dump())
         return await respond(
@@ -207,7 +227,7 @@ def router(deps: JobsDeps) -> APIRouter:
 
     @routes.post("/jobs/{job_id}/line-items/{line_item_id}/complete", response_model=JobView)
     async def complete_line_item(
-        job_id: str, line_item_id: str, request: Request, caller: Caller = command(*FILE_EDITORS)
+        job_id: str, line_item_id: str, request: Request, caller: AnyCaller
     ) -> JobView:
         return await respond(
             file.complete_line_item(deps, caller, job_id, line_item_id, source=_source(request)),
@@ -216,7 +236,7 @@ def router(deps: JobsDeps) -> APIRouter:
 
     @routes.post("/jobs/{job_id}/measurements", response_model=JobView)
     async def record_measurements(
-        job_id: str, body: Measurements, request: Request, caller: Caller = command(*FILE_EDITORS)
+        job_id: str, body: Measurements, request: Request, caller: AnyCaller
     ) -> JobView:
         return await respond(
             file.record_measurements(deps, caller, job_id, body, source=_source(request)), caller
@@ -224,7 +244,7 @@ def router(deps: JobsDeps) -> APIRouter:
 
     @routes.post("/jobs/{job_id}/materials", response_model=JobView)
     async def record_materials(
-        job_id: str, body: Materials, request: Request, caller: Caller = command(*FILE_EDITORS)
+        job_id: str, body: Materials, request: Request, caller: AnyCaller
     ) -> JobView:
         """The material specification, colour confirmation, order and delivery."""
         return await respond(
@@ -233,7 +253,7 @@ def router(deps: JobsDeps) -> APIRouter:
 
     @routes.post("/jobs/{job_id}/insurance", response_model=JobView)
     async def record_insurance(
-        job_id: str, body: InsuranceClaim, request: Request, caller: Caller = command(*FILE_EDITORS)
+        job_id: str, body: InsuranceClaim, request: Request, caller: AnyCaller
     ) -> JobView:
         return await respond(
             file.record_insurance(deps, caller, job_id, body, source=_source(request)), caller
@@ -244,7 +264,7 @@ def router(deps: JobsDeps) -> APIRouter:
         job_id: str,
         body: NewDocument,
         request: Request,
-        caller: Caller = command(*FILE_EDITORS, *FIELD),
+        caller: AnyCaller,
     ) -> JobView:
         """Document or photo metadata (the file itself lives where ``location`` says)."""
         document = Document(
@@ -256,7 +276,7 @@ def router(deps: JobsDeps) -> APIRouter:
 
     @routes.post("/jobs/{job_id}/change-orders", response_model=JobView, status_code=201)
     async def add_change_order(
-        job_id: str, body: NewChangeOrder, request: Request, caller: Caller = command(*FILE_EDITORS)
+        job_id: str, body: NewChangeOrder, request: Request, caller: AnyCaller
     ) -> JobView:
         """Signed scope change (positive or negative): changes the contract price, audited."""
         change_order = ChangeOrder(**body.model_dump(), by=caller.user_id)
@@ -267,7 +287,7 @@ def router(deps: JobsDeps) -> APIRouter:
 
     @routes.post("/jobs/{job_id}/permit", response_model=JobView)
     async def record_permit(
-        job_id: str, body: RecordPermit, request: Request, caller: Caller = command(*FILE_EDITORS)
+        job_id: str, body: RecordPermit, request: Request, caller: AnyCaller
     ) -> JobView:
         return await respond(
             file.record_permit(
@@ -283,7 +303,7 @@ def router(deps: JobsDeps) -> APIRouter:
 
     @routes.post("/jobs/{job_id}/inspections", response_model=JobView, status_code=201)
     async def record_inspection(
-        job_id: str, body: Inspection, request: Request, caller: Caller = command(*FILE_EDITORS)
+        job_id: str, body: Inspection, request: Request, caller: AnyCaller
     ) -> JobView:
         """Framing, footer or final inspection; a failed one puts the job back to In Progress."""
         return await respond(
@@ -293,7 +313,7 @@ def router(deps: JobsDeps) -> APIRouter:
     # -- production -------------------------------------------------------------------------------
 
     @routes.post("/jobs/{job_id}/handoff", response_model=JobView)
-    async def hand_off(job_id: str, request: Request, caller: Caller = command("csa")) -> JobView:
+    async def hand_off(job_id: str, request: Request, caller: AnyCaller) -> JobView:
         """The CSA passes the approved file to Production (policy production_handoff checks it
         is complete; production_schedule sets the scheduling deadline)."""
         return await respond(
@@ -302,7 +322,7 @@ def router(deps: JobsDeps) -> APIRouter:
 
     @routes.post("/jobs/{job_id}/schedule", response_model=JobView)
     async def schedule(
-        job_id: str, body: ScheduleJob, request: Request, caller: Caller = command(*PRODUCTION)
+        job_id: str, body: ScheduleJob, request: Request, caller: AnyCaller
     ) -> JobView:
         return await respond(
             production.schedule(
@@ -319,7 +339,7 @@ def router(deps: JobsDeps) -> APIRouter:
 
     @routes.post("/jobs/{job_id}/crew", response_model=JobView)
     async def assign_crew(
-        job_id: str, body: AssignCrew, request: Request, caller: Caller = command(*PRODUCTION)
+        job_id: str, body: AssignCrew, request: Request, caller: AnyCaller
     ) -> JobView:
         return await respond(
             production.assign_crew(deps, caller, job_id, body.crew_id, source=_source(request)),
@@ -330,7 +350,7 @@ def router(deps: JobsDeps) -> APIRouter:
     async def start_work(
         job_id: str,
         request: Request,
-        caller: Caller = command(*PRODUCTION, "project_manager", *FIELD),
+        caller: AnyCaller,
     ) -> JobView:
         return await respond(
             production.start_work(deps, caller, job_id, source=_source(request)), caller
@@ -340,7 +360,7 @@ def router(deps: JobsDeps) -> APIRouter:
     async def complete(
         job_id: str,
         request: Request,
-        caller: Caller = command("csa", *PRODUCTION, "project_manager"),
+        caller: AnyCaller,
     ) -> JobView:
         """Confirm the work complete (policy completion: the Post Roof Inspection photos, and a
         CSA's confirmation)."""
@@ -349,9 +369,7 @@ def router(deps: JobsDeps) -> APIRouter:
         )
 
     @routes.get("/jobs/{job_id}/crew-suggestions", response_model=list[CrewSuggestionView])
-    async def crew_suggestions(
-        job_id: str, caller: Caller = command(*PRODUCTION)
-    ) -> list[CrewSuggestionView]:
+    async def crew_suggestions(job_id: str, caller: AnyCaller) -> list[CrewSuggestionView]:
         """Crews ranked by trade match, complexity and distance from the property."""
         return [
             CrewSuggestionView.of(s)
@@ -359,14 +377,12 @@ def router(deps: JobsDeps) -> APIRouter:
         ]
 
     @routes.post("/crews", response_model=Crew, status_code=201)
-    async def add_crew(
-        body: NewCrew, caller: Caller = command("production_manager", "trade_manager")
-    ) -> Crew:
+    async def add_crew(body: NewCrew, caller: AnyCaller) -> Crew:
         crew = Crew(tenant_id=caller.tenant_id, **body.model_dump())
         return await production.add_crew(deps, caller, crew)
 
     @routes.get("/crews", response_model=list[Crew])
-    async def list_crews(caller: Caller = command(*OFFICE)) -> list[Crew]:
+    async def list_crews(caller: AnyCaller) -> list[Crew]:
         return await queries.crews(deps, caller)
 
     # -- queries ----------------------------------------------------------------------------------
@@ -383,7 +399,7 @@ def router(deps: JobsDeps) -> APIRouter:
 
     @routes.get("/jobs/deadlines", response_model=list[DeadlineView])
     async def deadlines(
-        caller: Caller = command(*OFFICE),
+        caller: AnyCaller,
         within_days: Annotated[int, Query(ge=0, le=60)] = 2,
     ) -> list[DeadlineView]:
         """Jobs whose scheduling deadline is within ``within_days`` or already past."""
@@ -396,12 +412,12 @@ def router(deps: JobsDeps) -> APIRouter:
         return JobView.of(job, acknowledged)
 
     @routes.get("/jobs/{job_id}/audit")
-    async def audit(job_id: str, caller: Caller = command(*OFFICE)) -> list[dict[str, Any]]:
+    async def audit(job_id: str, caller: AnyCaller) -> list[dict[str, Any]]:
         """Who changed what, when and why."""
         return await queries.audit_trail(deps, caller, job_id)
 
     @routes.get("/pipeline", response_model=PipelineBoard)
-    async def pipeline_board(caller: Caller = command(*OFFICE)) -> PipelineBoard:
+    async def pipeline_board(caller: AnyCaller) -> PipelineBoard:
         """Jobs per milestone with counts and contract totals; unassigned leads apart."""
         columns, unassigned = await queries.board(deps, caller, "milestone")
         return PipelineBoard(
@@ -412,7 +428,7 @@ def router(deps: JobsDeps) -> APIRouter:
         )
 
     @routes.get("/production", response_model=ProductionBoard)
-    async def production_board(caller: Caller = command(*OFFICE)) -> ProductionBoard:
+    async def production_board(caller: AnyCaller) -> ProductionBoard:
         columns, _ = await queries.board(deps, caller, "production_status")
         return ProductionBoard(
             statuses=[
@@ -424,7 +440,7 @@ def router(deps: JobsDeps) -> APIRouter:
     async def calendar(
         start: Annotated[date, Query(description="First day (YYYY-MM-DD).")],
         end: Annotated[date, Query(description="Last day, included.")],
-        caller: Caller = command(*OFFICE),
+        caller: AnyCaller,
     ) -> list[CalendarEntry]:
         """The schedule calendar: each day's bookings by crew."""
         entries = await queries.calendar(deps, caller, start, end)

@@ -17,18 +17,11 @@ from pydantic import BaseModel
 
 from services.jobs.domain import Job, Milestone, facts
 from services.jobs.ports import JobsDeps, JobsUnitOfWork
-from shared.auth import Caller
+from shared.auth import Caller, sees_only_own_work
 from shared.events import EventData
 from shared.policy.decision import Decision
 from shared.policy.service import PolicyRefused
 from shared.problems import NotFound
-
-FIELD_ROLES = frozenset({"installer", "technician"})
-
-
-def sees_only_own_work(caller: Caller) -> bool:
-    """Installers and technicians see only the work assigned to them (DESIGN.md §6)."""
-    return bool(caller.roles) and caller.roles <= FIELD_ROLES
 
 
 async def load_job(uow: JobsUnitOfWork, caller: Caller, job_id: str, *, for_update: bool) -> Job:

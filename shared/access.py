@@ -1,0 +1,43 @@
+"""Who may call each route: one declaration per router, enforced and published.
+
+A service's router is a ``GuardedRouter`` built with a table ``{endpoint name: roles}``. Adding a
+route whose endpoint is not in the table fails at import (a route nobody thought about is never
+open by default); each route gets the role check as a dependency and publishes its roles in the
+OpenAPI document as ``x-roles``, which the access test reads to try every role on every route.
+Access fails closed: a caller is allowed what their roles grant and nothing else, and a token
+with no roles (or only unknown ones) is refused everywhere. ``admin`` may call every route.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection, Mapping
+from typing import Any
+
+from fastapi import APIRouter, Depends
+
+from shared.auth import ROLES, require_roles
+
+
+class GuardedRouter(APIRouter):
+    def __init__(self, access: Mapping[str, Collection[str]], **kwargs: Any) -> None:
+        unknown = {role for roles in access.values() for role in roles} - ROLES
+        if unknown:
+            raise ValueError(f"unknown role(s) in an access table: {', '.join(sorted(unknown))}")
+        super().__init__(**kwargs)
+        self.access = {name: frozenset(roles) | {"admin"} for name, roles in access.items()}
+
+    def add_api_route(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
+        name = endpoint.__name__
+        if name not in self.access:
+            raise LookupError(
+                f"route {path} ({name}) is not in its router's access table: declare who may "
+                "call it"
+            )
+        roles = self.access[name]
+        kwargs["dependencies"] = [*(kwargs.get("dependencies") or []), _guard(roles)]
+        kwargs["openapi_extra"] = {**(kwargs.get("openapi_extra") or {}), "x-roles": sorted(roles)}
+        super().add_api_route(path, endpoint, **kwargs)
+
+
+def _guard(roles: frozenset[str]) -> Any:
+    return Depends(require_roles(*roles))
