@@ -190,6 +190,16 @@ def test_a_metal_job_from_lead_to_closed(
     )
     assert Decimal(job["current_contract_price"]) == Decimal("13250.00")
     post(f"{url}/start", IVAN)
+    # The installer's Post Roof Inspection photo is not the project manager's (seed 000).
+    post(
+        f"{url}/documents",
+        IVAN,
+        {"type": "photo", "checklist": "post_roof_inspection", "location": "s3://ivan.jpg"},
+        status=201,
+    )
+    refused = jobs.post(f"{url}/complete", headers=ANN)
+    assert refused.status_code == 409
+    assert refused.json()["missing"] == ["Post Roof Inspection photos from the project manager"]
     post(
         f"{url}/documents",
         PETE,
