@@ -134,7 +134,12 @@ JobCommand = Literal[
 
 class JobChange(Facts):
     command: JobCommand = Field(description="What is being done to the job.")
-    to_milestone: Milestone | None = None
+    to_milestone: Milestone | None = Field(
+        None,
+        description="Where the job would go: set on every path that changes the milestone "
+        "(move_milestone, request_approval, decide_approval when approving); a rule about where "
+        "a job may go tests this, not the command.",
+    )
     direction: Literal["forward", "backward"] | None = None
     reason: str | None = None
 

@@ -79,6 +79,9 @@ def test_a_metal_job_from_lead_to_closed(
     job_id, url = job["job_id"], f"/jobs/{job['job_id']}"
     assert job["in_pipeline"] and job["milestone"] == "lead"
     post(f"{url}/milestone", SAM, {"to": "prospect"})
+    # Submitting a sale with no line item is refused at once, naming what is missing.
+    refused = jobs.post(f"{url}/approval-requests", headers=SAM, json={"to": "approved"})
+    assert refused.status_code == 409 and refused.json()["missing"] == ["line item"]
     post(
         f"{url}/line-items",
         SAM,

@@ -191,7 +191,71 @@ async def test_a_job_is_never_sold_without_a_line_item(env) -> None:
         await pipeline.move_milestone(
             deps, CSA, job_id, Milestone.APPROVED, reason=None, source=SRC
         )
-    assert refused.value.body()["rules"][0]["rule"] == "at-least-one-line-item"
+    body = refused.value.body()
+    assert body["rules"][0]["rule"] == "at-least-one-line-item"
+    assert body["outcome"] == "deny" and body["missing"] == ["line item"]  # what is missing
+
+
+async def test_a_sale_needs_a_line_item_when_requested_and_when_approved(env) -> None:
+    deps, store, _ = env
+    job_id = await lead(deps)
+    with pytest.raises(PolicyRefused) as refused:
+        await pipeline.request_approval(deps, SALES, job_id, Milestone.APPROVED, None, source=SRC)
+    assert refused.value.body()["missing"] == ["line item"]
+    assert store.jobs[("acme", job_id)].approval_requests == []
+
+    await file.add_line_item(deps, SALES, job_id, LineItem(description="Roof"), source=SRC)
+    job = await pipeline.request_approval(deps, SALES, job_id, Milestone.APPROVED, None, source=SRC)
+    request_id = job.approval_requests[0].request_id
+    store.jobs[("acme", job_id)].line_items = []  # the job changed before the approval
+    with pytest.raises(PolicyRefused) as refused:
+        await pipeline.decide_approval(
+            deps, CSA, job_id, request_id, approve=True, note=None, source=SRC
+        )
+    assert refused.value.body()["missing"] == ["line item"]
+    job = store.jobs[("acme", job_id)]
+    assert job.milestone == Milestone.LEAD and job.job_number is None
+    assert job.approval_requests[0].status == "pending"
+
+
+async def test_every_path_to_a_milestone_keeps_an_unassigned_lead_out(env) -> None:
+    """Seed 004: a lead enters the pipeline only once assigned, whether it is moved directly,
+    submitted for approval, or approved (checked again then: the job may have changed)."""
+    deps, store, _ = env
+    job_id = (
+        await pipeline.create_lead(
+            deps, CSA, CreateLead(customer=Customer(name="X"), address=Address(line="Y"))
+        )
+    ).job_id
+    await file.add_line_item(deps, CSA, job_id, LineItem(description="Roof"), source=SRC)
+    refusals = [
+        pipeline.move_milestone(deps, CSA, job_id, Milestone.APPROVED, reason=None, source=SRC),
+        pipeline.request_approval(deps, SALES, job_id, Milestone.APPROVED, None, source=SRC),
+        pipeline.request_approval(deps, SALES, job_id, Milestone.PROSPECT, None, source=SRC),
+    ]
+    for attempt in refusals:
+        with pytest.raises(PolicyRefused) as refused:
+            await attempt
+        body = refused.value.body()
+        assert [rule["rule"] for rule in body["rules"]] == ["unassigned-lead-stays-out"]
+        assert body["missing"] == ["assignment to a user"]
+
+    # Assigned, the request goes in; unassigned again before the approval, it is refused then.
+    await pipeline.assign_team(deps, CSA, job_id, {"sales_rep_id": "sam"}, source=SRC)
+    job = await pipeline.request_approval(deps, SALES, job_id, Milestone.APPROVED, None, source=SRC)
+    request_id = job.approval_requests[0].request_id
+    stored = store.jobs[("acme", job_id)]
+    stored.team = stored.team.model_copy(update={"sales_rep_id": None})
+    with pytest.raises(PolicyRefused, match="assign it to a user first"):
+        await pipeline.decide_approval(
+            deps, CSA, job_id, request_id, approve=True, note=None, source=SRC
+        )
+    assert store.jobs[("acme", job_id)].milestone == Milestone.LEAD
+    # Rejecting the request moves nothing, so it is not refused.
+    job = await pipeline.decide_approval(
+        deps, CSA, job_id, request_id, approve=False, note="assign it first", source=SRC
+    )
+    assert job.milestone == Milestone.LEAD and job.approval_requests[0].status == "rejected"
 
 
 async def test_an_unassigned_lead_stays_out_of_the_pipeline(env) -> None:
@@ -364,6 +428,7 @@ async def test_a_job_that_cannot_take_the_command_is_a_conflict_not_a_policy_mat
 async def test_only_approvers_decide_approval_requests(env) -> None:
     deps, _, _ = env
     job_id = await lead(deps)
+    await file.add_line_item(deps, SALES, job_id, LineItem(description="Roof"), source=SRC)
     job = await pipeline.request_approval(deps, SALES, job_id, Milestone.APPROVED, None, source=SRC)
     request_id = job.approval_requests[0].request_id
     with pytest.raises(PolicyRefused, match="Only a CSA, production manager or admin"):
