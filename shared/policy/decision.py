@@ -62,7 +62,7 @@ class Decision:
         return tuple(rule for rule in self.matched if rule.enforced)
 
     def of(self, outcome: str) -> tuple[MatchedRule, ...]:
-        """The enforced matches with this outcome (e.g. every ``require``, for what is missing)."""
+        """The enforced matches with this outcome (e.g. every ``schedule``, for its deadlines)."""
         return tuple(rule for rule in self.enforced if rule.outcome == outcome)
 
     @property
@@ -72,7 +72,14 @@ class Decision:
 
     @property
     def missing(self) -> list[str]:
-        return [item for rule in self.of("require") for item in rule.items]
+        """What is missing for the action to go ahead: the items of every enforced rule that
+        blocks it, in order, each once. A ``require`` always lists them; a ``deny`` (or ``hold``)
+        about something missing lists it too (``items: [line item]``)."""
+        return list(
+            dict.fromkeys(
+                item for rule in self.enforced if rule.outcome in BLOCKING for item in rule.items
+            )
+        )
 
     @property
     def policy_hash(self) -> str:

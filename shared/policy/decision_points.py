@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Literal
+from typing import Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -58,11 +58,38 @@ class Actor(Facts):
     roles: list[Role] = Field(description="The roles of the user asking (from their token).")
 
 
+class PhotosByRole(Facts):
+    """Photos counted by the roles their uploader held when uploading them: a photo counts once
+    under each role its uploader held (an installer's photo counts under ``installer`` only).
+    Photos stored before uploaders' roles were recorded count under none."""
+
+    sales: int = Field(0, ge=0)
+    csa: int = Field(0, ge=0)
+    production: int = Field(0, ge=0)
+    production_manager: int = Field(0, ge=0)
+    trade_manager: int = Field(0, ge=0)
+    project_manager: int = Field(0, ge=0)
+    installer: int = Field(0, ge=0)
+    technician: int = Field(0, ge=0)
+    billing: int = Field(0, ge=0)
+    billing_manager: int = Field(0, ge=0)
+    admin: int = Field(0, ge=0)
+
+
+if set(PhotosByRole.model_fields) != set(get_args(Role)):  # one count per role, always
+    raise TypeError("PhotosByRole needs exactly one field per role of shared.auth.Role")
+
+
 class Photos(Facts):
     property: int = Field(0, ge=0, description="Property / measurement photos uploaded.")
     colour: int = Field(0, ge=0, description="Colour photos uploaded (metal jobs).")
     post_roof_inspection: int = Field(
-        0, ge=0, description="Photos on the project manager's Post Roof Inspection checklist."
+        0, ge=0, description="Photos on the Post Roof Inspection checklist, uploaded by anyone."
+    )
+    post_roof_inspection_by: PhotosByRole = Field(
+        default_factory=PhotosByRole,
+        description="The Post Roof Inspection photos by a role their uploader held "
+        "(photos.post_roof_inspection_by.project_manager: the project manager's).",
     )
 
 
@@ -107,7 +134,12 @@ JobCommand = Literal[
 
 class JobChange(Facts):
     command: JobCommand = Field(description="What is being done to the job.")
-    to_milestone: Milestone | None = None
+    to_milestone: Milestone | None = Field(
+        None,
+        description="Where the job would go: set on every path that changes the milestone "
+        "(move_milestone, request_approval, decide_approval when approving); a rule about where "
+        "a job may go tests this, not the command.",
+    )
     direction: Literal["forward", "backward"] | None = None
     reason: str | None = None
 

@@ -109,7 +109,9 @@ class Outcome(_Strict):
         description="What the user is told. {fact.path} and {params.name} are filled in.",
     )
     items: list[str] = Field(
-        default_factory=list, description="require: what is missing, one entry each."
+        default_factory=list,
+        description="What is missing, one entry each: needed by require; a deny or hold about "
+        "something missing lists it too (the refusal's missing list).",
     )
     to: str | None = Field(None, description="escalate / notify: the role that is told.")
     task: str | None = Field(None, description="schedule: what must be done by the deadline.")
@@ -131,6 +133,10 @@ class Outcome(_Strict):
         missing = [name for name in needs if getattr(self, name) in (None, "", [])]
         if missing:
             raise ValueError(f"a '{self.type}' outcome needs {' and '.join(missing)}")
+        if self.items and self.type not in ("deny", "hold", "require"):
+            raise ValueError(
+                f"a '{self.type}' outcome lets the action go ahead: it has no missing items"
+            )
         return self
 
 

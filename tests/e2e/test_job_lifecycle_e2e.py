@@ -79,6 +79,9 @@ def test_a_metal_job_from_lead_to_closed(
     job_id, url = job["job_id"], f"/jobs/{job['job_id']}"
     assert job["in_pipeline"] and job["milestone"] == "lead"
     post(f"{url}/milestone", SAM, {"to": "prospect"})
+    # Submitting a sale with no line item is refused at once, naming what is missing.
+    refused = jobs.post(f"{url}/approval-requests", headers=SAM, json={"to": "approved"})
+    assert refused.status_code == 409 and refused.json()["missing"] == ["line item"]
     post(
         f"{url}/line-items",
         SAM,
@@ -197,6 +200,16 @@ def test_a_metal_job_from_lead_to_closed(
     )
     assert Decimal(job["current_contract_price"]) == Decimal("13250.00")
     post(f"{url}/start", IVAN)
+    # The installer's Post Roof Inspection photo is not the project manager's (seed 000).
+    post(
+        f"{url}/documents",
+        IVAN,
+        {"type": "photo", "checklist": "post_roof_inspection", "location": "s3://ivan.jpg"},
+        status=201,
+    )
+    refused = jobs.post(f"{url}/complete", headers=ANN)
+    assert refused.status_code == 409
+    assert refused.json()["missing"] == ["Post Roof Inspection photos from the project manager"]
     post(
         f"{url}/documents",
         PETE,

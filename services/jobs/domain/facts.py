@@ -41,10 +41,18 @@ def change_job(
 
 
 def photos(job: Job) -> dp.Photos:
+    """Photo counts per checklist; the Post Roof Inspection ones also by who uploaded them (the
+    roles the uploader held then), for the rules that say whose photos count."""
     return dp.Photos(
         property=job.photos("property"),
         colour=job.photos("colour"),
         post_roof_inspection=job.photos("post_roof_inspection"),
+        post_roof_inspection_by=dp.PhotosByRole(
+            **{
+                role: job.photos("post_roof_inspection", uploaded_by_role=role)
+                for role in dp.PhotosByRole.model_fields
+            }
+        ),
     )
 
 

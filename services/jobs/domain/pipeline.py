@@ -98,6 +98,10 @@ class JobPipeline(JobState):
         if beyond_the_sale and self.job_number is None:
             raise JobRuleBroken(f"a job that was never sold cannot be {to.value}")
 
+    def sells_by_moving_to(self, to: Milestone) -> bool:
+        """Moving to ``to`` makes the job a sale: it reaches Approved for the first time."""
+        return to == Milestone.APPROVED and self.job_number is None
+
     def move_milestone(
         self,
         to: Milestone,
@@ -110,7 +114,7 @@ class JobPipeline(JobState):
         """Move along the pipeline (or to Canceled). Reaching Approved for the first time makes
         the job a sale: it takes ``job_number``, its sold date, and production status Sold."""
         self.check_move(to)
-        first_sale = to == Milestone.APPROVED and self.job_number is None
+        first_sale = self.sells_by_moving_to(to)
         if first_sale and not job_number:
             raise JobRuleBroken("a sale needs a job number")
         previous = self.milestone

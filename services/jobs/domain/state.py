@@ -98,8 +98,16 @@ class JobState(BaseModel):
     def line_items_total(self) -> Decimal:
         return sum((item.total for item in self.line_items), Decimal("0.00"))
 
-    def photos(self, checklist: str) -> int:
-        return sum(1 for d in self.documents if d.type == "photo" and d.checklist == checklist)
+    def photos(self, checklist: str, *, uploaded_by_role: str | None = None) -> int:
+        """Photos on ``checklist``; with ``uploaded_by_role``, only those whose uploader held
+        that role when uploading them."""
+        return sum(
+            1
+            for d in self.documents
+            if d.type == "photo"
+            and d.checklist == checklist
+            and (uploaded_by_role is None or uploaded_by_role in d.uploaded_by_roles)
+        )
 
     def direction_to(self, milestone: Milestone) -> str | None:
         """forward/backward along the pipeline; None for Canceled (off the line)."""

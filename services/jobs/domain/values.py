@@ -13,6 +13,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field
 
+from shared.auth import Role
 from shared.policy.decision_points import Trade
 
 Money = Annotated[Decimal, Field(max_digits=12, decimal_places=2)]
@@ -175,6 +176,9 @@ class Document(Value):
     type: DocumentType
     checklist: Checklist | None = None
     uploaded_by: str
+    # The roles the uploader held when uploading (a project manager's completion photos, seed
+    # 000). Documents stored before it was recorded have none.
+    uploaded_by_roles: list[Role] = Field(default_factory=list)
     uploaded_at: datetime
     location: str = Field(min_length=1, max_length=1000, description="Where it is stored (URL).")
     name: str | None = Field(None, max_length=200)

@@ -4,7 +4,8 @@ storing a change with its events and audit row, and the common shape of a comman
 A command handler loads the job through the unit of work (locked for the change), asks the
 policy layer (every change first passes ``jobs.change_job``: closed jobs are read-only, who may
 move what), calls the domain, and commits the job, its events, its audit row and the decisions
-together.
+together. Every command that would change the job's milestone (a direct move, an approval
+request, its approval) passes the same decisions in ``decide_change``.
 A refusal by policy commits only the decision log, then answers with every rule that refused.
 """
 
@@ -57,6 +58,46 @@ async def decide_or_refuse(
     return decision
 
 
+async def decide_change(
+    deps: JobsDeps,
+    uow: JobsUnitOfWork,
+    caller: Caller,
+    job: Job,
+    command: str,
+    *,
+    source: str,
+    to_milestone: Milestone | None = None,
+    reason: str | None = None,
+) -> None:
+    """The decisions a change of ``job`` passes before it is made, the same on every path.
+
+    Every change passes ``jobs.change_job``. A command that would move the job to
+    ``to_milestone`` (``move_milestone``, ``request_approval``, ``decide_approval`` approving)
+    is first checked against the job's structure (``check_move``: a conflict, not a policy
+    matter), and when the move would make the sale also passes ``accounting.create_record`` (the
+    sold job goes to accounting). A request is checked when it is made and again when it is
+    approved: the job may have changed in between."""
+    if to_milestone is not None:
+        job.check_move(to_milestone)
+    await decide_or_refuse(
+        deps,
+        uow,
+        "jobs.change_job",
+        facts.change_job(job, caller.roles, command, to_milestone=to_milestone, reason=reason),
+        job_id=job.job_id,
+        source=source,
+    )
+    if to_milestone is not None and job.sells_by_moving_to(to_milestone):
+        await decide_or_refuse(
+            deps,
+            uow,
+            "accounting.create_record",
+            facts.create_record(job),
+            job_id=job.job_id,
+            source=source,
+        )
+
+
 async def store_change(
     deps: JobsDeps,
     uow: JobsUnitOfWork,
@@ -98,19 +139,14 @@ async def change_job(
     check: Callable[[Job], None] | None = None,
 ) -> Job:
     """The common shape of a command on a job: lock; ``check`` the job's own preconditions (a
-    command the job cannot take is a conflict, not a policy matter); ``jobs.change_job``;
+    command the job cannot take is a conflict, not a policy matter); ``decide_change``;
     change; store."""
     async with deps.unit_of_work(caller.tenant_id) as uow:
         job = await load_job(uow, caller, job_id, for_update=True)
         if check is not None:
             check(job)
-        await decide_or_refuse(
-            deps,
-            uow,
-            "jobs.change_job",
-            facts.change_job(job, caller.roles, command, to_milestone=to_milestone, reason=reason),
-            job_id=job_id,
-            source=source,
+        await decide_change(
+            deps, uow, caller, job, command, source=source, to_milestone=to_milestone, reason=reason
         )
         recorded = await change(uow, job)
         await store_change(

@@ -114,6 +114,12 @@ async def record_insurance(
 async def add_document(
     deps: JobsDeps, caller: Caller, job_id: str, document: Document, *, source: str
 ) -> Job:
+    """The uploader is the caller: their id and the roles they hold now are recorded with the
+    document (rules may count only some roles' photos, e.g. the project manager's)."""
+    document = Document.model_validate(
+        document.model_dump()
+        | {"uploaded_by": caller.user_id, "uploaded_by_roles": sorted(caller.roles)}
+    )
     return await simple_change(
         deps,
         caller,

@@ -1,4 +1,9 @@
-"""Leads and the milestone pipeline: create, assign, move, approval requests, cancel."""
+"""Leads and the milestone pipeline: create, assign, move, approval requests, cancel.
+
+Three commands change a job's milestone: a direct move (``cancel`` is one), an approval request
+(checked when it is made) and its approval (which performs the move as the approver). Each passes
+the same decisions, in ``common.decide_change``: the job can move there, ``jobs.change_job``
+(``milestone_moves``), and on the sale ``accounting.create_record`` (``line_items``)."""
 
 from __future__ import annotations
 
@@ -6,14 +11,14 @@ from collections.abc import Sequence
 
 from pydantic import BaseModel
 
-from services.jobs.domain import Job, Milestone, facts
+from services.jobs.domain import Job, Milestone
 from services.jobs.domain.values import (
     Address,
     Customer,
 )
 from services.jobs.handlers.common import (
     change_job,
-    decide_or_refuse,
+    decide_change,
     load_job,
     store_change,
 )
@@ -79,7 +84,7 @@ async def move_milestone(
     at least one line item) and takes the tenant's next job number."""
 
     async def change(uow: JobsUnitOfWork, job: Job) -> Sequence[EventData]:
-        return await _move(deps, uow, caller, job, to, reason=reason, source=source)
+        return await _move(deps, uow, caller, job, to, reason=reason)
 
     return await change_job(
         deps,
@@ -90,7 +95,6 @@ async def move_milestone(
         source=source,
         to_milestone=to,
         reason=reason,
-        check=lambda job: job.check_move(to),
     )
 
 
@@ -102,18 +106,11 @@ async def _move(
     to: Milestone,
     *,
     reason: str | None,
-    source: str,
 ) -> Sequence[EventData]:
+    """Make a move that passed ``decide_change``: the sale takes the tenant's next job number;
+    a canceled job frees its crew and owes no scheduling."""
     number = None
-    if to == Milestone.APPROVED and job.job_number is None:
-        await decide_or_refuse(
-            deps,
-            uow,
-            "accounting.create_record",
-            facts.create_record(job),
-            job_id=job.job_id,
-            source=source,
-        )
+    if job.sells_by_moving_to(to):
         number = await uow.jobs.next_job_number(deps.clock().year)
     recorded = job.move_milestone(
         to, by=caller.user_id, at=deps.clock(), reason=reason, job_number=number
@@ -131,6 +128,9 @@ async def _move(
 async def request_approval(
     deps: JobsDeps, caller: Caller, job_id: str, to: Milestone, note: str | None, *, source: str
 ) -> Job:
+    """A Sales user submits a move for approval. The move's rules are decided now (an unassigned
+    lead, a sale with no line item are refused at once) and again when it is approved."""
+
     async def change(uow: JobsUnitOfWork, job: Job) -> Sequence[EventData]:
         return job.request_approval(to, by=caller.user_id, at=deps.clock(), note=note)
 
@@ -143,7 +143,6 @@ async def request_approval(
         source=source,
         to_milestone=to,
         reason=note,
-        check=lambda job: job.check_move(to),
     )
 
 
@@ -157,29 +156,23 @@ async def decide_approval(
     note: str | None,
     source: str,
 ) -> Job:
-    """An approver answers a Sales user's request; approving performs the move as the approver
-    (so ``jobs.change_job`` decides with the approver's roles)."""
+    """An approver answers a Sales user's request; approving performs the move as the approver,
+    after the same decisions as a direct move (``decide_change``, with the approver's roles, on
+    the job as it is now). Rejecting moves nothing: only who may decide is asked."""
     async with deps.unit_of_work(caller.tenant_id) as uow:
         job = await load_job(uow, caller, job_id, for_update=True)
         request = job.pending_approval(request_id)
         to = request.to_milestone if approve else None
-        await decide_or_refuse(
-            deps,
-            uow,
-            "jobs.change_job",
-            facts.change_job(job, caller.roles, "decide_approval", to_milestone=to, reason=note),
-            job_id=job_id,
-            source=source,
+        await decide_change(
+            deps, uow, caller, job, "decide_approval", source=source, to_milestone=to, reason=note
         )
         recorded = list(
             job.decide_approval(
                 request_id, approve=approve, by=caller.user_id, at=deps.clock(), note=note
             )
         )
-        if approve:
-            recorded += await _move(
-                deps, uow, caller, job, request.to_milestone, reason=note, source=source
-            )
+        if to is not None:
+            recorded += await _move(deps, uow, caller, job, to, reason=note)
         await store_change(
             deps,
             uow,

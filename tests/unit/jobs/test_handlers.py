@@ -8,7 +8,7 @@ from decimal import Decimal
 
 import pytest
 
-from services.jobs.domain import Crew, JobRuleBroken, Milestone, ProductionStatus
+from services.jobs.domain import Crew, Job, JobRuleBroken, Milestone, ProductionStatus, facts
 from services.jobs.domain.values import (
     Address,
     Customer,
@@ -39,6 +39,8 @@ SALES, CSA, ADMIN = (
     caller("admin", user="boss"),
 )
 PM = caller("production_manager", user="pat")
+PROJECT_MANAGER = caller("project_manager", user="pete")
+INSTALLER = caller("installer", user="ivan")
 
 
 @pytest.fixture
@@ -189,7 +191,71 @@ async def test_a_job_is_never_sold_without_a_line_item(env) -> None:
         await pipeline.move_milestone(
             deps, CSA, job_id, Milestone.APPROVED, reason=None, source=SRC
         )
-    assert refused.value.body()["rules"][0]["rule"] == "at-least-one-line-item"
+    body = refused.value.body()
+    assert body["rules"][0]["rule"] == "at-least-one-line-item"
+    assert body["outcome"] == "deny" and body["missing"] == ["line item"]  # what is missing
+
+
+async def test_a_sale_needs_a_line_item_when_requested_and_when_approved(env) -> None:
+    deps, store, _ = env
+    job_id = await lead(deps)
+    with pytest.raises(PolicyRefused) as refused:
+        await pipeline.request_approval(deps, SALES, job_id, Milestone.APPROVED, None, source=SRC)
+    assert refused.value.body()["missing"] == ["line item"]
+    assert store.jobs[("acme", job_id)].approval_requests == []
+
+    await file.add_line_item(deps, SALES, job_id, LineItem(description="Roof"), source=SRC)
+    job = await pipeline.request_approval(deps, SALES, job_id, Milestone.APPROVED, None, source=SRC)
+    request_id = job.approval_requests[0].request_id
+    store.jobs[("acme", job_id)].line_items = []  # the job changed before the approval
+    with pytest.raises(PolicyRefused) as refused:
+        await pipeline.decide_approval(
+            deps, CSA, job_id, request_id, approve=True, note=None, source=SRC
+        )
+    assert refused.value.body()["missing"] == ["line item"]
+    job = store.jobs[("acme", job_id)]
+    assert job.milestone == Milestone.LEAD and job.job_number is None
+    assert job.approval_requests[0].status == "pending"
+
+
+async def test_every_path_to_a_milestone_keeps_an_unassigned_lead_out(env) -> None:
+    """Seed 004: a lead enters the pipeline only once assigned, whether it is moved directly,
+    submitted for approval, or approved (checked again then: the job may have changed)."""
+    deps, store, _ = env
+    job_id = (
+        await pipeline.create_lead(
+            deps, CSA, CreateLead(customer=Customer(name="X"), address=Address(line="Y"))
+        )
+    ).job_id
+    await file.add_line_item(deps, CSA, job_id, LineItem(description="Roof"), source=SRC)
+    refusals = [
+        pipeline.move_milestone(deps, CSA, job_id, Milestone.APPROVED, reason=None, source=SRC),
+        pipeline.request_approval(deps, SALES, job_id, Milestone.APPROVED, None, source=SRC),
+        pipeline.request_approval(deps, SALES, job_id, Milestone.PROSPECT, None, source=SRC),
+    ]
+    for attempt in refusals:
+        with pytest.raises(PolicyRefused) as refused:
+            await attempt
+        body = refused.value.body()
+        assert [rule["rule"] for rule in body["rules"]] == ["unassigned-lead-stays-out"]
+        assert body["missing"] == ["assignment to a user"]
+
+    # Assigned, the request goes in; unassigned again before the approval, it is refused then.
+    await pipeline.assign_team(deps, CSA, job_id, {"sales_rep_id": "sam"}, source=SRC)
+    job = await pipeline.request_approval(deps, SALES, job_id, Milestone.APPROVED, None, source=SRC)
+    request_id = job.approval_requests[0].request_id
+    stored = store.jobs[("acme", job_id)]
+    stored.team = stored.team.model_copy(update={"sales_rep_id": None})
+    with pytest.raises(PolicyRefused, match="assign it to a user first"):
+        await pipeline.decide_approval(
+            deps, CSA, job_id, request_id, approve=True, note=None, source=SRC
+        )
+    assert store.jobs[("acme", job_id)].milestone == Milestone.LEAD
+    # Rejecting the request moves nothing, so it is not refused.
+    job = await pipeline.decide_approval(
+        deps, CSA, job_id, request_id, approve=False, note="assign it first", source=SRC
+    )
+    assert job.milestone == Milestone.LEAD and job.approval_requests[0].status == "rejected"
 
 
 async def test_an_unassigned_lead_stays_out_of_the_pipeline(env) -> None:
@@ -268,34 +334,86 @@ async def test_crews_over_capacity_and_special_trades(env) -> None:
 
 
 async def test_completion_needs_the_inspection_photos_and_a_csa(env) -> None:
-    deps, _, _ = env
+    deps, _, policy = env
     job_id = await sold(deps)
     await complete_file(deps, job_id)
     await production.hand_off(deps, CSA, job_id, source=SRC)
     await production.schedule(
         deps, PM, job_id, start_date=date(2026, 12, 1), duration_days=1, source=SRC
     )
+    crew = await production.add_crew(
+        deps,
+        PM,
+        Crew(
+            tenant_id="acme",
+            name="Gamma",
+            trades=["roofing"],
+            home_latitude=0,
+            home_longitude=0,
+            member_ids=[INSTALLER.user_id],
+        ),
+    )
+    await production.assign_crew(deps, PM, job_id, crew.crew_id, source=SRC)
     await production.start_work(deps, PM, job_id, source=SRC)
     with pytest.raises(PolicyRefused) as refused:
         await production.complete(deps, CSA, job_id, source=SRC)
     assert refused.value.body()["missing"] == [
         "Post Roof Inspection photos from the project manager"
     ]
-    await file.add_document(
-        deps,
-        PM,
-        job_id,
-        Document(
-            type="photo",
-            checklist="post_roof_inspection",
-            uploaded_by="pm",
-            uploaded_at=NOW,
-            location="x",
-        ),
-        source=SRC,
-    )
+    # Seed 000: the project manager uploads them. Anyone else's (an installer's, the production
+    # manager's) do not count, whatever the document claims about its uploader.
+    for uploader in (INSTALLER, PM):
+        job = await file.add_document(
+            deps, uploader, job_id, _inspection_photo(uploaded_by="pete"), source=SRC
+        )
+        assert job.documents[-1].uploaded_by == uploader.user_id
+        assert job.documents[-1].uploaded_by_roles == sorted(uploader.roles)
+        with pytest.raises(PolicyRefused) as refused:
+            await production.complete(deps, CSA, job_id, source=SRC)
+        assert refused.value.body()["missing"] == [
+            "Post Roof Inspection photos from the project manager"
+        ]
+    facts_ = policy.log[-1].decision_point, job.photos("post_roof_inspection")
+    assert facts_ == ("jobs.complete_job", 2)
+    await file.add_document(deps, PROJECT_MANAGER, job_id, _inspection_photo(), source=SRC)
     job = await production.complete(deps, CSA, job_id, source=SRC)
     assert job.production_status == ProductionStatus.COMPLETE
+
+
+def _inspection_photo(uploaded_by: str = "someone") -> Document:
+    return Document(
+        type="photo",
+        checklist="post_roof_inspection",
+        uploaded_by=uploaded_by,
+        uploaded_at=NOW,
+        location="s3://pri.jpg",
+    )
+
+
+def test_the_facts_count_inspection_photos_by_the_roles_of_their_uploader(env) -> None:
+    """A document stored before uploaders' roles were recorded still loads; its photo counts
+    among the Post Roof Inspection photos, but under no role."""
+    job, _ = Job.create_lead(
+        tenant_id="acme",
+        customer=Customer(name="Dana"),
+        address=Address(line="12 Elm St"),
+        by="sam",
+        at=NOW,
+        sales_rep_id="sam",
+    )
+    stored = job.model_dump(mode="json")
+    old_document = _inspection_photo().model_dump(mode="json")
+    del old_document["uploaded_by_roles"]
+    new_document = _inspection_photo().model_dump(mode="json")
+    new_document["uploaded_by_roles"] = ["installer", "project_manager"]
+    stored["documents"] = [old_document, new_document]
+    loaded = Job.model_validate(stored)
+    assert loaded.documents[0].uploaded_by_roles == []
+    photos = facts.photos(loaded)
+    assert photos.post_roof_inspection == 2
+    assert photos.post_roof_inspection_by.project_manager == 1
+    assert photos.post_roof_inspection_by.installer == 1
+    assert photos.post_roof_inspection_by.csa == 0
 
 
 async def test_a_job_that_cannot_take_the_command_is_a_conflict_not_a_policy_matter(env) -> None:
@@ -310,6 +428,7 @@ async def test_a_job_that_cannot_take_the_command_is_a_conflict_not_a_policy_mat
 async def test_only_approvers_decide_approval_requests(env) -> None:
     deps, _, _ = env
     job_id = await lead(deps)
+    await file.add_line_item(deps, SALES, job_id, LineItem(description="Roof"), source=SRC)
     job = await pipeline.request_approval(deps, SALES, job_id, Milestone.APPROVED, None, source=SRC)
     request_id = job.approval_requests[0].request_id
     with pytest.raises(PolicyRefused, match="Only a CSA, production manager or admin"):

@@ -14,6 +14,7 @@ from prometheus_client import CollectorRegistry
 from shared.policy.decision import combine
 from shared.policy.decision_points import CollectPaymentFacts
 from shared.policy.engine import FactsInvalid, NoPolicy, PolicyEngine, PolicyMetrics
+from shared.policy.service import PolicyRefused
 from shared.policy.store import BusinessCalendar
 
 POLICIES = Path(__file__).resolve().parents[3] / "policies"
@@ -110,6 +111,31 @@ def test_every_matched_rule_is_reported_with_its_reason() -> None:
     assert decision.matched[2].to == "production"
     assert not decision.allowed
     assert [p.id for p in decision.policies] == ["collections"]
+
+
+def test_a_refusal_names_what_is_missing_whatever_the_outcome() -> None:
+    """A deny about something missing lists it as a require does: the refusal's ``missing``
+    (the 409 body) names it, and every item of every refusing rule is listed once."""
+    engine = PolicyEngine(POLICIES)
+    engine.load()
+    try:
+        denied = engine.evaluate(
+            "accounting.create_record", {"record": {"kind": "job", "line_items": 0}}, "acme"
+        )
+        moved = engine.evaluate(
+            "jobs.change_job",
+            {
+                "actor": {"roles": ["admin"]},
+                "job": {"milestone": "lead", "assigned": False},
+                "change": {"command": "move_milestone", "to_milestone": "canceled"},
+            },
+            "acme",
+        )
+    finally:
+        engine.close()
+    assert denied.outcome == "deny" and denied.missing == ["line item"]
+    assert PolicyRefused(denied).body()["missing"] == ["line item"]
+    assert moved.outcome == "require" and moved.missing == ["a reason for canceling"]
 
 
 def test_shadow_rules_are_reported_but_not_enforced(

@@ -200,3 +200,14 @@ def test_policy_test_reports_the_failing_rule(write_policy: Callable[..., Path])
     assert "FAIL photos-uploaded" in result.output
     assert "example 'no photos'" in result.output
     assert "0 rule(s) passed, 1 failed" in result.output
+
+
+def test_only_a_refusing_outcome_lists_missing_items(write_policy: Callable[..., Path]) -> None:
+    text = VALID.replace(
+        "{type: require, items: [photos],", "{type: notify, to: csa, items: [photos],"
+    ).replace("expect: {outcome: require", "expect: {outcome: notify")
+    message = only(problems(write_policy, text)).message
+    assert "a 'notify' outcome lets the action go ahead: it has no missing items" in message
+    text = VALID.replace("{type: require, items: [photos],", "{type: deny, items: [photos],")
+    loaded = load_policy_file(write_policy(text.replace("outcome: require", "outcome: deny")))
+    loaded.close()
