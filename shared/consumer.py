@@ -449,21 +449,19 @@ class EventConsumer:
         )
         if len(fresh) == len(items):
             return list(items)  # the usual case: every event is new
+        new_ids = {row[0] for row in fresh}
         applied = []
         for item in items:
-            if item.envelope.id in fresh:
-                fresh.discard(item.envelope.id)  # a second copy in a batch is a duplicate
+            if item.envelope.id in new_ids:
+                new_ids.discard(item.envelope.id)  # a second copy in a batch is a duplicate
                 applied.append(item)
         return applied
 
-    async def _remember(self, uow: UnitOfWork, rows: Sequence[InboxRow]) -> set[uuid.UUID]:
-        """Insert inbox rows (one statement, column arrays); the ids that were not there yet."""
+    async def _remember(self, uow: UnitOfWork, rows: Sequence[InboxRow]) -> list[Any]:
+        """Insert inbox rows (one statement of column arrays, whatever the batch size, so it is
+        prepared once); the rows of the ids that were not there yet."""
         driver = await uow.driver_connection()
-        columns: tuple[list[Any], ...] = tuple([] for _ in range(6))
-        for row in rows:
-            for column, value in zip(columns, row, strict=True):
-                column.append(value)
-        return {row[0] for row in await driver.fetch(self._inbox_insert, self.name, *columns)}
+        return await driver.fetch(self._inbox_insert, self.name, *zip(*rows, strict=True))
 
     async def _set_aside(self, item: Incoming) -> None:
         async with self.uow_factory() as uow:
