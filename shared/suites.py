@@ -99,7 +99,7 @@ def running_suites() -> list[RunningSuite]:
                 entry.unlink()
             continue
         found.append(suite)
-    return found
+    return sorted(found, key=lambda suite: suite.started_at)
 
 
 def read_state(data_dir: Path) -> dict[str, object] | None:
