@@ -4,18 +4,38 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Callable
 from datetime import timedelta
-from typing import Annotated
+from typing import Annotated, TypeVar
 
 import typer
 
 from shared.policy.cli import app as policy_app
 from shared.settings import SERVICES, load_settings
 
+T = TypeVar("T")
+
 app = typer.Typer(
     help="Roofline: run the suite, mint tokens, operate the outbox, work on policies.",
     no_args_is_help=True,
 )
+DATA_DIR_HELP = (
+    "Data directory of the running suite (ROOFLINE_DATA_DIR). Default: .roofline if a suite runs "
+    "there, else the one suite `roofline up` registered."
+)
+
+
+def located(call: Callable[[], T]) -> T:
+    """Run ``call``; several running suites and none chosen: say which, exit 2."""
+    from shared.suites import SuiteChoiceNeeded
+
+    try:
+        return call()
+    except SuiteChoiceNeeded as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from exc
+
+
 outbox_app = typer.Typer(help="Operate a service's transactional outbox.", no_args_is_help=True)
 app.add_typer(outbox_app, name="outbox")
 app.add_typer(policy_app, name="policy")
@@ -47,6 +67,7 @@ def outbox_replay(
     until: Annotated[
         str | None, typer.Option(help="ISO time or duration ago; default now.")
     ] = None,
+    data_dir: Annotated[str | None, typer.Option(help=DATA_DIR_HELP)] = None,
 ) -> None:
     """Re-publish events the service already sent (e.g. after the broker lost its log).
 
@@ -63,9 +84,9 @@ def outbox_replay(
         raise typer.BadParameter(str(exc)) from exc
     import asyncpg
 
-    from shared.supervisor import cli_settings
+    from shared.supervisor import cli_settings, data_root, suite_running
 
-    settings = cli_settings(service)
+    settings = located(lambda: cli_settings(service, data_dir))
     try:
         count = asyncio.run(replay_outbox(settings, start, end))
     except asyncpg.UndefinedTableError as exc:
@@ -77,6 +98,10 @@ def outbox_replay(
         raise typer.Exit(2) from exc
     except OSError as exc:
         typer.echo(f"error: cannot reach the database of {service}: {exc}", err=True)
+        if not suite_running(data_dir):
+            from shared.suites import not_found_message
+
+            typer.echo(not_found_message(data_dir, data_root(data_dir)), err=True)
         raise typer.Exit(2) from exc
     typer.echo(f"{service}: {count} event(s) queued for re-publication since {start.isoformat()}")
 
@@ -101,17 +126,26 @@ def events(
     from_beginning: Annotated[bool, typer.Option(help="Replay what the topics hold.")] = False,
     tenant: Annotated[str | None, typer.Option(help="Only this tenant's events.")] = None,
     limit: Annotated[int, typer.Option(help="Stop after this many events (0: follow).")] = 0,
-    data_dir: Annotated[
-        str | None, typer.Option(help="Where `roofline up` keeps its state.")
-    ] = None,
+    data_dir: Annotated[str | None, typer.Option(help=DATA_DIR_HELP)] = None,
 ) -> None:
-    """Watch the events the services publish: one line per event, as they happen."""
-    from shared.watch import watch_events
+    """Watch the events the services publish: one line per event, in the order they happened
+    across services (--from-beginning: what the topics hold first, merged by time)."""
+    import os
+
+    from shared.supervisor import data_root
+    from shared.watch import find_suite, watch_events
 
     names = service or list(SERVICES)
     unknown = set(names) - set(SERVICES)
     if unknown:
         raise typer.BadParameter(f"unknown service(s): {', '.join(sorted(unknown))}")
+    suite = located(lambda: find_suite(data_dir))
+    if not suite.found and "ROOFLINE_KAFKA_BOOTSTRAP_SERVERS" not in os.environ:
+        from shared.suites import not_found_message
+
+        typer.echo(not_found_message(data_dir, data_root(data_dir)), err=True)
+        typer.echo("(or name a broker with ROOFLINE_KAFKA_BOOTSTRAP_SERVERS)", err=True)
+        raise typer.Exit(1)
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(
             watch_events(
@@ -127,9 +161,7 @@ def events(
 
 @app.command("status")
 def status_command(
-    data_dir: Annotated[
-        str | None, typer.Option(help="Where data lives (ROOFLINE_DATA_DIR).")
-    ] = None,
+    data_dir: Annotated[str | None, typer.Option(help=DATA_DIR_HELP)] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
 ) -> None:
     """What `roofline up` runs and whether it is healthy; exits 0 only when all five are ready."""
@@ -137,12 +169,13 @@ def status_command(
 
     from shared.supervisor import status
 
-    code, report = status(data_dir)
+    code, report = located(lambda: status(data_dir))
     if as_json:
         typer.echo(json.dumps(report, indent=2))
     elif not report.get("running"):
-        typer.echo("roofline is not running (no state in the data directory)")
+        typer.echo(str(report["message"]))
     else:
+        typer.echo(f"data      {report['data_dir']}")
         typer.echo(f"kafka     {report['kafka_bootstrap_servers']}")
         typer.echo(f"database  {report['database_url']}")
         for service in report["services"]:  # type: ignore[union-attr]

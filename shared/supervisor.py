@@ -29,9 +29,16 @@ from shared.embedded import EmbeddedBroker, EmbeddedPostgres, free_port, port_op
 from shared.migrations import migrate
 from shared.relay import replay_outbox
 from shared.settings import SERVICES, Settings, load_settings
+from shared.suites import (
+    STATE_FILE,
+    locate,
+    not_found_message,
+    read_state,
+    register,
+    unregister,
+)
 
 DATABASE = "roofline"
-STATE_FILE = "state.json"
 READY_TIMEOUT_S = 90.0
 
 
@@ -250,6 +257,8 @@ class Supervisor:
     def write_state(self) -> None:
         state = {
             "pid": os.getpid(),
+            "data_dir": str(self.root),
+            "topic_prefix": self.settings.topic_prefix,
             "kafka_bootstrap_servers": self.bootstrap,
             "database_url": _without_secret(self.database_url),
             "services": [
@@ -281,6 +290,13 @@ def data_root(data_dir: str | None) -> Path:
     return Path(data_dir or os.environ.get("ROOFLINE_DATA_DIR") or settings.data_dir).resolve()
 
 
+def suite_root(data_dir: str | None) -> Path:
+    """The data directory of the running suite a command means (``shared.suites.locate``):
+    the one given, else the default if a suite runs there, else the single registered one.
+    Raises SuiteChoiceNeeded when several run."""
+    return locate(data_dir, data_root(None))
+
+
 def run_up(data_dir: str | None) -> int:
     root = data_root(data_dir)
     root.mkdir(parents=True, exist_ok=True)
@@ -288,6 +304,7 @@ def run_up(data_dir: str | None) -> int:
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: supervisor.stopping.set())
     started = time.monotonic()
+    entry = register(root)  # so commands run elsewhere find this suite
     try:
         supervisor.start_servers()
         supervisor.migrate()
@@ -310,17 +327,23 @@ def run_up(data_dir: str | None) -> int:
         supervisor.watch()
         return 0
     finally:
-        supervisor.shutdown()
+        try:
+            supervisor.shutdown()
+        finally:
+            unregister(entry)
 
 
 def status(data_dir: str | None) -> tuple[int, dict[str, object]]:
-    """(exit code, report): 0 only when all five services answer ready."""
-    path = data_root(data_dir) / STATE_FILE
-    if not path.exists():
-        return 1, {"running": False, "services": []}
-    state = json.loads(path.read_text())
+    """(exit code, report): 0 only when all five services answer ready. The suite is found as
+    ``suite_root`` says (SuiteChoiceNeeded when several run and none is chosen)."""
+    root = suite_root(data_dir)
+    state = read_state(root)
+    if state is None:
+        message = not_found_message(data_dir, root)
+        return 1, {"running": False, "data_dir": str(root), "services": [], "message": message}
+    state.setdefault("data_dir", str(root))
     services = []
-    for service in state["services"]:
+    for service in state["services"]:  # type: ignore[attr-defined]
         port = int(service["url"].rsplit(":", 1)[1])
         ready = _ready(service["url"]) if port_open("127.0.0.1", port) else False
         services.append({**service, "state": "ready" if ready else "down"})
@@ -335,11 +358,20 @@ def cli_settings(service: str | None = None, data_dir: str | None = None) -> Set
     ``roofline up`` (its state file), unless ROOFLINE_DATABASE_URL /
     ROOFLINE_KAFKA_BOOTSTRAP_SERVERS name others."""
     overrides: dict[str, str] = {}
-    state = data_root(data_dir) / STATE_FILE
-    if state.exists():
-        running = json.loads(state.read_text())
-        if "ROOFLINE_DATABASE_URL" not in os.environ:
-            overrides["database_url"] = running["database_url"]
-        if "ROOFLINE_KAFKA_BOOTSTRAP_SERVERS" not in os.environ:
-            overrides["kafka_bootstrap_servers"] = running["kafka_bootstrap_servers"]
+    wanted = [
+        key
+        for key, variable in (
+            ("database_url", "ROOFLINE_DATABASE_URL"),
+            ("kafka_bootstrap_servers", "ROOFLINE_KAFKA_BOOTSTRAP_SERVERS"),
+        )
+        if variable not in os.environ
+    ]
+    running = read_state(suite_root(data_dir)) if wanted else None
+    if running is not None:
+        overrides = {key: str(running[key]) for key in wanted}
     return load_settings(service, **overrides)
+
+
+def suite_running(data_dir: str | None = None) -> bool:
+    """Whether a command beside the suite finds one (``suite_root``)."""
+    return read_state(suite_root(data_dir)) is not None

@@ -53,3 +53,16 @@ def bootstrap_servers(kafka_broker: EmbeddedBroker | None) -> str:
 def namespace() -> str:
     """Unique per test module: the topic prefix and the prefix of every schema it creates."""
     return f"t{uuid.uuid4().hex[:10]}"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def suite_registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """The tests' own registry of running suites (``shared.suites``): a `roofline up` the tests
+    start is not seen by the developer's commands, and theirs is not seen by the tests."""
+    previous = os.environ.get("ROOFLINE_REGISTRY_DIR")
+    os.environ["ROOFLINE_REGISTRY_DIR"] = str(tmp_path_factory.mktemp("registry"))
+    yield
+    if previous is None:
+        os.environ.pop("ROOFLINE_REGISTRY_DIR", None)
+    else:
+        os.environ["ROOFLINE_REGISTRY_DIR"] = previous

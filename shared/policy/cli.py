@@ -157,14 +157,23 @@ def replay(
     fail_on_change: Annotated[
         bool, typer.Option(help="Exit 1 if any decision would change (for CI).")
     ] = False,
+    data_dir: Annotated[
+        str | None,
+        typer.Option(
+            help="Data directory of the running suite (ROOFLINE_DATA_DIR). Default: .roofline "
+            "if a suite runs there, else the one suite `roofline up` registered."
+        ),
+    ] = None,
 ) -> None:
     """Re-evaluate recorded decisions under a candidate policy directory; print what changes.
 
-    Reads the decision logs of the running suite (`roofline up`), or of ROOFLINE_DATABASE_URL.
+    Reads the decision logs of the running suite (`roofline up`, found as `roofline status`
+    finds it), or of ROOFLINE_DATABASE_URL.
     """
     from shared.policy.engine import PolicyEngine
     from shared.policy.replay import format_report, read_logs
     from shared.policy.replay import replay as replay_decisions
+    from shared.suites import SuiteChoiceNeeded
     from shared.supervisor import cli_settings
     from shared.timeparse import parse_since
 
@@ -186,7 +195,13 @@ def replay(
         )
         engine.close()
         raise typer.Exit(2)
-    decisions, warnings = asyncio.run(read_logs([cli_settings(name) for name in names], start))
+    try:
+        sources = [cli_settings(name, data_dir) for name in names]
+    except SuiteChoiceNeeded as exc:
+        engine.close()
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from exc
+    decisions, warnings = asyncio.run(read_logs(sources, start))
     for warning in warnings:
         typer.echo(f"warning: {warning}", err=True)
     report = replay_decisions(decisions, engine)

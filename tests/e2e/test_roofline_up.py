@@ -25,10 +25,12 @@ pytestmark = pytest.mark.skipif(
 )
 
 
-def roofline(*args: str) -> subprocess.CompletedProcess[str]:
+def roofline(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}  # run from elsewhere: still this tree
     return subprocess.run(
         [sys.executable, "-m", "shared.cli", *args],
-        cwd=ROOT,
+        cwd=cwd,
+        env=env,
         capture_output=True,
         text=True,
         timeout=60,
@@ -73,6 +75,16 @@ def test_up_runs_the_suite_and_stops_cleanly(tmp_path: Path) -> None:
         database = sa.make_url(report["database_url"])
         assert (database.database, database.password) == ("roofline", None)  # no secret shown
         urls = {s["name"]: s["url"] for s in report["services"]}
+
+        # `roofline status` with no flags, from a directory with no suite of its own, finds this
+        # one (started with --data-dir) through the registry of running suites.
+        elsewhere = tmp_path / "elsewhere"
+        elsewhere.mkdir()
+        plain = roofline("status", cwd=elsewhere)
+        assert plain.returncode == 0, plain.stdout + plain.stderr
+        assert str(tmp_path.resolve()) in plain.stdout and "not running" not in plain.stdout
+        found = json.loads(roofline("status", "--json", cwd=elsewhere).stdout)
+        assert {s["name"]: s["url"] for s in found["services"]} == urls
         token = mint_token(load_settings(), user="sam", tenant="acme", roles=["sales"])
         headers = {"Authorization": f"Bearer {token}"}
 
@@ -105,3 +117,5 @@ def test_up_runs_the_suite_and_stops_cleanly(tmp_path: Path) -> None:
     ports.append(int(report["kafka_bootstrap_servers"].rsplit(":", 1)[1]))
     assert not [p for p in ports if port_open("127.0.0.1", p)]
     assert status(tmp_path) is None
+    stopped = roofline("status", cwd=elsewhere)  # unregistered on stop
+    assert stopped.returncode == 1 and "not running" in stopped.stdout

@@ -3,15 +3,25 @@
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 from typer.testing import CliRunner
 
 from shared.auth import decode_token
+from shared.catalog.billing import FinanceFolderOpened
+from shared.catalog.jobs import LeadCreated
 from shared.cli import app
+from shared.events import Envelope
 from shared.settings import load_settings
-from tests.support.harness import prepare_schema, settings_for
+from tests.support.harness import (
+    create_topics,
+    prepare_schema,
+    raw_producer,
+    send_envelope,
+    settings_for,
+)
 from tests.support.tally import increment, tally_platform
 
 runner = CliRunner()
@@ -66,3 +76,70 @@ async def test_outbox_replay_requeues_sent_rows(
     assert wrong.exit_code == 2
     assert "no outbox table" in wrong.output
     await platform.engine.dispose()
+
+
+async def test_events_from_the_beginning_come_in_the_order_they_happened(
+    namespace: str, bootstrap_servers: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Billing's answer sits on its own topic, published before the lead that caused it reached
+    the jobs topic: the watcher still shows the lead first (merged by the events' time)."""
+    settings = load_settings(topic_prefix=namespace, kafka_bootstrap_servers=bootstrap_servers)
+    await create_topics(settings, "jobs", "billing")
+    leads = [
+        Envelope.wrap(
+            LeadCreated(
+                job_id=f"j{n}",
+                customer_name="Dana",
+                property_address="12 Elm St",
+                salesman_id="sam",
+            ),
+            source="jobs",
+            subject=f"j{n}",
+            tenant_id="acme",
+        )
+        for n in range(3)
+    ]
+    folders = [
+        Envelope.wrap(
+            FinanceFolderOpened(job_id=f"j{n}"),
+            source="billing",
+            subject=f"j{n}",
+            tenant_id="acme",
+            causation_id=str(leads[n].id),
+        )
+        for n in range(3)
+    ]
+    async with raw_producer(bootstrap_servers) as producer:
+        for envelope in folders + leads:  # the effects reach the broker first
+            await send_envelope(producer, settings.topic(envelope.source), envelope)
+
+    monkeypatch.setenv("ROOFLINE_KAFKA_BOOTSTRAP_SERVERS", bootstrap_servers)
+    monkeypatch.setenv("ROOFLINE_TOPIC_PREFIX", namespace)
+    result = await asyncio.to_thread(
+        runner.invoke,
+        app,
+        ["events", "--from-beginning", "--limit", "6", "--service", "billing", "--service", "jobs"],
+    )
+    assert result.exit_code == 0, result.output
+    shown = [(line.split()[1], line.split()[2]) for line in result.output.splitlines()]
+    expected = []
+    for n in range(3):
+        expected += [("jobs.lead_created.v1", f"j{n}")]
+    for n in range(3):
+        expected += [("billing.finance_folder_opened.v1", f"j{n}")]
+    assert shown == expected
+
+
+def test_events_without_a_running_suite_says_how_commands_find_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("ROOFLINE_KAFKA_BOOTSTRAP_SERVERS", raising=False)
+    monkeypatch.delenv("ROOFLINE_DATA_DIR", raising=False)
+    monkeypatch.setenv("ROOFLINE_REGISTRY_DIR", str(tmp_path / "registry"))
+    monkeypatch.chdir(tmp_path)
+    result = runner.invoke(app, ["events"])
+    assert result.exit_code == 1
+    assert "roofline is not running" in result.output
+    assert "--data-dir" in result.output
+    status = runner.invoke(app, ["status"])
+    assert status.exit_code == 1 and "registry of running suites" in status.output

@@ -1,0 +1,128 @@
+#!/usr/bin/env bash
+# The README tour: one shingle roof from the first call to the final payment, against a running
+# `roofline up` (run from the repository root: examples/tour.sh). Each step prints what the jobs
+# service answered; the script stops at the first answer it did not expect.
+#
+#   ROOFLINE  the CLI (default .venv/bin/roofline)
+#   JOBS      the jobs service's URL (default: from `roofline status --json`)
+#   BILLING   the billing service's URL (default: from `roofline status --json`)
+#   TENANT    the tenant the tokens are for (default acme)
+set -euo pipefail
+ROOFLINE=${ROOFLINE:-.venv/bin/roofline}
+TENANT=${TENANT:-acme}
+roofline() { $ROOFLINE "$@"; }
+url_of() {  # url_of SERVICE: its URL, from `roofline status --json`
+  roofline status --json | python3 -c \
+    "import json,sys; print(next(s['url'] for s in json.load(sys.stdin)['services'] if s['name']==sys.argv[1]))" "$1"
+}
+JOBS=${JOBS:-$(url_of jobs)}
+BILLING=${BILLING:-$(url_of billing)}
+
+# call TOKEN METHOD PATH [JSON]: the jobs service's answer; stops the tour on an error status
+call() {
+  curl -sS --fail-with-body -X "$2" "$JOBS$3" -H "Authorization: Bearer $1" \
+    -H 'Content-Type: application/json' ${4:+--data "$4"}
+}
+# refused TOKEN METHOD PATH [JSON]: a command the tour expects a 409 for
+refused() {
+  local answer
+  answer=$(curl -sS -X "$2" "$JOBS$3" -H "Authorization: Bearer $1" \
+    -H 'Content-Type: application/json' ${4:+--data "$4"} -w '\n%{http_code}')
+  [ "${answer##*$'\n'}" = 409 ] || { echo "expected 409, got: $answer" >&2; return 1; }
+  echo "${answer%$'\n'*}"
+}
+# show PATH...: fields of the JSON on stdin on one line (a.b: nested, documents.-1: the last)
+show() {
+  python3 -c "
+import json, sys
+def get(v, path):
+    for part in path.split('.'):
+        v = v[int(part)] if isinstance(v, list) else v.get(part)
+    return v
+d = json.load(sys.stdin)
+print('  ' + '  '.join(f'{p}={get(d, p)}' for p in sys.argv[1:]))" "$@"
+}
+field() { python3 -c "import json,sys; print(json.load(sys.stdin)$1)"; }
+day() { python3 -c "import datetime,sys; print(datetime.date.today() + datetime.timedelta(days=int(sys.argv[1])))" "$1"; }
+
+# One token per person, each with the role their step needs.
+SALES=$(roofline token --user sam --tenant "$TENANT" --role sales)                 # Sam, sales rep
+CSA=$(roofline token --user ann --tenant "$TENANT" --role csa)                     # Ann, CSA
+PRODUCTION=$(roofline token --user pat --tenant "$TENANT" --role production_manager)  # Pat
+PM=$(roofline token --user pete --tenant "$TENANT" --role project_manager)         # Pete, on the roof
+INSTALLER=$(roofline token --user ivan --tenant "$TENANT" --role installer)        # Ivan, on the crew
+
+echo "1. Ann (CSA) takes a call: a lead. Not a sales rep's yet, so not in the pipeline."
+JOB=$(call "$CSA" POST /jobs '{"customer": {"name": "Dana Reyes", "phone": "555-0100"},
+  "address": {"line": "12 Elm St", "city": "Austin", "state": "TX", "latitude": 30.27, "longitude": -97.74},
+  "trades": ["roofing"], "lead_source": "phone"}' | field "['job_id']")
+call "$CSA" GET "/jobs/$JOB" | show job_id milestone in_pipeline
+
+echo "2. Ann assigns it to Sam (sales), herself (CSA) and Pete (project manager): it enters the pipeline."
+call "$CSA" POST "/jobs/$JOB/assign" \
+  '{"sales_rep_id": "sam", "csa_id": "ann", "project_manager_id": "pete"}' \
+  | show milestone in_pipeline team.sales_rep_id
+
+echo "3. The other services answered the lead (billing opened a finance folder, messaging a thread, ...)."
+for _ in 1 2 3 4 5 6 7 8 9 10; do  # a moment later
+  [ "$(call "$SALES" GET "/jobs/$JOB" | field "['awaiting']")" = "[]" ] && break || sleep 1
+done
+call "$SALES" GET "/jobs/$JOB" | python3 -c \
+  "import json,sys; print('  acknowledged_by', *sorted(json.load(sys.stdin)['acknowledged_by']))"
+
+echo "4. Sam quotes it: prospect, one line item (a job is never sold without one)."
+call "$SALES" POST "/jobs/$JOB/milestone" '{"to": "prospect"}' | show milestone
+call "$SALES" POST "/jobs/$JOB/line-items" \
+  '{"description": "Architectural shingle roof", "quantity": "32", "unit_price": "390.00", "trade": "roofing"}' \
+  | show line_items.0.description line_items.0.quantity line_items.0.unit_price
+
+echo "5. The sale: Sam cannot approve his own sale (409), so he asks; Ann approves."
+refused "$SALES" POST "/jobs/$JOB/milestone" '{"to": "approved"}' | show title missing
+REQUEST=$(call "$SALES" POST "/jobs/$JOB/approval-requests" '{"to": "approved", "note": "customer said yes"}' \
+  | field "['approval_requests'][-1]['request_id']")
+call "$CSA" POST "/jobs/$JOB/approval-requests/$REQUEST/decision" '{"approve": true, "note": "ok"}' \
+  | show milestone job_number production_status
+
+echo "6. Ann hands it to production too early: refused, with everything the file still needs."
+refused "$CSA" POST "/jobs/$JOB/handoff" | show title missing
+
+echo "7. Ann completes the file: signed contract, measurements, material specification, a property photo."
+call "$CSA" POST "/jobs/$JOB/contract" "{\"signed_on\": \"$(day 0)\", \"contract_price\": \"12480.00\"}" \
+  | show current_contract_price financials.contract_signed_on
+call "$CSA" POST "/jobs/$JOB/measurements" '{"roof_squares": "31", "pitch": "6/12"}' \
+  | show measurements.roof_squares
+call "$CSA" POST "/jobs/$JOB/materials" '{"manufacturer": "GAF", "product": "Timberline HDZ",
+  "colour": "Charcoal", "quantity_squares": "32.5", "supplier": "ABC Supply"}' \
+  | show materials.manufacturer materials.product
+call "$CSA" POST "/jobs/$JOB/documents" \
+  '{"type": "photo", "checklist": "property", "location": "https://files.example/elm-st/front.jpg"}' \
+  | show documents.-1.checklist documents.-1.uploaded_by
+
+echo "8. The hand-off goes through; production_schedule sets the deadline to schedule it by."
+call "$CSA" POST "/jobs/$JOB/handoff" | show production_status handed_off_at
+call "$PRODUCTION" GET "/jobs/deadlines?within_days=30" | python3 -c \
+  "import json,sys; [print(f\"  {d['task']} due {d['due_at']} ({d['status']}, escalate to {d['escalate_to']})\") for d in json.load(sys.stdin) if d['job_id']==sys.argv[1]]" "$JOB"
+
+echo "9. Pat (production manager) creates a crew, schedules the job, assigns the crew."
+CREW=$(call "$PRODUCTION" POST /crews "{\"name\": \"Shingle crew $JOB\", \"trades\": [\"roofing\"],
+  \"home_latitude\": 30.3, \"home_longitude\": -97.7, \"daily_capacity\": 1, \"member_ids\": [\"ivan\"]}" \
+  | field "['crew_id']")
+call "$PRODUCTION" POST "/jobs/$JOB/schedule" \
+  "{\"start_date\": \"$(day 7)\", \"duration_days\": 2, \"complexity\": 2}" \
+  | show production_status scheduling.start_date scheduling.duration_days
+call "$PRODUCTION" POST "/jobs/$JOB/crew" "{\"crew_id\": \"$CREW\"}" | show team.crew_id
+
+echo "10. Ivan's crew starts; Pete (project manager) uploads the Post Roof Inspection photos; Ann confirms."
+call "$INSTALLER" POST "/jobs/$JOB/start" | show production_status
+call "$PM" POST "/jobs/$JOB/documents" \
+  '{"type": "photo", "checklist": "post_roof_inspection", "location": "https://files.example/elm-st/done.jpg"}' \
+  | show documents.-1.checklist documents.-1.uploaded_by
+call "$CSA" POST "/jobs/$JOB/complete" | show production_status
+call "$CSA" POST "/jobs/$JOB/milestone" '{"to": "completed"}' | show milestone production_status
+
+echo "11. Invoiced; closing waits for the final payment, which billing reports for the job's finance folder."
+call "$CSA" POST "/jobs/$JOB/milestone" '{"to": "invoiced"}' | show milestone
+refused "$CSA" POST "/jobs/$JOB/milestone" '{"to": "closed"}' | show title missing
+curl -sS --fail-with-body "$BILLING/finance-folders/$JOB" -H "Authorization: Bearer $CSA" \
+  | show job_id customer_name opened_at
+echo "tour complete: job $JOB is completed and invoiced; billing.final_payment_received.v1 releases it"
