@@ -21,6 +21,7 @@ Guarantees, per batch that Kafka hands us:
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import enum
 import functools
 import logging
@@ -468,7 +469,25 @@ class EventConsumer:
             await self._into_inbox(uow, [item])
             await uow.commit()
 
-    async def _dead_letter_rejected(self, rejected: Sequence[tuple[ConsumerRecord, str]]) -> None:
+    async def dead_letter_unreadable(
+        self, topic: str, partition: int, offset: int, error: str
+    ) -> None:
+        """A record the Kafka client library cannot read (``TolerantConsumer``): a stub with
+        its coordinates, once."""
+        record = ConsumerRecord(topic, partition, offset, -1, -1, None, None, None, -1, -1, ())
+        await self._dead_letter_rejected(
+            [(record, error)],
+            reason="unreadable",
+            stub_why="the Kafka client cannot read the record (at or after this offset)",
+        )
+
+    async def _dead_letter_rejected(
+        self,
+        rejected: Sequence[tuple[ConsumerRecord, str]],
+        *,
+        reason: str = "rejected",
+        stub_why: str | None = None,
+    ) -> None:
         """Dead-letter records that cannot be read, once each: the inbox remembers them by
         where they sit in Kafka, so a batch handed back (the database or the broker down) and
         delivered again does not send them a second time."""
@@ -486,7 +505,7 @@ class EventConsumer:
             }
         for (record, error), event_id in zip(rejected, ids, strict=True):
             if event_id not in sent:
-                await self.dead_letter(record, "rejected", error, attempts=1)
+                await self.dead_letter(record, reason, error, attempts=1, stub_why=stub_why)
         async with self.uow_factory() as uow:
             await self._remember(
                 uow,
@@ -510,11 +529,19 @@ class EventConsumer:
     # -- dead letters and lag -------------------------------------------------------------------
 
     async def dead_letter(
-        self, record: ConsumerRecord, reason: str, error: str, *, attempts: int
+        self,
+        record: ConsumerRecord,
+        reason: str,
+        error: str,
+        *,
+        attempts: int,
+        stub_why: str | None = None,
     ) -> None:
         """Send ``record`` to its topic's DLQ (itself, or a stub when it cannot go as it is).
         Waits for the broker's ack: the offset is committed only after the DLQ has it."""
-        whole = await self.dead_letters.send(record, reason, error, attempts=attempts)
+        whole = await self.dead_letters.send(
+            record, reason, error, attempts=attempts, stub_why=stub_why
+        )
         self.metrics.dead_letters.labels(record.topic, reason).inc()
         log.error(
             "message dead-lettered" if whole else "message dead-lettered as a stub",
@@ -711,9 +738,11 @@ def _first_offsets(records: Records) -> dict[TopicPartition, int]:
 
 
 async def _parse_batch_lightly(records: Any, original: Callable[[Any], Awaitable[Any]]) -> Any:
-    """FastStream's message for a batch, built from its first record only: its batch parser
-    decodes every record's headers into a dict, which the platform does not read."""
-    message = await original(records[:1])
+    """FastStream's message for a batch, built from its first record only, without headers:
+    its batch parser decodes every record's headers into a dict, which the platform does not
+    read, and strictly (a header value that is not UTF-8 raised there, and FastStream dropped
+    the whole batch unapplied and uncommitted)."""
+    message = await original((dataclasses.replace(records[0], headers=()),))
     message.raw_message = records
     return message
 

@@ -81,13 +81,24 @@ class DeadLetters:
         self.consumer_group = consumer_group
         self.max_bytes = max_bytes
 
-    async def send(self, record: ConsumerRecord, reason: str, error: str, *, attempts: int) -> bool:
-        """Dead-letter ``record``; True if the record itself went, False if a stub went for it.
-        Raises ``DeadLetterUnavailable`` only when the broker cannot take even a stub."""
+    async def send(
+        self,
+        record: ConsumerRecord,
+        reason: str,
+        error: str,
+        *,
+        attempts: int,
+        stub_why: str | None = None,
+    ) -> bool:
+        """Dead-letter ``record``; True if the record itself went, False if a stub went for it
+        (always, with ``stub_why``). Raises ``DeadLetterUnavailable`` only when the broker cannot
+        take even a stub."""
         topic = dlq_topic(record.topic)
         about = self._about(record, reason, error, attempts)
         headers = {**readable_headers(record.headers), **about}
-        if _size(record.key, record.value, headers) <= self.max_bytes:
+        if stub_why is not None:
+            about["dlq_stub_why"] = stub_why
+        elif _size(record.key, record.value, headers) <= self.max_bytes:
             try:
                 await self._publish(topic, record.key, record.value, headers)
                 return True

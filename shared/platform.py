@@ -31,6 +31,7 @@ from shared.policy.service import PolicyLayer
 from shared.problems import install_problem_handlers
 from shared.relay import OutboxRelay, broker_publisher
 from shared.settings import DEV_JWT_SECRET, Settings
+from shared.tolerant_consumer import use_tolerant_consumers
 from shared.uow import UnitOfWorkFactory
 
 log = logging.getLogger(__name__)
@@ -95,6 +96,8 @@ class ServicePlatform:
             await create_schema(self.engine, self.settings.schema, self.metadata)
         self.consumer.resume()
         try:
+            await self.broker.connect()
+            use_tolerant_consumers(self.broker, self.consumer.dead_letter_unreadable)
             await self.broker.start()
         except BaseException:
             await self.engine.dispose()

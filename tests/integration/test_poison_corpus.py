@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
+import sys
 import uuid
 from collections import Counter
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -41,6 +44,7 @@ from tests.support.tally import (
 )
 
 MAX_MESSAGE_BYTES = 100_000
+REPOSITORY = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
@@ -59,8 +63,9 @@ def settings(namespace: str, database_url: str, bootstrap_servers: str, request)
 class Sent:
     """What the test produced, by where it landed: the bad records and the valid events."""
 
-    def __init__(self, producer: AIOKafkaProducer, topic: str) -> None:
+    def __init__(self, producer: AIOKafkaProducer, topic: str, bootstrap_servers: str) -> None:
         self.producer, self.topic = producer, topic
+        self.bootstrap_servers = bootstrap_servers
         self.bad: dict[tuple[int, int], str] = {}  # (partition, offset) -> what it was
         self.valid: list[Envelope] = []
 
@@ -93,6 +98,24 @@ class Sent:
         )
         self.valid.append(envelope)
 
+    async def unreadable_header_name(self, key: bytes) -> None:
+        """A record aiokafka itself cannot unpack (a header name that is not UTF-8)."""
+        produced = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "tests.support.bad_header_name",
+            self.bootstrap_servers,
+            self.topic,
+            key.decode(),
+            env={**os.environ, "AIOKAFKA_NO_EXTENSIONS": "1"},
+            cwd=REPOSITORY,
+            stdout=asyncio.subprocess.PIPE,
+        )
+        out, _ = await produced.communicate()
+        assert produced.returncode == 0, out
+        partition, offset = map(int, out.split())
+        self.bad[(partition, offset)] = "header name not UTF-8"
+
     async def poison(self, what: str, envelope: Envelope) -> None:
         """Well-formed, but its handling fails for good."""
         meta = await self.producer.send_and_wait(
@@ -121,6 +144,9 @@ async def produce_corpus(sent: Sent) -> None:
     await valid("c1")
     await sent.record("null header values", b"nope", headers=[("ce_type", None), ("trace", None)])
     await valid("c2", extra=[("trace", None)])  # a null header on a valid event: applied
+    await sent.unreadable_header_name(b"c1")
+    await valid("c1")
+    await sent.unreadable_header_name(b"c2")
     await sent.record(
         "non-UTF-8 headers",
         b"\x00\xff\xfe binary",
@@ -211,7 +237,7 @@ async def test_every_bad_record_is_dead_lettered_once_and_every_valid_event_appl
 ) -> None:
     source = settings.topic("tally")
     await create_topics(settings, "tally", "tallyview")
-    sent = Sent(producer, source)
+    sent = Sent(producer, source, settings.kafka_bootstrap_servers)
     await produce_corpus(sent)
 
     async with running(view_platform(settings, source)) as view:
@@ -241,16 +267,20 @@ async def test_every_bad_record_is_dead_lettered_once_and_every_valid_event_appl
             what = sent.bad[
                 (int(headers["dlq_original_partition"]), int(headers["dlq_original_offset"]))
             ]
-            assert headers["dlq_reason"] in {"rejected", "handler_failed"}, what
+            assert headers["dlq_reason"] in {"rejected", "handler_failed", "unreadable"}, what
             assert headers["dlq_error"], f"{what}: no error named"
             assert headers["dlq_original_topic"] == source
             if what in {"refused by the handler", "NUL in the tenant"}:
                 assert headers["dlq_reason"] == "handler_failed", what
                 assert headers["dlq_attempts"] == str(settings.consumer_max_attempts)
+            elif what == "header name not UTF-8":
+                assert headers["dlq_reason"] == "unreadable", what
+                assert "UnicodeDecodeError" in headers["dlq_error"]
+                assert json.loads(message["value"])["stub"] is True
             else:
                 assert headers["dlq_reason"] == "rejected", what
-        stub = next(m for m in dlq if m["headers"].get("dlq_stub_why"))
-        assert sent.bad[_coordinates(stub)] == "over the size limit"
+        stub = next(m for m in dlq if sent.bad[_coordinates(m)] == "over the size limit")
+        assert stub["headers"].get("dlq_stub_why")
         body = json.loads(stub["value"])
         assert body["stub"] is True
         assert body["value_size"] > MAX_MESSAGE_BYTES
@@ -299,7 +329,7 @@ async def test_a_record_that_fails_like_an_outage_every_time_is_bounded_and_repo
     platform = ServicePlatform(settings, view_metadata)
     platform.consumer.on_batch(Incremented)(stuck_on_one)
     platform.consumer.subscribe(platform.broker, source)
-    sent = Sent(producer, source)
+    sent = Sent(producer, source, settings.kafka_bootstrap_servers)
     await sent.event(incremented("c1", 1))
     await sent.poison("stuck", incremented("c1", 2, amount=STUCK_AMOUNT))
     await sent.event(incremented("c2", 1))

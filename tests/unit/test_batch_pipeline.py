@@ -13,8 +13,16 @@ from typing import Any
 import pytest
 from aiokafka import ConsumerRecord, TopicPartition
 from aiokafka.errors import IllegalStateError
+from faststream.kafka.message import KafkaMessage
+from faststream.kafka.parser import AioKafkaBatchParser
 
-from shared.consumer import BatchPipeline, BatchResult, EventConsumer, ParsedBatch
+from shared.consumer import (
+    BatchPipeline,
+    BatchResult,
+    EventConsumer,
+    ParsedBatch,
+    _parse_batch_lightly,
+)
 from shared.events import Envelope
 from shared.metrics import ServiceMetrics
 from shared.settings import load_settings
@@ -282,3 +290,18 @@ def test_a_bad_record_in_a_run_is_named_and_the_rest_kept(monkeypatch: pytest.Mo
     assert [item.record.offset for item in batch.incoming] == [0, 1, 3, 4]
     assert [(rejected.offset, "data.seq" in why) for rejected, why in batch.rejected] == [(2, True)]
     assert [item.data.seq for item in batch.incoming] == [0, 1, 3, 4]
+
+
+@pytest.mark.parametrize("value", [b"\xff\xfe", None])
+async def test_a_batch_whose_first_record_has_unreadable_header_values_is_still_delivered(
+    value: bytes | None,
+) -> None:
+    """FastStream's own batch parser decodes header values strictly; the platform's hands it
+    no headers, so a bad one on the first record cannot drop the batch."""
+    first = dataclasses.replace(record(0, 10), headers=(("trace", value),))
+    records = (first, record(0, 11))
+    parser = AioKafkaBatchParser(KafkaMessage, None)
+    with pytest.raises((UnicodeDecodeError, AttributeError)):
+        await parser.parse_batch(records)  # what FastStream alone does with it
+    message = await _parse_batch_lightly(records, parser.parse_batch)
+    assert message.raw_message == records

@@ -1,0 +1,39 @@
+"""Produce one record whose header *name* is not UTF-8, as librdkafka or a hand-built client can.
+
+aiokafka's own producer encodes header names as UTF-8, so this runs as its own process with
+aiokafka's pure-Python record builder (AIOKAFKA_NO_EXTENSIONS=1) and a name whose ``encode``
+gives bytes that are not UTF-8. Prints ``partition offset`` of the record.
+
+    python -m tests.support.bad_header_name BOOTSTRAP TOPIC KEY
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+
+from aiokafka import AIOKafkaProducer
+
+assert os.environ.get("AIOKAFKA_NO_EXTENSIONS"), "run with AIOKAFKA_NO_EXTENSIONS=1"
+
+
+class NotUtf8Name(str):
+    def encode(self, *args: object, **kwargs: object) -> bytes:  # type: ignore[override]
+        return b"\xff\xfe-name"
+
+
+async def main(bootstrap: str, topic: str, key: str) -> None:
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all")
+    await producer.start()
+    try:
+        meta = await producer.send_and_wait(
+            topic, b"{}", key=key.encode(), headers=[(NotUtf8Name("x"), b"v")]
+        )
+        print(meta.partition, meta.offset)
+    finally:
+        await producer.stop()
+
+
+if __name__ == "__main__":
+    asyncio.run(main(*sys.argv[1:4]))
