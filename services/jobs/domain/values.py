@@ -1,6 +1,7 @@
 """Value objects of a job (seed 001's 40+ fields, grouped), and the two status scales.
 
-Pure data: no I/O. Money is ``Decimal`` with two places, dates are dates, times are UTC.
+Pure data: no I/O. Money is ``Decimal`` with two places, dates are dates (those a client gives
+in ``shared.text``'s range), times are UTC; strings are bounded.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, EmailStr, Field
 
 from shared.auth import Role
 from shared.policy.decision_points import Trade
+from shared.text import Day, Identifier
 
 Money = Annotated[Decimal, Field(max_digits=12, decimal_places=2)]
 Quantity = Annotated[Decimal, Field(ge=0, max_digits=12, decimal_places=2)]
@@ -87,11 +89,11 @@ class Address(Value):
 class Team(Value):
     """Who works the job (user ids), and the crew once assigned."""
 
-    sales_rep_id: str | None = None
-    csa_id: str | None = None
-    production_manager_id: str | None = None
-    project_manager_id: str | None = None
-    crew_id: str | None = None
+    sales_rep_id: Identifier | None = None
+    csa_id: Identifier | None = None
+    production_manager_id: Identifier | None = None
+    project_manager_id: Identifier | None = None
+    crew_id: Identifier | None = None
 
 
 class Scheduling(Value):
@@ -112,7 +114,7 @@ class Financials(Value):
 
 class Inspection(Value):
     kind: Literal["framing", "footer", "final"]
-    on: date
+    on: Day
     result: Literal["passed", "failed"]
     notes: str | None = Field(None, max_length=2000)
 
@@ -130,15 +132,15 @@ class Materials(Value):
     quantity_squares: Quantity | None = None
     supplier: str | None = Field(None, max_length=100)
     colour_confirmed: bool = False
-    order_date: date | None = None
-    delivery_date: date | None = None
+    order_date: Day | None = None
+    delivery_date: Day | None = None
     supplier_status: Literal["pending", "confirmed", "backordered", "delivered"] | None = None
 
 
 class Measurements(Value):
     roof_squares: Quantity | None = None
     pitch: str | None = Field(None, max_length=10)
-    measured_on: date | None = None
+    measured_on: Day | None = None
 
 
 class InsuranceClaim(Value):
