@@ -3,7 +3,9 @@
 ``RefuseUnstorableText`` is installed by ``ServicePlatform.http_app``, so every service has it:
 a NUL character or an unpaired surrogate in a query parameter, a path parameter or anywhere in a
 JSON body (keys included) is answered ``422`` invalid-input naming the field (``query.q``,
-``path.job_id``, ``body.customer.name``), the way a failed pydantic validation is. PostgreSQL
+``path.job_id``, ``body.customer.name``), the way a failed pydantic validation is; path
+parameters are checked by ``refuse_unstorable_path``, an app-wide dependency, once the route
+is matched. PostgreSQL
 cannot store either in text or JSONB, so letting one through answered 500 wherever it reached
 the database. A body over ``max_body_bytes`` is ``413`` before it is read any further.
 """
@@ -15,8 +17,8 @@ from collections.abc import Iterator
 from typing import Annotated, Any
 from urllib.parse import parse_qsl
 
-from fastapi import Query
-from starlette.routing import Match, Router
+from fastapi import Query, Request
+from fastapi.exceptions import RequestValidationError
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shared.problems import PROBLEM_JSON, InvalidInput, PayloadTooLarge, Problem
@@ -67,18 +69,19 @@ def _is_json(scope: Scope) -> bool:
 
 
 class RefuseUnstorableText:
-    """ASGI middleware: 422 for text PostgreSQL cannot store, 413 for an oversized body."""
+    """ASGI middleware: 422 for text PostgreSQL cannot store in the query or the JSON body, 413
+    for an oversized body. Path parameters are known only once the router has matched the
+    route: ``refuse_unstorable_path`` checks those."""
 
-    def __init__(self, app: ASGIApp, *, router: Router, max_body_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, *, max_body_bytes: int) -> None:
         self.app = app
-        self.router = router
         self.max_body_bytes = max_body_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        errors = [*self._query_errors(scope), *self._path_errors(scope)]
+        errors = list(self._query_errors(scope))
         if scope["method"] in ("POST", "PUT", "PATCH") and _is_json(scope):
             body, too_large = await self._read_body(receive)
             if too_large:
@@ -112,18 +115,6 @@ class RefuseUnstorableText:
                 yield field, f"name {reason}"
             if (reason := unstorable(value)) is not None:
                 yield field, reason
-
-    def _path_errors(self, scope: Scope) -> Iterator[tuple[str, str]]:
-        if unstorable(scope.get("path", "")) is None:
-            return
-        for route in self.router.routes:
-            match, child = route.matches(scope)
-            if match == Match.FULL:
-                for name, value in child.get("path_params", {}).items():
-                    if isinstance(value, str) and (reason := unstorable(value)) is not None:
-                        yield f"path.{name}", reason
-                return
-        # No route takes this path: the router answers 404 without looking at it.
 
     async def _read_body(self, receive: Receive) -> tuple[bytes, bool]:
         chunks: list[bytes] = []
@@ -182,3 +173,15 @@ def _replay(body: bytes, receive: Receive) -> Receive:
         return await receive()
 
     return replay
+
+
+async def refuse_unstorable_path(request: Request) -> None:
+    """App-wide dependency (it runs before any route's own): 422 naming each path parameter
+    PostgreSQL cannot store (``path.job_id``), as a failed validation of it would."""
+    errors = [
+        {"loc": ("path", name), "msg": reason, "type": "unstorable_text", "input": value}
+        for name, value in request.path_params.items()
+        if isinstance(value, str) and (reason := unstorable(value)) is not None
+    ]
+    if errors:
+        raise RequestValidationError(errors)

@@ -19,7 +19,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from typing import Any
 
 import sqlalchemy as sa
-from fastapi import APIRouter, FastAPI, Request, Response
+from fastapi import APIRouter, Depends, FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 from faststream.specification import AsyncAPI
 
@@ -27,7 +27,7 @@ from shared.broker import create_broker
 from shared.consumer import EventConsumer, broker_dead_letter
 from shared.context import correlation_id_var, tenant_id_var
 from shared.db import PlatformTables, create_engine, create_schema
-from shared.edge import RefuseUnstorableText
+from shared.edge import RefuseUnstorableText, refuse_unstorable_path
 from shared.metrics import ServiceMetrics
 from shared.policy.service import PolicyLayer
 from shared.problems import ERROR_RESPONSES, install_problem_handlers
@@ -184,14 +184,16 @@ class ServicePlatform:
             finally:
                 await platform.stop()
 
-        app = FastAPI(title=title, lifespan=lifespan)
+        # Every route's path parameters are checked before the route's own dependencies.
+        app = FastAPI(
+            title=title, lifespan=lifespan, dependencies=[Depends(refuse_unstorable_path)]
+        )
         app.state.settings = self.settings
         app.state.platform = self
         install_problem_handlers(app)
         # Inside the metrics middleware, so its refusals are counted like any other answer.
         app.add_middleware(
             RefuseUnstorableText,
-            router=app.router,
             max_body_bytes=self.settings.max_message_bytes,
         )
         app.middleware("http")(self._http_middleware)
