@@ -1,13 +1,13 @@
 """What every service's HTTP edge refuses before a route runs, and the shared paging parameters.
 
-``RefuseUnstorableText`` is installed by ``ServicePlatform.http_app``, so every service has it:
-a NUL character or an unpaired surrogate in a query parameter, a path parameter or anywhere in a
-JSON body (keys included) is answered ``422`` invalid-input naming the field (``query.q``,
-``path.job_id``, ``body.customer.name``), the way a failed pydantic validation is; path
-parameters are checked by ``refuse_unstorable_path``, an app-wide dependency, once the route
-is matched. PostgreSQL
-cannot store either in text or JSONB, so letting one through answered 500 wherever it reached
-the database. A body over ``max_body_bytes`` is ``413`` before it is read any further.
+``ServicePlatform.http_app`` installs both checks, so every service has them:
+
+- ``refuse_unstorable_text``, an app-wide dependency: a NUL character or an unpaired surrogate
+  in a query parameter, a path parameter or anywhere in a JSON body (keys included) is ``422``
+  invalid-input naming each such field (``query.q``, ``path.job_id``, ``body.customer.name``),
+  the way a failed validation is. PostgreSQL cannot store either in text or JSONB, so letting
+  one through answered 500 wherever it reached the database.
+- ``LimitBodySize``, ASGI middleware: a body over the event size limit is ``413``.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from fastapi import Query, Request
 from fastapi.exceptions import RequestValidationError
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from shared.problems import PROBLEM_JSON, InvalidInput, PayloadTooLarge, Problem
+from shared.problems import PROBLEM_JSON, PayloadTooLarge
 from shared.text import unstorable
 
 # -- paging ----------------------------------------------------------------------------------------
@@ -59,64 +59,77 @@ def _walk(value: Any, path: tuple[str, ...]) -> Iterator[tuple[tuple[str, ...], 
             yield from _walk(item, (*path, str(index)))
 
 
-def _is_json(scope: Scope) -> bool:
-    """Whether FastAPI would parse this body as JSON (no content type, or a JSON one)."""
-    for name, value in scope.get("headers", ()):
-        if name == b"content-type":
-            media = value.decode("latin-1").split(";", 1)[0].strip().lower()
-            return media == "application/json" or media.endswith("+json")
-    return True
+def _is_json(content_type: str | None) -> bool:
+    """Whether FastAPI parses a body of this content type as JSON (none given, or a JSON one)."""
+    if not content_type:
+        return True
+    media = content_type.split(";", 1)[0].strip().lower()
+    return media == "application/json" or media.endswith("+json")
 
 
-class RefuseUnstorableText:
-    """ASGI middleware: 422 for text PostgreSQL cannot store in the query or the JSON body, 413
-    for an oversized body. Path parameters are known only once the router has matched the
-    route: ``refuse_unstorable_path`` checks those."""
+def _body_errors(body: bytes) -> list[tuple[str, str]]:
+    # JSON can only carry either as an escape (\u0000, \ud800) or, for a surrogate, as its
+    # (invalid) UTF-8 bytes, which json.loads accepts as FastAPI's parsing does: most bodies
+    # have neither and are not decoded a second time.
+    if b"\\u" not in body and b"\xed" not in body:
+        return []
+    try:
+        document = json.loads(body)
+    except ValueError:  # FastAPI answers what it cannot parse
+        return []
+    return [(".".join(("body", *where)), reason) for where, reason in _walk(document, ())]
+
+
+async def refuse_unstorable_text(request: Request) -> None:
+    """App-wide dependency (``ServicePlatform.http_app``), run before any route's own: one 422
+    naming every query parameter, path parameter and JSON body field (``query.q``,
+    ``path.job_id``, ``body.customer.name``) that holds text PostgreSQL cannot store, as a
+    failed validation of each would. It runs once the router has matched the route (so path
+    parameters have their names) and after FastAPI has read the body (so reading it again here
+    costs nothing)."""
+    errors: list[tuple[str, str]] = []
+    # As Starlette decodes the query (percent-decoded UTF-8, invalid bytes replaced).
+    for key, value in parse_qsl(request.url.query, keep_blank_values=True):
+        field = f"query.{_printable(key)}"
+        if (reason := unstorable(key)) is not None:
+            errors.append((field, f"name {reason}"))
+        if (reason := unstorable(value)) is not None:
+            errors.append((field, reason))
+    for name, value in request.path_params.items():
+        if isinstance(value, str) and (reason := unstorable(value)) is not None:
+            errors.append((f"path.{name}", reason))
+    if request.method in BODY_METHODS and _is_json(request.headers.get("content-type")):
+        errors.extend(_body_errors(await request.body()))
+    if errors:
+        raise RequestValidationError(
+            [
+                {"loc": tuple(field.split(".", 1)), "msg": reason, "type": "unstorable_text"}
+                for field, reason in errors
+            ]
+        )
+
+
+# -- body size -------------------------------------------------------------------------------------
+
+BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
+
+
+class LimitBodySize:
+    """ASGI middleware: a request body over ``max_body_bytes`` is 413, before it is read any
+    further (no command's event could hold it anyway)."""
 
     def __init__(self, app: ASGIApp, *, max_body_bytes: int) -> None:
         self.app = app
         self.max_body_bytes = max_body_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] != "http" or scope["method"] not in BODY_METHODS:
             await self.app(scope, receive, send)
             return
-        errors = list(self._query_errors(scope))
-        if scope["method"] in ("POST", "PUT", "PATCH") and _is_json(scope):
-            body, too_large = await self._read_body(receive)
-            if too_large:
-                await self._refuse(
-                    scope,
-                    send,
-                    PayloadTooLarge(f"the request body is over {self.max_body_bytes} bytes"),
-                )
+        for name, value in scope.get("headers", ()):
+            if name == b"content-length" and value.isdigit() and int(value) > self.max_body_bytes:
+                await self._refuse(scope, send)
                 return
-            errors.extend(self._body_errors(body))
-            receive = _replay(body, receive)
-        if errors:
-            fields = ", ".join(field for field, _ in errors)
-            problem = InvalidInput(
-                f"invalid value for {fields}",
-                errors=[{"field": field, "message": message} for field, message in errors],
-            )
-            await self._refuse(scope, send, problem)
-            return
-        await self.app(scope, receive, send)
-
-    @staticmethod
-    def _query_errors(scope: Scope) -> Iterator[tuple[str, str]]:
-        raw = scope.get("query_string", b"")
-        if not raw:
-            return
-        # As Starlette decodes it (percent-decoded UTF-8, invalid bytes replaced).
-        for key, value in parse_qsl(raw.decode("latin-1"), keep_blank_values=True):
-            field = f"query.{_printable(key)}"
-            if (reason := unstorable(key)) is not None:
-                yield field, f"name {reason}"
-            if (reason := unstorable(value)) is not None:
-                yield field, reason
-
-    async def _read_body(self, receive: Receive) -> tuple[bytes, bool]:
         chunks: list[bytes] = []
         size = 0
         while True:
@@ -126,27 +139,15 @@ class RefuseUnstorableText:
             chunk = message.get("body", b"")
             size += len(chunk)
             if size > self.max_body_bytes:
-                return b"", True
+                await self._refuse(scope, send)
+                return
             chunks.append(chunk)
             if not message.get("more_body", False):
                 break
-        return b"".join(chunks), False
+        await self.app(scope, _replay(b"".join(chunks), receive), send)
 
-    @staticmethod
-    def _body_errors(body: bytes) -> list[tuple[str, str]]:
-        # JSON can only carry either as an escape (\u0000, \ud800) or, for a surrogate, as its
-        # (invalid) UTF-8 bytes, which json.loads accepts like FastAPI's parsing does: most
-        # bodies have neither and are not decoded twice.
-        if b"\\u" not in body and b"\xed" not in body:
-            return []
-        try:
-            document = json.loads(body)
-        except ValueError:  # FastAPI answers what it cannot parse
-            return []
-        return [(".".join(("body", *where)), reason) for where, reason in _walk(document, ())]
-
-    @staticmethod
-    async def _refuse(scope: Scope, send: Send, problem: Problem) -> None:
+    async def _refuse(self, scope: Scope, send: Send) -> None:
+        problem = PayloadTooLarge(f"the request body is over {self.max_body_bytes} bytes")
         payload = json.dumps(problem.body(instance=scope.get("path"))).encode()
         await send(
             {
@@ -173,15 +174,3 @@ def _replay(body: bytes, receive: Receive) -> Receive:
         return await receive()
 
     return replay
-
-
-async def refuse_unstorable_path(request: Request) -> None:
-    """App-wide dependency (it runs before any route's own): 422 naming each path parameter
-    PostgreSQL cannot store (``path.job_id``), as a failed validation of it would."""
-    errors = [
-        {"loc": ("path", name), "msg": reason, "type": "unstorable_text", "input": value}
-        for name, value in request.path_params.items()
-        if isinstance(value, str) and (reason := unstorable(value)) is not None
-    ]
-    if errors:
-        raise RequestValidationError(errors)

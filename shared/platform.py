@@ -27,7 +27,7 @@ from shared.broker import create_broker
 from shared.consumer import EventConsumer, broker_dead_letter
 from shared.context import correlation_id_var, tenant_id_var
 from shared.db import PlatformTables, create_engine, create_schema
-from shared.edge import RefuseUnstorableText, refuse_unstorable_path
+from shared.edge import LimitBodySize, refuse_unstorable_text
 from shared.metrics import ServiceMetrics
 from shared.policy.service import PolicyLayer
 from shared.problems import ERROR_RESPONSES, install_problem_handlers
@@ -184,18 +184,15 @@ class ServicePlatform:
             finally:
                 await platform.stop()
 
-        # Every route's path parameters are checked before the route's own dependencies.
+        # Before any route's own dependencies: text PostgreSQL cannot store is a 422 (shared.edge).
         app = FastAPI(
-            title=title, lifespan=lifespan, dependencies=[Depends(refuse_unstorable_path)]
+            title=title, lifespan=lifespan, dependencies=[Depends(refuse_unstorable_text)]
         )
         app.state.settings = self.settings
         app.state.platform = self
         install_problem_handlers(app)
         # Inside the metrics middleware, so its refusals are counted like any other answer.
-        app.add_middleware(
-            RefuseUnstorableText,
-            max_body_bytes=self.settings.max_message_bytes,
-        )
+        app.add_middleware(LimitBodySize, max_body_bytes=self.settings.max_message_bytes)
         app.middleware("http")(self._http_middleware)
 
         @app.get("/health/live", tags=["health"])

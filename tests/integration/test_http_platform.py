@@ -115,18 +115,14 @@ async def test_nul_anywhere_is_422_naming_the_field(
     client: httpx.AsyncClient, settings: Settings
 ) -> None:
     """The platform's edge, for any service it builds (tally declares nothing about it)."""
-    for path, field in [
-        ("/counters/c%00/increment", "path.counter_id"),
-        ("/counters/c1/increment?note=%00", "query.note"),
-    ]:
-        response = await client.post(path, json={"amount": 1}, headers=bearer(settings))
-        assert response.status_code == 422
-        assert [error["field"] for error in response.json()["errors"]] == [field]
     response = await client.post(
-        "/counters/c1/increment", json={"amount": 1, "note": "\x00"}, headers=bearer(settings)
+        "/counters/c%00/increment?note=%00",
+        json={"amount": 1, "note": "\x00"},
+        headers=bearer(settings),
     )
     assert response.status_code == 422
-    assert [error["field"] for error in response.json()["errors"]] == ["body.note"]
+    fields = [error["field"] for error in response.json()["errors"]]
+    assert fields == ["query.note", "path.counter_id", "body.note"]
 
 
 async def test_error_responses_are_declared_in_the_openapi_document(
