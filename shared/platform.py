@@ -30,7 +30,7 @@ from shared.db import PlatformTables, create_engine, create_schema
 from shared.edge import LimitBodySize, refuse_unstorable_text
 from shared.metrics import ServiceMetrics
 from shared.policy.service import PolicyLayer
-from shared.problems import ERROR_RESPONSES, install_problem_handlers
+from shared.problems import ERROR_RESPONSES, document_problems, install_problem_handlers
 from shared.relay import OutboxRelay, broker_publisher
 from shared.settings import DEV_JWT_SECRET, Settings
 from shared.uow import UnitOfWorkFactory
@@ -191,6 +191,7 @@ class ServicePlatform:
         app.state.settings = self.settings
         app.state.platform = self
         install_problem_handlers(app)
+        document_problems(app)
         # Inside the metrics middleware, so its refusals are counted like any other answer.
         app.add_middleware(LimitBodySize, max_body_bytes=self.settings.max_message_bytes)
         app.middleware("http")(self._http_middleware)

@@ -108,9 +108,26 @@ class ProblemDetails(BaseModel):
 def _problem_response(description: str) -> dict[str, Any]:
     return {
         "description": description,
-        "model": ProblemDetails,  # puts the schema in the document's components
         "content": {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/ProblemDetails"}}},
     }
+
+
+def document_problems(app: FastAPI) -> None:
+    """Put ``ProblemDetails`` (and what it refers to) in the app's OpenAPI components, where
+    ``ERROR_RESPONSES`` points (a response ``model`` would also document it as
+    ``application/json``, which no error is)."""
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            document = generate()
+            schema = ProblemDetails.model_json_schema(ref_template="#/components/schemas/{model}")
+            schemas = document.setdefault("components", {}).setdefault("schemas", {})
+            schemas.update(schema.pop("$defs", {}))
+            schemas["ProblemDetails"] = schema
+        return app.openapi_schema  # type: ignore[return-value]
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 # What any service route may answer besides its success: declared on every route the platform
