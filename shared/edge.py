@@ -41,22 +41,33 @@ def _printable(name: str) -> str:
     return name if unstorable(name) is None else name.encode("unicode_escape").decode("ascii")
 
 
-def _walk(value: Any, path: tuple[str, ...]) -> Iterator[tuple[tuple[str, ...], str]]:
-    """(location, reason) for every string in a decoded JSON document PostgreSQL cannot store."""
-    if isinstance(value, str):
-        reason = unstorable(value)
-        if reason is not None:
-            yield path, reason
-    elif isinstance(value, dict):
-        for key, item in value.items():
-            where = (*path, _printable(key))
-            reason = unstorable(key)
-            if reason is not None:
-                yield where, f"name {reason}"
-            yield from _walk(item, where)
-    elif isinstance(value, list):
-        for index, item in enumerate(value):
-            yield from _walk(item, (*path, str(index)))
+def _walk(document: Any) -> Iterator[tuple[tuple[str, ...], str]]:
+    """(location, reason) for every string in a decoded JSON document PostgreSQL cannot store,
+    in document order. Iterative: a document as deep as the JSON parser allows is no error."""
+    stack: list[tuple[tuple[str, ...], Any]] = [((), document)]
+    while stack:
+        path, value = stack.pop()
+        if isinstance(value, str):
+            if (reason := unstorable(value)) is not None:
+                yield path, reason
+        elif isinstance(value, dict):
+            for key, item in reversed(list(value.items())):
+                where = (*path, _printable(key))
+                stack.append((where, item))
+                stack.append((where, _Key(key)))
+        elif isinstance(value, list):
+            stack.extend(((*path, str(i)), item) for i, item in reversed(list(enumerate(value))))
+        elif isinstance(value, _Key) and (reason := unstorable(value.name)) is not None:
+            yield path, f"name {reason}"
+
+
+class _Key:
+    """A key of a JSON object on the walk's stack (checked before its value)."""
+
+    __slots__ = ("name",)
+
+    def __init__(self, name: str) -> None:
+        self.name = name
 
 
 def _is_json(content_type: str | None) -> bool:
@@ -77,7 +88,7 @@ def _body_errors(body: bytes) -> list[tuple[str, str]]:
         document = json.loads(body)
     except ValueError:  # FastAPI answers what it cannot parse
         return []
-    return [(".".join(("body", *where)), reason) for where, reason in _walk(document, ())]
+    return [(".".join(("body", *where)), reason) for where, reason in _walk(document)]
 
 
 async def refuse_unstorable_text(request: Request) -> None:

@@ -17,7 +17,7 @@ from shared.edge import LimitBodySize, refuse_unstorable_text
 from shared.problems import install_problem_handlers
 from shared.text import unstorable
 
-LIMIT = 2048
+LIMIT = 4096
 
 
 class Note(BaseModel):
@@ -72,6 +72,17 @@ async def test_every_bad_field_is_named_at_once(client: httpx.AsyncClient) -> No
         "body.tags.1",
         "body.k\\x00",
     ]
+
+
+async def test_a_deeply_nested_document_is_walked_without_recursion(
+    client: httpx.AsyncClient,
+) -> None:
+    depth = 900  # about as deep as the JSON parser itself goes
+    body = '{"text": "a", "tags": ' + "[" * depth + '"\\u0000"' + "]" * depth + "}"
+    response = await client.post(
+        "/notes/n1", content=body.encode(), headers={"content-type": "application/json"}
+    )
+    assert fields(response) == [".".join(["body", "tags", *["0"] * depth])]
 
 
 async def test_good_text_passes_untouched(client: httpx.AsyncClient) -> None:
