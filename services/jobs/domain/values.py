@@ -10,15 +10,17 @@ import uuid
 from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
-from typing import Annotated, Literal
+from typing import Annotated, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, model_validator
 
 from shared.auth import Role
 from shared.policy.decision_points import Trade
 from shared.text import Day, Identifier
 
 Money = Annotated[Decimal, Field(max_digits=12, decimal_places=2)]
+# The largest amount Money (and the NUMERIC(12,2) it is stored in) holds, either sign.
+MAX_MONEY = Decimal("9999999999.99")
 Quantity = Annotated[Decimal, Field(ge=0, max_digits=12, decimal_places=2)]
 
 
@@ -71,6 +73,10 @@ class Customer(Value):
     email: EmailStr | None = None
 
 
+# What the lead's event (jobs.lead_created.v1, property_address) carries.
+MAX_ONE_LINE = 500
+
+
 class Address(Value):
     line: str = Field(min_length=1, max_length=500)
     city: str | None = Field(None, max_length=100)
@@ -78,6 +84,15 @@ class Address(Value):
     postal_code: str | None = Field(None, max_length=20)
     latitude: float | None = Field(None, ge=-90, le=90)
     longitude: float | None = Field(None, ge=-180, le=180)
+
+    @model_validator(mode="after")
+    def _fits_one_line(self) -> Self:
+        if len(self.one_line) > MAX_ONE_LINE:
+            raise ValueError(
+                f"the address on one line (line, city, state, postal code) is "
+                f"{len(self.one_line)} characters; at most {MAX_ONE_LINE}"
+            )
+        return self
 
     @property
     def one_line(self) -> str:

@@ -282,6 +282,63 @@ async def test_a_crew_the_domain_would_refuse_is_422(
     )
 
 
+async def test_the_longest_lead_accepted_is_created(
+    clients: dict[str, httpx.AsyncClient],
+) -> None:
+    """Every field at its maximum: the lead, its row and its event all take it (the event's
+    one-line address is at most 500 characters, so the address is too)."""
+    lead = {
+        "customer": {"name": "n" * 200, "phone": "5" * 40, "email": "dana@example.com"},
+        "address": {"line": "l" * 300, "city": "c" * 100, "state": "s" * 50, "postal_code": "9"},
+        "sales_rep_id": "r" * 100,
+        "branch": "b" * 100,
+        "lead_source": "s" * 100,
+        "trades": ["roofing", "metal", "siding", "gutters", "windows", "solar", "other"],
+    }
+    response = await clients["jobs"].post("/jobs", json=lead)
+    assert response.status_code == 201, response.text
+
+
+async def test_an_address_too_long_for_one_line_is_422(
+    clients: dict[str, httpx.AsyncClient],
+) -> None:
+    address = {"line": "l" * 500, "city": "c" * 100, "state": "s" * 50, "postal_code": "9" * 20}
+    refused(await clients["jobs"].post("/jobs", json={**LEAD, "address": address}), "body.address")
+
+
+async def test_a_contract_price_past_the_money_range_is_409(
+    clients: dict[str, httpx.AsyncClient],
+) -> None:
+    """Each amount fits; their sum would not fit the stored NUMERIC(12,2)."""
+    jobs = clients["jobs"]
+    job = (await jobs.post("/jobs", json=LEAD)).json()["job_id"]
+    top = "9999999999.99"
+    signed = await jobs.post(
+        f"/jobs/{job}/contract", json={"signed_on": "2026-01-05", "contract_price": top}
+    )
+    assert signed.status_code == 200, signed.text
+    change = {"signed_on": "2026-01-06", "amount": top, "note": "more"}
+    response = await jobs.post(f"/jobs/{job}/change-orders", json=change)
+    assert response.status_code == 409, response.text
+    assert response.json()["type"] == "urn:roofline:problem:conflict"
+    down = await jobs.post(
+        f"/jobs/{job}/change-orders", json={**change, "amount": "-9999999999.99"}
+    )
+    assert down.status_code == 201, down.text
+    assert down.json()["current_contract_price"] == "0.00"
+    # A signed change order counts when the contract is signed again.
+    again = await jobs.post(
+        f"/jobs/{job}/contract", json={"signed_on": "2026-01-07", "contract_price": "0.00"}
+    )
+    assert again.status_code == 200, again.text
+    response = await jobs.post(
+        f"/jobs/{job}/contract",
+        json={"signed_on": "2026-01-07", "contract_price": "1000.00"},
+    )
+    assert response.status_code == 200, response.text  # 1000.00 - 9999999999.99 fits
+    assert response.json()["current_contract_price"] == "-9999998999.99"
+
+
 async def test_calendar_dates_are_bounded(clients: dict[str, httpx.AsyncClient]) -> None:
     response = await clients["jobs"].get(
         "/schedule", params={"start": "0001-01-01", "end": "9999-12-31"}
