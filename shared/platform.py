@@ -12,13 +12,14 @@ import asyncio
 import contextlib
 import gc
 import logging
+import re
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from typing import Any
 
 import sqlalchemy as sa
-from fastapi import APIRouter, FastAPI, Request, Response
+from fastapi import APIRouter, Depends, FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 from faststream.specification import AsyncAPI
 
@@ -26,9 +27,10 @@ from shared.broker import create_broker
 from shared.consumer import EventConsumer, broker_dead_letter
 from shared.context import correlation_id_var, tenant_id_var
 from shared.db import PlatformTables, create_engine, create_schema
+from shared.edge import LimitBodySize, refuse_unstorable_text
 from shared.metrics import ServiceMetrics
 from shared.policy.service import PolicyLayer
-from shared.problems import install_problem_handlers
+from shared.problems import ERROR_RESPONSES, document_problems, install_problem_handlers
 from shared.relay import OutboxRelay, broker_publisher
 from shared.settings import DEV_JWT_SECRET, Settings
 from shared.tolerant_consumer import use_tolerant_consumers
@@ -37,6 +39,7 @@ from shared.uow import UnitOfWorkFactory
 log = logging.getLogger(__name__)
 
 CORRELATION_HEADER = "X-Correlation-ID"
+_CORRELATION_ID = re.compile(r"[\x21-\x7e]{1,128}")
 
 
 def serve(platform: ServicePlatform, *routers: Callable[[ServicePlatform], APIRouter]) -> FastAPI:
@@ -184,10 +187,16 @@ class ServicePlatform:
             finally:
                 await platform.stop()
 
-        app = FastAPI(title=title, lifespan=lifespan)
+        # Before any route's own dependencies: text PostgreSQL cannot store is a 422 (shared.edge).
+        app = FastAPI(
+            title=title, lifespan=lifespan, dependencies=[Depends(refuse_unstorable_text)]
+        )
         app.state.settings = self.settings
         app.state.platform = self
         install_problem_handlers(app)
+        document_problems(app)
+        # Inside the metrics middleware, so its refusals are counted like any other answer.
+        app.add_middleware(LimitBodySize, max_body_bytes=self.settings.max_message_bytes)
         app.middleware("http")(self._http_middleware)
 
         @app.get("/health/live", tags=["health"])
@@ -214,13 +223,17 @@ class ServicePlatform:
             return platform.asyncapi(title)
 
         for router in routers:
-            app.include_router(router)
+            app.include_router(router, responses=ERROR_RESPONSES)
         return app
 
     async def _http_middleware(
         self, request: Request, call_next: Callable[[Request], Awaitable[Response]]
     ) -> Response:
-        correlation_id = request.headers.get(CORRELATION_HEADER) or str(uuid.uuid4())
+        correlation_id = request.headers.get(CORRELATION_HEADER)
+        if not correlation_id or not _CORRELATION_ID.fullmatch(correlation_id):
+            # It goes into every event the request causes: a client's is kept only when short
+            # and printable.
+            correlation_id = str(uuid.uuid4())
         correlation_id_var.set(correlation_id)
         tenant_id_var.set(None)
         started = time.perf_counter()

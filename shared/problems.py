@@ -7,8 +7,10 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from shared.events import MessageTooLarge
 from shared.uow import TenantRequired
 
 PROBLEM_JSON = "application/problem+json"
@@ -75,6 +77,73 @@ class InvalidInput(Problem):
     status, slug, title = 422, "invalid-input", "Invalid input"
 
 
+class PayloadTooLarge(Problem):
+    """The request body, or the event the command would record, is over the size limit."""
+
+    status, slug, title = 413, "too-large", "Too large"
+
+
+# -- the problems in the OpenAPI document ------------------------------------------------------
+
+
+class FieldError(BaseModel):
+    field: str
+    message: str
+
+
+class ProblemDetails(BaseModel):
+    """RFC 9457 problem details; a problem type may add members of its own (``errors`` for
+    invalid input, ``rules``, ``missing`` and ``outcome`` for a policy refusal)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    type: str
+    title: str
+    status: int
+    detail: str | None = None
+    instance: str | None = None
+    errors: list[FieldError] | None = None
+
+
+def _problem_response(description: str) -> dict[str, Any]:
+    return {
+        "description": description,
+        "content": {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/ProblemDetails"}}},
+    }
+
+
+def document_problems(app: FastAPI) -> None:
+    """Put ``ProblemDetails`` (and what it refers to) in the app's OpenAPI components, where
+    ``ERROR_RESPONSES`` points (a response ``model`` would also document it as
+    ``application/json``, which no error is)."""
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            document = generate()
+            schema = ProblemDetails.model_json_schema(ref_template="#/components/schemas/{model}")
+            schemas = document.setdefault("components", {}).setdefault("schemas", {})
+            schemas.update(schema.pop("$defs", {}))
+            schemas["ProblemDetails"] = schema
+        return app.openapi_schema  # type: ignore[return-value]
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
+# What any service route may answer besides its success: declared on every route the platform
+# mounts, so the OpenAPI document says what the service does (413 also for an oversized event).
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    400: _problem_response("The body is not parseable."),
+    401: _problem_response("No valid bearer token."),
+    403: _problem_response("The caller's role or tenant may not do this."),
+    404: _problem_response("No such record (or another tenant's)."),
+    409: _problem_response("The record's state or a policy refuses the command."),
+    413: _problem_response("The request body, or the event it would record, is too large."),
+    422: _problem_response("Invalid input; ``errors`` names each field."),
+    503: _problem_response("Policy rules unavailable."),
+}
+
+
 def problem_response(problem: Problem, request: Request) -> JSONResponse:
     headers = {"WWW-Authenticate": "Bearer"} if problem.status == 401 else None
     return JSONResponse(
@@ -112,7 +181,13 @@ def install_problem_handlers(app: FastAPI) -> None:
     async def on_tenant_required(request: Request, exc: Exception) -> JSONResponse:
         return problem_response(Forbidden(str(exc)), request)
 
+    async def on_message_too_large(request: Request, exc: Exception) -> JSONResponse:
+        # Raised when the command records its event (shared.events.encode_event): nothing was
+        # committed; the input that made the event too large is the client's to shorten.
+        return problem_response(PayloadTooLarge(str(exc)), request)
+
     app.add_exception_handler(Problem, on_problem)
     app.add_exception_handler(RequestValidationError, on_validation)
     app.add_exception_handler(StarletteHTTPException, on_http)
     app.add_exception_handler(TenantRequired, on_tenant_required)
+    app.add_exception_handler(MessageTooLarge, on_message_too_large)

@@ -17,7 +17,8 @@ from tests.support.tally import tally_platform, tally_router
 
 @pytest.fixture(scope="module")
 def settings(namespace: str, database_url: str, bootstrap_servers: str) -> Settings:
-    return settings_for("tally", namespace, database_url, bootstrap_servers)
+    # A small event size limit (the least allowed), so a test can make an event too large.
+    return settings_for("tally", namespace, database_url, bootstrap_servers, max_message_bytes=1024)
 
 
 @pytest.fixture
@@ -90,6 +91,53 @@ async def test_invalid_input_is_422_naming_the_field(
     assert body["type"] == "urn:roofline:problem:invalid-input"
     assert [error["field"] for error in body["errors"]] == ["body.amount"]
     assert "body.amount" in body["detail"]
+
+
+async def test_an_event_over_the_size_limit_is_413_and_nothing_is_committed(
+    client: httpx.AsyncClient, settings: Settings
+) -> None:
+    """The command records its event before it commits: an event too large for the bus fails
+    the command with a problem, not a 500, and leaves no counter behind."""
+    counter = "c" * 600  # the id is both the event's subject and in its data
+    response = await client.post(
+        f"/counters/{counter}/increment", json={"amount": 1}, headers=bearer(settings)
+    )
+    assert response.status_code == 413, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    body = response.json()
+    assert body["type"] == "urn:roofline:problem:too-large"
+    assert "limit 1024" in body["detail"]
+    missing = await client.get(f"/counters/{counter}", headers=bearer(settings))
+    assert missing.status_code == 404
+
+
+async def test_nul_anywhere_is_422_naming_the_field(
+    client: httpx.AsyncClient, settings: Settings
+) -> None:
+    """The platform's edge, for any service it builds (tally declares nothing about it)."""
+    response = await client.post(
+        "/counters/c%00/increment?note=%00",
+        json={"amount": 1, "note": "\x00"},
+        headers=bearer(settings),
+    )
+    assert response.status_code == 422
+    fields = [error["field"] for error in response.json()["errors"]]
+    assert fields == ["query.note", "path.counter_id", "body.note"]
+
+
+async def test_error_responses_are_declared_in_the_openapi_document(
+    client: httpx.AsyncClient,
+) -> None:
+    spec = (await client.get("/openapi.json")).json()
+    responses = spec["paths"]["/counters/{counter_id}/increment"]["post"]["responses"]
+    for status in ("401", "403", "404", "409", "413", "422"):
+        schema = responses[status]["content"]["application/problem+json"]["schema"]
+        assert schema == {"$ref": "#/components/schemas/ProblemDetails"}
+    assert spec["components"]["schemas"]["ProblemDetails"]["required"] == [
+        "type",
+        "title",
+        "status",
+    ]
 
 
 async def test_health_metrics_and_asyncapi(client: httpx.AsyncClient, settings: Settings) -> None:

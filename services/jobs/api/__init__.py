@@ -9,7 +9,7 @@ installer, a job their crew is not on) is ``404``.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Collection
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -23,6 +23,7 @@ from services.jobs.api.models import (
     CrewSuggestionView,
     DeadlineView,
     DecideApproval,
+    JobSearchText,
     JobView,
     MoveMilestone,
     NewChangeOrder,
@@ -51,7 +52,9 @@ from services.jobs.handlers.pipeline import CreateLead
 from services.jobs.ports import JobsDeps
 from shared.access import GuardedRouter
 from shared.auth import FIELD_ROLES, OFFICE_ROLES, ROLES, Caller, current_caller
+from shared.edge import Limit, Offset
 from shared.problems import Conflict
+from shared.text import Day
 
 T = TypeVar("T")
 
@@ -390,9 +393,9 @@ def router(deps: JobsDeps) -> APIRouter:
     @routes.get("/jobs", response_model=list[JobView])
     async def search(
         caller: AnyCaller,
-        q: Annotated[str | None, Query(description="Customer, address or job number.")] = None,
-        limit: Annotated[int, Query(ge=1, le=200)] = 50,
-        offset: Annotated[int, Query(ge=0)] = 0,
+        q: JobSearchText = None,
+        limit: Limit = 50,
+        offset: Offset = 0,
     ) -> list[JobView]:
         found = await queries.search(deps, caller, q, limit=limit, offset=offset)
         return [JobView.of(job, None) for job in found]
@@ -438,8 +441,8 @@ def router(deps: JobsDeps) -> APIRouter:
 
     @routes.get("/schedule", response_model=list[CalendarEntry])
     async def calendar(
-        start: Annotated[date, Query(description="First day (YYYY-MM-DD).")],
-        end: Annotated[date, Query(description="Last day, included.")],
+        start: Annotated[Day, Query(description="First day (YYYY-MM-DD).")],
+        end: Annotated[Day, Query(description="Last day, included.")],
         caller: AnyCaller,
     ) -> list[CalendarEntry]:
         """The schedule calendar: each day's bookings by crew."""

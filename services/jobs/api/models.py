@@ -1,11 +1,17 @@
-"""Request and response bodies of the jobs API."""
+"""Request and response bodies of the jobs API.
+
+Request models are as strict as the domain they feed (its enums, bounds, Decimal places, date
+range), with every string bounded (``shared.text``): input the domain would refuse is a 422
+before any handler runs, never a validation error inside one (a 500).
+"""
 
 from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Literal
+from typing import Annotated, Literal, get_args
 
+from fastapi import Query
 from pydantic import BaseModel, Field
 
 from services.jobs.domain import Job
@@ -13,6 +19,12 @@ from services.jobs.domain.crews import Crew, CrewSuggestion
 from services.jobs.domain.job import ACKNOWLEDGING_SERVICES
 from services.jobs.domain.values import Checklist, DocumentType, Milestone, Money, Quantity
 from shared.policy.decision_points import Trade
+from shared.text import MAX_PEOPLE, Code, Day, Identifier, Location, Name, Note, SearchText
+
+# A list of trades names each at most once in practice; duplicates are harmless, more are not.
+MAX_TRADES = len(get_args(Trade))
+
+JobSearchText = Annotated[SearchText | None, Query(description="Customer, address or job number.")]
 
 
 class JobView(Job):
@@ -43,33 +55,33 @@ class JobView(Job):
 
 
 class AssignTeam(BaseModel):
-    sales_rep_id: str | None = None
-    csa_id: str | None = None
-    production_manager_id: str | None = None
-    project_manager_id: str | None = None
+    sales_rep_id: Identifier | None = None
+    csa_id: Identifier | None = None
+    production_manager_id: Identifier | None = None
+    project_manager_id: Identifier | None = None
 
 
 class MoveMilestone(BaseModel):
     to: Milestone
-    reason: str | None = Field(None, max_length=2000)
+    reason: Note | None = None
 
 
 class RequestApproval(BaseModel):
     to: Milestone = Milestone.APPROVED
-    note: str | None = Field(None, max_length=2000)
+    note: Note | None = None
 
 
 class DecideApproval(BaseModel):
     approve: bool
-    note: str | None = Field(None, max_length=2000)
+    note: Note | None = None
 
 
 class Cancel(BaseModel):
-    reason: str | None = Field(None, max_length=2000)
+    reason: Note | None = None
 
 
 class SignContract(BaseModel):
-    signed_on: date
+    signed_on: Day
     contract_price: Money = Field(ge=0)
     sale_price: Money | None = Field(None, ge=0)
 
@@ -79,45 +91,45 @@ class NewLineItem(BaseModel):
     quantity: Quantity = Decimal("1")
     unit_price: Money = Decimal("0.00")
     trade: Trade | None = None
-    insurance_line_ref: str | None = Field(None, max_length=60)
+    insurance_line_ref: Code | None = None
 
 
 class NewDocument(BaseModel):
     type: DocumentType
     checklist: Checklist | None = None
-    location: str = Field(min_length=1, max_length=1000, description="Where it is stored (URL).")
-    name: str | None = Field(None, max_length=200)
+    location: Location = Field(description="Where it is stored (URL).")
+    name: Name | None = None
 
 
 class NewChangeOrder(BaseModel):
-    signed_on: date
+    signed_on: Day
     amount: Money
     note: str = Field(min_length=1, max_length=2000)
 
 
 class RecordPermit(BaseModel):
     permit_status: Literal["not_required", "applied", "approved", "denied"] | None = None
-    permit_number: str | None = Field(None, max_length=60)
+    permit_number: Code | None = None
 
 
 class ScheduleJob(BaseModel):
-    start_date: date
+    start_date: Day
     duration_days: int = Field(1, ge=1, le=60)
     complexity: int | None = Field(None, ge=1, le=3, description="1 (simple) to 3 (hard).")
 
 
 class AssignCrew(BaseModel):
-    crew_id: str
+    crew_id: Identifier
 
 
 class NewCrew(BaseModel):
     name: str = Field(min_length=1, max_length=100)
-    trades: list[Trade] = Field(min_length=1)
+    trades: list[Trade] = Field(min_length=1, max_length=MAX_TRADES)
     home_latitude: float = Field(ge=-90, le=90)
     home_longitude: float = Field(ge=-180, le=180)
     daily_capacity: int = Field(1, ge=1, le=20)
     max_complexity: int = Field(3, ge=1, le=3)
-    member_ids: list[str] = Field(default_factory=list)
+    member_ids: list[Identifier] = Field(default_factory=list, max_length=MAX_PEOPLE)
 
 
 class CrewSuggestionView(BaseModel):

@@ -8,6 +8,7 @@ from decimal import Decimal
 
 from services.jobs.domain.state import JobRuleBroken, JobState
 from services.jobs.domain.values import (
+    MAX_MONEY,
     ChangeOrder,
     Document,
     Financials,
@@ -38,6 +39,9 @@ class JobFile(JobState):
         self._require_open()
         if self.production_status == ProductionStatus.RELEASED:
             raise JobRuleBroken("the job is released: change the price with a change order")
+        self._check_contract_price(
+            contract_price + sum((co.amount for co in self.change_orders), Decimal("0.00"))
+        )
         self.financials = Financials(
             sale_price=sale_price if sale_price is not None else contract_price,
             base_contract_price=contract_price,
@@ -54,6 +58,15 @@ class JobFile(JobState):
                 )
             ]
         )
+
+    @staticmethod
+    def _check_contract_price(price: Decimal) -> None:
+        """Each amount fits Money; their sum (the contract price, stored as NUMERIC(12,2)) must
+        too."""
+        if abs(price) > MAX_MONEY:
+            raise JobRuleBroken(
+                f"the contract price would be {price}: amounts are at most {MAX_MONEY} either way"
+            )
 
     def _line_items_changed(self, change: str, line_item_id: str) -> events.LineItemsChanged:
         return events.LineItemsChanged(
@@ -133,6 +146,8 @@ class JobFile(JobState):
         self._require_open()
         if self.financials.base_contract_price is None:
             raise JobRuleBroken("a change order needs a signed contract first")
+        assert self.contract_price is not None
+        self._check_contract_price(self.contract_price + change_order.amount)
         change_order = change_order.model_copy(
             update={"adjustment": self.production_status == ProductionStatus.RELEASED}
         )

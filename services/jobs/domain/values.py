@@ -1,6 +1,7 @@
 """Value objects of a job (seed 001's 40+ fields, grouped), and the two status scales.
 
-Pure data: no I/O. Money is ``Decimal`` with two places, dates are dates, times are UTC.
+Pure data: no I/O. Money is ``Decimal`` with two places, dates are dates (those a client gives
+in ``shared.text``'s range), times are UTC; strings are bounded.
 """
 
 from __future__ import annotations
@@ -9,14 +10,17 @@ import uuid
 from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
-from typing import Annotated, Literal
+from typing import Annotated, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, model_validator
 
 from shared.auth import Role
 from shared.policy.decision_points import Trade
+from shared.text import Day, Identifier
 
 Money = Annotated[Decimal, Field(max_digits=12, decimal_places=2)]
+# The largest amount Money (and the NUMERIC(12,2) it is stored in) holds, either sign.
+MAX_MONEY = Decimal("9999999999.99")
 Quantity = Annotated[Decimal, Field(ge=0, max_digits=12, decimal_places=2)]
 
 
@@ -69,6 +73,10 @@ class Customer(Value):
     email: EmailStr | None = None
 
 
+# What the lead's event (jobs.lead_created.v1, property_address) carries.
+MAX_ONE_LINE = 500
+
+
 class Address(Value):
     line: str = Field(min_length=1, max_length=500)
     city: str | None = Field(None, max_length=100)
@@ -76,6 +84,15 @@ class Address(Value):
     postal_code: str | None = Field(None, max_length=20)
     latitude: float | None = Field(None, ge=-90, le=90)
     longitude: float | None = Field(None, ge=-180, le=180)
+
+    @model_validator(mode="after")
+    def _fits_one_line(self) -> Self:
+        if len(self.one_line) > MAX_ONE_LINE:
+            raise ValueError(
+                f"the address on one line (line, city, state, postal code) is "
+                f"{len(self.one_line)} characters; at most {MAX_ONE_LINE}"
+            )
+        return self
 
     @property
     def one_line(self) -> str:
@@ -87,11 +104,11 @@ class Address(Value):
 class Team(Value):
     """Who works the job (user ids), and the crew once assigned."""
 
-    sales_rep_id: str | None = None
-    csa_id: str | None = None
-    production_manager_id: str | None = None
-    project_manager_id: str | None = None
-    crew_id: str | None = None
+    sales_rep_id: Identifier | None = None
+    csa_id: Identifier | None = None
+    production_manager_id: Identifier | None = None
+    project_manager_id: Identifier | None = None
+    crew_id: Identifier | None = None
 
 
 class Scheduling(Value):
@@ -112,7 +129,7 @@ class Financials(Value):
 
 class Inspection(Value):
     kind: Literal["framing", "footer", "final"]
-    on: date
+    on: Day
     result: Literal["passed", "failed"]
     notes: str | None = Field(None, max_length=2000)
 
@@ -130,15 +147,15 @@ class Materials(Value):
     quantity_squares: Quantity | None = None
     supplier: str | None = Field(None, max_length=100)
     colour_confirmed: bool = False
-    order_date: date | None = None
-    delivery_date: date | None = None
+    order_date: Day | None = None
+    delivery_date: Day | None = None
     supplier_status: Literal["pending", "confirmed", "backordered", "delivered"] | None = None
 
 
 class Measurements(Value):
     roof_squares: Quantity | None = None
     pitch: str | None = Field(None, max_length=10)
-    measured_on: date | None = None
+    measured_on: Day | None = None
 
 
 class InsuranceClaim(Value):

@@ -8,8 +8,9 @@ the same decisions, in ``common.decide_change``: the job can move there, ``jobs.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import get_args
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from services.jobs.domain import Job, Milestone
 from services.jobs.domain.values import (
@@ -25,15 +26,19 @@ from services.jobs.handlers.common import (
 from services.jobs.ports import JobsDeps, JobsUnitOfWork
 from shared.auth import Caller
 from shared.events import EventData
+from shared.policy.decision_points import Trade
+from shared.text import Identifier, ShortText
 
 
 class CreateLead(BaseModel):
+    """The create-lead command, also the request body of ``POST /jobs``: as strict as the job."""
+
     customer: Customer
     address: Address
-    sales_rep_id: str | None = None
-    branch: str | None = None
-    lead_source: str | None = None
-    trades: list[str] | None = None
+    sales_rep_id: Identifier | None = None
+    branch: ShortText | None = None
+    lead_source: ShortText | None = None
+    trades: list[Trade] | None = Field(None, max_length=len(get_args(Trade)))
 
 
 async def create_lead(deps: JobsDeps, caller: Caller, command: CreateLead) -> Job:
@@ -49,7 +54,7 @@ async def create_lead(deps: JobsDeps, caller: Caller, command: CreateLead) -> Jo
         sales_rep_id=sales_rep,
         branch=command.branch,
         lead_source=command.lead_source,
-        trades=command.trades,  # type: ignore[arg-type]
+        trades=command.trades,
     )
     async with deps.unit_of_work(caller.tenant_id) as uow:
         await uow.jobs.add(job)
