@@ -38,12 +38,13 @@ from faststream.kafka import KafkaBroker, KafkaRouter
 from faststream.kafka.annotations import KafkaMessage
 
 from shared.context import correlation_id_var, tenant_id_var
-from shared.db import checked_schema, is_transient
+from shared.db import checked_schema, is_conflict, is_transient
 from shared.dead_letter import DeadLetters, Publish, record_id
 from shared.events import Envelope, EventData, EventRejected, model_for
 from shared.metrics import ServiceMetrics
 from shared.progress import ConsumerProgress
 from shared.settings import Settings
+from shared.tolerant_consumer import TolerantConsumer, use_tolerant_consumers
 from shared.uow import UnitOfWork, UnitOfWorkFactory
 
 log = logging.getLogger(__name__)
@@ -97,6 +98,11 @@ class EventConsumer:
         self.name = name or settings.consumer_group
         # The last reason a batch could not be applied (for readiness when it keeps happening).
         self.last_failure = ""
+        # The Kafka consumers under this service's subscriptions (their fetches' health).
+        self.kafka_consumers: list[TolerantConsumer] = []
+        metrics.consumer_stalled.labels(self.name).set_function(
+            lambda: 0.0 if self.stalled() is None else 1.0
+        )
         self._handlers: dict[str, BatchHandler] = {}
         self._pipelines: list[BatchPipeline] = []
 
@@ -178,9 +184,24 @@ class EventConsumer:
             pipeline.resume()
 
     def stalled(self) -> str | None:
-        """Why a subscription is not getting through its records (for readiness), or None."""
+        """Why a subscription is not getting through its records (for readiness), or None:
+        batches handed back in a row, a batch held too long, or fetches failing for longer than
+        ``consumer_stall_after_s`` / 6 (FastStream waits 5 s between tries)."""
         problems = [p.progress.problem() for p in self._pipelines]
+        limit = self.settings.consumer_stall_after_s / 6
+        for kafka in self.kafka_consumers:
+            failing = kafka.fetch_failing_for()
+            if failing is not None and failing[0] > limit:
+                problems.append(
+                    f"stalled: fetching has failed for {failing[0]:.0f}s ({failing[1]})"
+                )
         return "; ".join(problem for problem in problems if problem) or None
+
+    def use_tolerant_consumers(self, broker: KafkaBroker) -> None:
+        """Have ``broker`` (connected) build this service's Kafka consumers as
+        ``TolerantConsumer``s that dead-letter through this consumer and report to it."""
+        self.kafka_consumers.clear()
+        use_tolerant_consumers(broker, self.dead_letter_unreadable, self.kafka_consumers)
 
     # -- the batch ------------------------------------------------------------------------------
 
@@ -275,8 +296,9 @@ class EventConsumer:
                 outcome = await self._with_transient_retry(
                     lambda: self._dead_letter_rejected(batch.rejected), batch.rejected[0][0].topic
                 )
-                if outcome is BatchResult.REQUEUE:
-                    return outcome
+                if outcome is not BatchResult.DONE:
+                    # Not dead-lettered (or not known to be): never commit past them.
+                    return BatchResult.REQUEUE
             incoming = batch.incoming
             if not incoming:
                 return BatchResult.DONE
@@ -333,7 +355,7 @@ class EventConsumer:
                 lambda: self._apply([item]), topic, errors=error, once=suspect
             )
             if outcome is BatchResult.REQUEUE and suspect:
-                if await self.database_answers():
+                if not is_conflict(error[-1]) and await self.database_answers():
                     outcome = _FAILED  # the database is fine: it is this event that fails
                 else:  # the database is down after all: wait for it as usual
                     outcome = await self._with_transient_retry(

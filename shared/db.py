@@ -154,6 +154,22 @@ _TRANSIENT_ERRNOS = {
 }
 
 
+CONFLICT_SQLSTATES = {"40001", "40P01"}  # serialization failure, deadlock
+
+
+def is_conflict(exc: BaseException) -> bool:
+    """A serialization failure or deadlock: transient by nature, whatever else is going on."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        sqlstate = getattr(current, "sqlstate", None) or getattr(current, "pgcode", None)
+        if sqlstate in CONFLICT_SQLSTATES:
+            return True
+        current = current.__cause__
+    return False
+
+
 def is_transient(exc: BaseException) -> bool:
     """True for failures that go away by themselves: the database or network is down, a
     serialization conflict, a deadlock. Those are retried, never dead-lettered. Everything else

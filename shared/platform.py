@@ -33,7 +33,6 @@ from shared.policy.service import PolicyLayer
 from shared.problems import ERROR_RESPONSES, document_problems, install_problem_handlers
 from shared.relay import OutboxRelay, broker_publisher
 from shared.settings import DEV_JWT_SECRET, Settings
-from shared.tolerant_consumer import use_tolerant_consumers
 from shared.uow import UnitOfWorkFactory
 
 log = logging.getLogger(__name__)
@@ -100,7 +99,7 @@ class ServicePlatform:
         self.consumer.resume()
         try:
             await self.broker.connect()
-            use_tolerant_consumers(self.broker, self.consumer.dead_letter_unreadable)
+            self.consumer.use_tolerant_consumers(self.broker)
             await self.broker.start()
         except BaseException:
             await self.engine.dispose()

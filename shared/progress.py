@@ -10,6 +10,9 @@ partitions stand still. Two signs, each with a setting:
   failure while the database answers counting as an attempt), so the record is dead-lettered
   after a bounded number of attempts;
 - a batch has been in flight for longer than ``consumer_stall_after_s`` (a handler that hangs).
+
+(A third sign, fetches that keep failing before any batch is formed, is the Kafka consumer's:
+``TolerantConsumer.fetch_failing``, checked with these by ``EventConsumer.stalled``.)
 """
 
 from __future__ import annotations
@@ -39,9 +42,6 @@ class ConsumerProgress:
         self._in_flight_since: float | None = None
         self._handbacks_gauge = metrics.consumer_handbacks_in_a_row.labels(name)
         self._handbacks_gauge.set(0)
-        metrics.consumer_stalled.labels(name).set_function(
-            lambda: 0.0 if self.problem() is None else 1.0
-        )
 
     @property
     def suspect(self) -> bool:

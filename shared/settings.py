@@ -71,7 +71,7 @@ class Settings(BaseSettings):
     # keeps failing in a way that looks transient is dead-lettered after consumer_max_attempts);
     # so does one batch in flight longer than consumer_stall_after_s (a handler that hangs).
     consumer_stall_handbacks: int = Field(3, ge=1)
-    consumer_stall_after_s: float = Field(180.0, gt=0)
+    consumer_stall_after_s: float = Field(300.0, gt=0)
     # How long a send may wait for the broker before it fails (and the relay retries it later);
     # also bounds how long a stopping service waits on an unreachable broker.
     kafka_request_timeout_ms: int = Field(10_000, ge=1000)

@@ -21,6 +21,7 @@ and the poison-corpus test on the real broker fails if their shape changes.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from functools import partial
 from typing import Any
@@ -50,9 +51,26 @@ class TolerantConsumer(aiokafka.AIOKafkaConsumer):
         # Partitions with a record that cannot be read ahead: read one record at a time (each
         # read moves the position) until it is reached, so the records before it are kept.
         self._careful: set[TopicPartition] = set()
-        # Times the same position was found unreadable: each time one offset further, so a gap
-        # in the partition's offsets (compaction, transaction markers) cannot hold us there.
-        self._tries: dict[tuple[TopicPartition, int], int] = {}
+        # Seeks per partition: a failed fetch puts back only the partitions nobody sought while
+        # it waited (a batch handed back, a rebalance), never over their new position.
+        self._seeks: dict[TopicPartition, int] = {}
+        # Why fetches fail, and since when (None while they go through).
+        self.fetch_failing: str | None = None
+        self._failing_since: float | None = None
+
+    def fetch_failing_for(self) -> tuple[float, str] | None:
+        """(seconds, why) while fetches keep failing; None while they go through."""
+        if self.fetch_failing is None:
+            self._failing_since = None
+            return None
+        now = time.monotonic()
+        if self._failing_since is None:
+            self._failing_since = now
+        return now - self._failing_since, self.fetch_failing
+
+    def seek(self, partition: TopicPartition, offset: int) -> None:
+        self._seeks[partition] = self._seeks.get(partition, 0) + 1
+        super().seek(partition, offset)
 
     async def getmany(
         self, *partitions: TopicPartition, timeout_ms: int = 0, max_records: int | None = None
@@ -60,27 +78,46 @@ class TolerantConsumer(aiokafka.AIOKafkaConsumer):
         self._careful &= self.assignment()
         if self._careful:
             return await self._read_carefully(timeout_ms, max_records or CAREFUL_BATCH)
-        before = self._positions()
+        before, seeks = self._positions(), dict(self._seeks)
         try:
-            return await super().getmany(
+            records = await super().getmany(
                 *partitions, timeout_ms=timeout_ms, max_records=max_records
             )
-        except (KafkaError, ConsumerStoppedError):
+        except ConsumerStoppedError:
+            raise
+        except KafkaError as exc:
+            self.fetch_failing = repr(exc)
             raise
         except Exception as exc:
             # What the failed call took was lost with it: every partition goes back to where
-            # it was, and the ones that stopped on a record are read carefully up to it.
-            for tp, position in before.items():
-                if self._positions().get(tp, position) != position:
-                    self.seek(tp, position)
+            # it was (unless sought meanwhile), and the ones that stopped on a record are read
+            # carefully up to it.
             unreadable = self._unreadable()
+            now = self._positions()
+            for tp in now:
+                if self._seeks.get(tp, 0) != seeks.get(tp, 0):
+                    continue  # sought meanwhile (a hand-back, a rebalance): that one stands
+                # A partition first positioned during the call started where the group left it.
+                position = before[tp] if tp in before else await self._starting_position(tp)
+                if position is not None and (now[tp] != position or tp in unreadable):
+                    self.seek(tp, position)
             if not unreadable:
-                raise UnreadableRecord(f"a fetch could not be read: {exc!r}") from exc
-            for tp in unreadable:
-                if tp in before:
-                    self.seek(tp, before[tp])
+                self.fetch_failing = f"a fetch could not be read: {exc!r}"
+                raise UnreadableRecord(self.fetch_failing) from exc
             self._careful |= unreadable
             return {}
+        self.fetch_failing = None
+        return records
+
+    async def _starting_position(self, tp: TopicPartition) -> int | None:
+        """Where a newly assigned partition starts: the group's committed offset, else the
+        beginning (the platform's consumers reset to the earliest offset)."""
+        committed = await self.committed(tp)
+        if committed is not None:
+            return int(committed)
+        if self._auto_offset_reset != "earliest":
+            return None
+        return int((await self.beginning_offsets([tp]))[tp])
 
     async def _read_carefully(
         self, timeout_ms: int, max_records: int
@@ -95,33 +132,35 @@ class TolerantConsumer(aiokafka.AIOKafkaConsumer):
             except (KafkaError, ConsumerStoppedError):
                 raise
             except Exception as exc:
-                await self._get_past(tp, exc)
-                break
+                if not records:  # the record at the position is the one: get past it
+                    await self._get_past(tp, exc)
+                break  # else deliver the ones before it first; it fails again next time
             if not got:
                 break  # nothing fetched yet: what we have now, the rest on the next call
             records.extend(got[tp])
+            self.fetch_failing = None
         return {tp: records} if records else {}
 
     async def _get_past(self, tp: TopicPartition, exc: Exception) -> None:
-        """The record at ``tp``'s position cannot be read: dead-letter a stub, seek past it."""
+        """The record at ``tp``'s position cannot be read: dead-letter a stub, then (only then)
+        seek one past it. The client unpacks a producer's record batch from its start, so
+        records after an unreadable one in the same batch cannot be read either: each of them
+        is dead-lettered as a stub in turn (by coordinates; the originals stay on the topic)."""
         offset = self._positions()[tp]
-        tries = self._tries.get((tp, offset), 0) + 1
-        self._tries[(tp, offset)] = tries
         try:
             await self._on_unreadable(tp.topic, tp.partition, offset, repr(exc))
         except Exception as failed:
-            raise UnreadableRecord(
+            self.fetch_failing = (
                 f"{tp.topic}[{tp.partition}]@{offset} cannot be read and could not be "
                 f"dead-lettered: {failed!r}"
-            ) from failed
+            )
+            raise UnreadableRecord(self.fetch_failing) from failed
         log.error(
             "record the Kafka client cannot read: dead-lettered as a stub and skipped",
             extra={"topic": tp.topic, "partition": tp.partition, "offset": offset},
         )
-        self.seek(tp, offset + tries)
+        self.seek(tp, offset + 1)
         self._careful.discard(tp)
-        if len(self._tries) > 1000:  # only a record still being got past needs remembering
-            self._tries.clear()
 
     def _positions(self) -> dict[TopicPartition, int]:
         """Each assigned partition's position, where it has one (no I/O)."""
@@ -148,14 +187,21 @@ class TolerantConsumer(aiokafka.AIOKafkaConsumer):
         return found
 
 
-def use_tolerant_consumers(broker: Any, on_unreadable: OnUnreadable) -> None:
+def use_tolerant_consumers(
+    broker: Any, on_unreadable: OnUnreadable, built: list[TolerantConsumer]
+) -> None:
     """Make the (connected) FastStream broker build its subscriptions' consumers as
-    ``TolerantConsumer``s. Call after ``broker.connect()`` (which sets the builder), before
-    ``broker.start()`` (which builds the consumers)."""
+    ``TolerantConsumer``s, each appended to ``built``. Call after ``broker.connect()`` (which
+    sets the builder), before ``broker.start()`` (which builds the consumers)."""
     config = broker.config.broker_config
     original = config.builder
     if not isinstance(original, partial):
         raise TypeError(f"unexpected consumer builder {original!r}")
-    config.builder = partial(
-        TolerantConsumer, *original.args, on_unreadable=on_unreadable, **original.keywords
-    )
+
+    def build(*args: Any, **kwargs: Any) -> TolerantConsumer:
+        options = {**original.keywords, **kwargs, "on_unreadable": on_unreadable}
+        consumer = TolerantConsumer(*original.args, *args, **options)
+        built.append(consumer)
+        return consumer
+
+    config.builder = build

@@ -98,8 +98,9 @@ class Sent:
         )
         self.valid.append(envelope)
 
-    async def unreadable_header_name(self, key: bytes) -> None:
-        """A record aiokafka itself cannot unpack (a header name that is not UTF-8)."""
+    async def unreadable_header_name(self, key: bytes, *, before: Envelope | None = None) -> None:
+        """A record aiokafka itself cannot unpack (a header name that is not UTF-8); with
+        ``before``, that valid event goes first in the same record batch."""
         produced = await asyncio.create_subprocess_exec(
             sys.executable,
             "-m",
@@ -107,6 +108,7 @@ class Sent:
             self.bootstrap_servers,
             self.topic,
             key.decode(),
+            before.model_dump_json() if before else "",
             env={**os.environ, "AIOKAFKA_NO_EXTENSIONS": "1"},
             cwd=REPOSITORY,
             stdout=asyncio.subprocess.PIPE,
@@ -115,6 +117,8 @@ class Sent:
         assert produced.returncode == 0, out
         partition, offset = map(int, out.split())
         self.bad[(partition, offset)] = "header name not UTF-8"
+        if before is not None:
+            self.valid.append(before)
 
     async def poison(self, what: str, envelope: Envelope) -> None:
         """Well-formed, but its handling fails for good."""
@@ -144,7 +148,8 @@ async def produce_corpus(sent: Sent) -> None:
     await valid("c1")
     await sent.record("null header values", b"nope", headers=[("ce_type", None), ("trace", None)])
     await valid("c2", extra=[("trace", None)])  # a null header on a valid event: applied
-    await sent.unreadable_header_name(b"c1")
+    seq["c1"] += 1  # a valid event in the same record batch, before the unreadable one
+    await sent.unreadable_header_name(b"c1", before=incremented("c1", seq["c1"]))
     await valid("c1")
     await sent.unreadable_header_name(b"c2")
     await sent.record(
@@ -207,7 +212,9 @@ async def producer(settings: Settings) -> AsyncIterator[AIOKafkaProducer]:
 
 
 class ReadinessWatch:
-    """Samples the service's readiness while the test runs; remembers every answer not ok."""
+    """Samples the service's readiness while the test runs; remembers every answer whose
+    consumer check was not ok (the database and broker checks ping the real servers, and a
+    slow ping on a busy machine is not what this test is about)."""
 
     def __init__(self, platform: ServicePlatform) -> None:
         self.platform = platform
@@ -219,7 +226,7 @@ class ReadinessWatch:
         while True:
             checks = await self.platform.readiness()
             self.samples += 1
-            if any(value != "ok" for value in checks.values()):
+            if checks["consumer"] != "ok":
                 self.not_ready.append(checks)
             await asyncio.sleep(0.2)
 
@@ -250,8 +257,7 @@ async def test_every_bad_record_is_dead_lettered_once_and_every_valid_event_appl
             await eventually(
                 lambda: _applied(view, len(sent.valid)), what="every valid event applied"
             )
-            # Long enough for a stall to show: another batch budget would hand back by now.
-            await asyncio.sleep(1)
+            await asyncio.sleep(1)  # a few more readiness samples after the last record
             dlq = await read_dlq(settings.kafka_bootstrap_servers, source)
 
         where = Counter(
@@ -340,7 +346,7 @@ async def test_a_record_that_fails_like_an_outage_every_time_is_bounded_and_repo
             lambda: _stalled(view), timeout=60, what="readiness to report the stall"
         )
         assert "handed back" in reported and "ConnectionResetError" in reported
-        assert metric_total(view, "roofline_consumer_handbacks_in_a_row") >= 0
+        assert metric_total(view, "roofline_consumer_stalled") == 1
         # ... then the record is dead-lettered after a bounded number of attempts, the others
         # are applied, and the consumer is ready again.
         [dead] = await eventually(

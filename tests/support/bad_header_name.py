@@ -2,9 +2,10 @@
 
 aiokafka's own producer encodes header names as UTF-8, so this runs as its own process with
 aiokafka's pure-Python record builder (AIOKAFKA_NO_EXTENSIONS=1) and a name whose ``encode``
-gives bytes that are not UTF-8. Prints ``partition offset`` of the record.
+gives bytes that are not UTF-8. With a value for ``BEFORE``, a record carrying that value goes
+first, in the same record batch. Prints ``partition offset`` of the unreadable record.
 
-    python -m tests.support.bad_header_name BOOTSTRAP TOPIC KEY
+    python -m tests.support.bad_header_name BOOTSTRAP TOPIC KEY [BEFORE]
 """
 
 from __future__ import annotations
@@ -23,17 +24,20 @@ class NotUtf8Name(str):
         return b"\xff\xfe-name"
 
 
-async def main(bootstrap: str, topic: str, key: str) -> None:
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all")
+async def main(bootstrap: str, topic: str, key: str, before: str = "") -> None:
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", linger_ms=100)
     await producer.start()
     try:
-        meta = await producer.send_and_wait(
+        if before:  # not awaited: lingers, so both go in one record batch
+            await producer.send(topic, before.encode(), key=key.encode())
+        sent = await producer.send(
             topic, b"{}", key=key.encode(), headers=[(NotUtf8Name("x"), b"v")]
         )
+        meta = await sent
         print(meta.partition, meta.offset)
     finally:
         await producer.stop()
 
 
 if __name__ == "__main__":
-    asyncio.run(main(*sys.argv[1:4]))
+    asyncio.run(main(*sys.argv[1:5]))
