@@ -16,6 +16,7 @@ from typing import Any
 from fastapi import APIRouter, Depends
 
 from shared.auth import ROLES, require_roles
+from shared.edge import refuse_unstorable_text
 
 
 class GuardedRouter(APIRouter):
@@ -34,7 +35,13 @@ class GuardedRouter(APIRouter):
                 "call it"
             )
         roles = self.access[name]
-        kwargs["dependencies"] = [*(kwargs.get("dependencies") or []), _guard(roles)]
+        # The caller first (401, then 403), then what the edge refuses in any request (422):
+        # nothing of a request is looked into for a caller who may not make it.
+        kwargs["dependencies"] = [
+            *(kwargs.get("dependencies") or []),
+            _guard(roles),
+            Depends(refuse_unstorable_text),
+        ]
         kwargs["openapi_extra"] = {**(kwargs.get("openapi_extra") or {}), "x-roles": sorted(roles)}
         super().add_api_route(path, endpoint, **kwargs)
 

@@ -18,6 +18,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from shared.context import tenant_id_var
 from shared.problems import Forbidden, Unauthorized
 from shared.settings import Settings
+from shared.text import unstorable
 
 # Who a caller can be. Policy facts use the same names (``actor.roles``).
 Role = Literal[
@@ -34,6 +35,8 @@ Role = Literal[
     "admin",
 ]
 ROLES = frozenset(get_args(Role))
+# A user id or tenant id in a token (the length of ``shared.text.Identifier``).
+MAX_ID_LENGTH = 100
 # Installers and technicians: the field. They see only the work assigned to them.
 FIELD_ROLES = frozenset({"installer", "technician"})
 OFFICE_ROLES = ROLES - FIELD_ROLES
@@ -62,6 +65,8 @@ def mint_token(
         )
     if not user or not tenant:
         raise ValueError("a token needs a user and a tenant")
+    if max(len(user), len(tenant)) > MAX_ID_LENGTH or unstorable(user) or unstorable(tenant):
+        raise ValueError(f"user and tenant are 1-{MAX_ID_LENGTH} characters without NUL")
     now = datetime.now(UTC)
     claims = {
         "sub": user,
@@ -92,9 +97,15 @@ def decode_token(settings: Settings, token: str) -> Caller:
         raise Unauthorized("invalid token: roles must be a list of strings")
     if not isinstance(claims["tenant"], str) or not claims["tenant"]:
         raise Unauthorized("invalid token: no tenant")
-    return Caller(
-        user_id=str(claims["sub"]), tenant_id=claims["tenant"], roles=frozenset(roles) & ROLES
-    )
+    user, tenant = str(claims["sub"]), claims["tenant"]
+    for claim, value in (("sub", user), ("tenant", tenant)):
+        # Both end up in rows and events (who did it, whose it is): bounded and storable, or
+        # the token is not one this system issues.
+        if not value or len(value) > MAX_ID_LENGTH or unstorable(value):
+            raise Unauthorized(
+                f"invalid token: {claim} must be 1-{MAX_ID_LENGTH} characters without NUL"
+            )
+    return Caller(user_id=user, tenant_id=tenant, roles=frozenset(roles) & ROLES)
 
 
 def sees_only_own_work(caller: Caller) -> bool:

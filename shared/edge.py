@@ -1,8 +1,10 @@
 """What every service's HTTP edge refuses before a route runs, and the shared paging parameters.
 
-``ServicePlatform.http_app`` installs both checks, so every service has them:
+Every service has both: ``ServicePlatform.http_app`` installs the middleware, and every route of
+a ``GuardedRouter`` (the only kind ``http_app`` mounts) runs the dependency right after its role
+check, so nothing of a request is looked into for a caller who may not make it:
 
-- ``refuse_unstorable_text``, an app-wide dependency: a NUL character or an unpaired surrogate
+- ``refuse_unstorable_text``, a route dependency: a NUL character or an unpaired surrogate
   in a query parameter, a path parameter or anywhere in a JSON body (keys included) is ``422``
   invalid-input naming each such field (``query.q``, ``path.job_id``, ``body.customer.name``),
   the way a failed validation is. PostgreSQL cannot store either in text or JSONB, so letting
@@ -82,17 +84,21 @@ def _body_errors(body: bytes) -> list[tuple[str, str]]:
     # JSON can only carry either as an escape (\u0000, \ud800) or, for a surrogate, as its
     # (invalid) UTF-8 bytes, which json.loads accepts as FastAPI's parsing does: most bodies
     # have neither and are not decoded a second time.
+    if body and json.detect_encoding(body) != "utf-8":
+        # json.loads (and so FastAPI) accepts UTF-16 and UTF-32 too, where the checks below
+        # would not see an escape; JSON between systems is UTF-8 (RFC 8259).
+        return [("body", "must be JSON encoded as UTF-8")]
     if b"\\u" not in body and b"\xed" not in body:
         return []
     try:
         document = json.loads(body)
-    except ValueError:  # FastAPI answers what it cannot parse
+    except (ValueError, RecursionError):  # FastAPI answers what it cannot parse
         return []
     return [(".".join(("body", *where)), reason) for where, reason in _walk(document)]
 
 
 async def refuse_unstorable_text(request: Request) -> None:
-    """App-wide dependency (``ServicePlatform.http_app``), run before any route's own: one 422
+    """Route dependency (``GuardedRouter``), run after the role check: one 422
     naming every query parameter, path parameter and JSON body field (``query.q``,
     ``path.job_id``, ``body.customer.name``) that holds text PostgreSQL cannot store, as a
     failed validation of each would. It runs once the router has matched the route (so path

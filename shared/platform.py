@@ -19,15 +19,16 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from typing import Any
 
 import sqlalchemy as sa
-from fastapi import APIRouter, Depends, FastAPI, Request, Response
+from fastapi import APIRouter, FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 from faststream.specification import AsyncAPI
 
+from shared.access import GuardedRouter
 from shared.broker import create_broker
 from shared.consumer import EventConsumer, broker_dead_letter
 from shared.context import correlation_id_var, tenant_id_var
 from shared.db import PlatformTables, create_engine, create_schema
-from shared.edge import LimitBodySize, refuse_unstorable_text
+from shared.edge import LimitBodySize
 from shared.metrics import ServiceMetrics
 from shared.policy.service import PolicyLayer
 from shared.problems import ERROR_RESPONSES, document_problems, install_problem_handlers
@@ -186,10 +187,7 @@ class ServicePlatform:
             finally:
                 await platform.stop()
 
-        # Before any route's own dependencies: text PostgreSQL cannot store is a 422 (shared.edge).
-        app = FastAPI(
-            title=title, lifespan=lifespan, dependencies=[Depends(refuse_unstorable_text)]
-        )
+        app = FastAPI(title=title, lifespan=lifespan)
         app.state.settings = self.settings
         app.state.platform = self
         install_problem_handlers(app)
@@ -222,6 +220,9 @@ class ServicePlatform:
             return platform.asyncapi(title)
 
         for router in routers:
+            # Every route states who may call it, and with that gets the edge's checks.
+            if not isinstance(router, GuardedRouter):
+                raise TypeError(f"{title}: a router must be a GuardedRouter (shared.access)")
             app.include_router(router, responses=ERROR_RESPONSES)
         return app
 

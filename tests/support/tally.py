@@ -15,7 +15,8 @@ from fastapi import APIRouter, Depends
 from pydantic import BaseModel, Field
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
-from shared.auth import Caller, current_caller
+from shared.access import GuardedRouter
+from shared.auth import ROLES, Caller, current_caller
 from shared.events import Envelope, EventData, OutgoingEvent, catalogued
 from shared.platform import ServicePlatform
 from shared.problems import NotFound
@@ -108,7 +109,7 @@ class IncrementBody(BaseModel):
 
 
 def tally_router(platform: ServicePlatform) -> APIRouter:
-    router = APIRouter()
+    router = GuardedRouter({"post_increment": ROLES, "get_counter": ROLES})
 
     @router.post("/counters/{counter_id}/increment", status_code=202)
     async def post_increment(

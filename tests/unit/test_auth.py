@@ -70,3 +70,17 @@ def test_unknown_roles_in_a_token_grant_nothing() -> None:
         "HS256",
     )
     assert decode_token(SETTINGS, token).roles == {"csa"}
+
+
+@pytest.mark.parametrize(
+    ("claim", "value"),
+    [("sub", "u" * 101), ("sub", "a\x00b"), ("tenant", "t" * 101), ("tenant", "a\x00")],
+)
+def test_a_user_or_tenant_no_row_could_hold_is_refused(claim: str, value: str) -> None:
+    claims = {"sub": "ann", "tenant": "acme", "iss": SETTINGS.jwt_issuer, "exp": 9999999999}
+    claims[claim] = value
+    token = jwt.encode(claims, SETTINGS.jwt_secret.get_secret_value(), "HS256")
+    with pytest.raises(Unauthorized, match=claim):
+        decode_token(SETTINGS, token)
+    with pytest.raises(ValueError, match="1-100"):
+        mint_token(SETTINGS, user=claims["sub"], tenant=claims["tenant"], roles=["csa"])

@@ -369,3 +369,49 @@ async def test_a_long_correlation_id_is_replaced(clients: dict[str, httpx.AsyncC
     assert len(response.headers["X-Correlation-ID"]) == 36  # a fresh uuid
     kept = await clients["jobs"].post("/jobs", json=LEAD, headers={"X-Correlation-ID": "req-7"})
     assert kept.headers["X-Correlation-ID"] == "req-7"
+
+
+# -- the caller before the input; encodings and depths the edge must not trip on ------------------
+
+
+@pytest.mark.parametrize("service", SERVICES)
+async def test_a_caller_without_a_token_is_401_whatever_the_input(
+    clients: dict[str, httpx.AsyncClient], service: str
+) -> None:
+    client = clients[service]
+    response = await client.get(
+        READS[service].format("job%001"), params={"q": "\x00"}, headers={"Authorization": ""}
+    )
+    assert response.status_code == 401, response.text
+
+
+async def test_a_caller_without_the_role_is_403_before_the_input_is_looked_at(
+    clients: dict[str, httpx.AsyncClient], settings: dict[str, Settings]
+) -> None:
+    token = mint_token(settings["billing"], user="ivan", tenant="acme", roles=["installer"])
+    response = await clients["billing"].get(
+        "/finance-folders/a%00b", headers={"Authorization": f"Bearer {token}"}
+    )
+    assert response.status_code == 403, response.text
+
+
+@pytest.mark.parametrize("encoding", ["utf-16-le", "utf-16", "utf-32"])
+async def test_json_in_another_encoding_than_utf8_is_422_naming_the_body(
+    clients: dict[str, httpx.AsyncClient], encoding: str
+) -> None:
+    body = '{"reason": "a\\u0000b"}'.encode(encoding)
+    response = await clients["jobs"].post(
+        "/jobs/j1/cancel", content=body, headers={"Content-Type": "application/json"}
+    )
+    refused(response, "body")
+
+
+async def test_json_deeper_than_the_parser_goes_is_never_a_500(
+    clients: dict[str, httpx.AsyncClient],
+) -> None:
+    deep = b'{"a":' * 5000 + b'"\\u0041"' + b"}" * 5000
+    for path in ("/jobs/j1/handoff", "/jobs/j1/cancel"):  # without a body model, and with one
+        response = await clients["jobs"].post(
+            path, content=deep, headers={"Content-Type": "application/json"}
+        )
+        assert response.status_code < 500, (path, response.status_code, response.text)
