@@ -185,8 +185,9 @@ class EventConsumer:
 
     def stalled(self) -> str | None:
         """Why a subscription is not getting through its records (for readiness), or None:
-        batches handed back in a row, a batch held too long, or fetches failing for longer than
-        ``consumer_stall_after_s`` / 6 (FastStream waits 5 s between tries)."""
+        batches handed back in a row, a batch held too long, fetches failing for longer than
+        ``consumer_stall_after_s`` / 6 (FastStream waits 5 s between tries), or records
+        waiting that nothing takes for ``consumer_stall_after_s`` (a consume loop that ended)."""
         problems = [p.progress.problem() for p in self._pipelines]
         limit = self.settings.consumer_stall_after_s / 6
         for kafka in self.kafka_consumers:
@@ -194,6 +195,11 @@ class EventConsumer:
             if failing is not None and failing[0] > limit:
                 problems.append(
                     f"stalled: fetching has failed for {failing[0]:.0f}s ({failing[1]})"
+                )
+            idle = kafka.idle_behind()
+            if idle is not None and idle[1] > self.settings.consumer_stall_after_s:
+                problems.append(
+                    f"stalled: {idle[0]} records waiting and none taken for {idle[1]:.0f}s"
                 )
         return "; ".join(problem for problem in problems if problem) or None
 

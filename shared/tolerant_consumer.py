@@ -57,16 +57,42 @@ class TolerantConsumer(aiokafka.AIOKafkaConsumer):
         # Why fetches fail, and since when (None while they go through).
         self.fetch_failing: str | None = None
         self._failing_since: float | None = None
+        # Positions when last seen moving (or with nothing to read), for ``idle_behind``.
+        self._last_positions: dict[TopicPartition, int] = {}
+        self.clock = time.monotonic
+        self._moved_at = self.clock()
 
     def fetch_failing_for(self) -> tuple[float, str] | None:
         """(seconds, why) while fetches keep failing; None while they go through."""
         if self.fetch_failing is None:
             self._failing_since = None
             return None
-        now = time.monotonic()
+        now = self.clock()
         if self._failing_since is None:
             self._failing_since = now
         return now - self._failing_since, self.fetch_failing
+
+    def behind(self, positions: dict[TopicPartition, int] | None = None) -> int:
+        """Records on the assigned partitions past this consumer's positions, by the high
+        watermarks of the last fetch responses."""
+        behind = 0
+        for tp, position in (self._positions() if positions is None else positions).items():
+            highwater = self.highwater(tp)
+            if highwater is not None:
+                behind += max(highwater - position, 0)
+        return behind
+
+    def idle_behind(self) -> tuple[int, float] | None:
+        """(records behind, seconds) while the partitions have records waiting (by the
+        high watermarks the background fetcher keeps) and no position has moved: the consume
+        loop is not taking what is there. None while it keeps up or moves."""
+        positions = self._positions()
+        behind = self.behind(positions)
+        now = self.clock()
+        if behind == 0 or positions != self._last_positions:
+            self._last_positions, self._moved_at = positions, now
+            return None
+        return behind, now - self._moved_at
 
     def seek(self, partition: TopicPartition, offset: int) -> None:
         self._seeks[partition] = self._seeks.get(partition, 0) + 1

@@ -305,6 +305,8 @@ async def test_every_bad_record_is_dead_lettered_once_and_every_valid_event_appl
             assert rows[counter]["total"] == len(mine)
             assert rows[counter]["last_seq"] == len(mine)
         assert metric_total(view, "roofline_dlq_messages_total") == len(sent.bad)
+        # Nothing left behind by the high watermarks the stall check reads.
+        assert [kafka.behind() for kafka in view.consumer.kafka_consumers] == [0]
         assert readiness.samples > 0
         assert readiness.not_ready == []
 
@@ -379,3 +381,36 @@ def _coordinates(message: dict[str, Any]) -> tuple[int, int]:
 async def _at_least(settings: Settings, topic: str, count: int) -> list[dict[str, Any]] | None:
     messages = await read_dlq(settings.kafka_bootstrap_servers, topic)
     return messages if len(messages) >= count else None
+
+
+async def test_a_consumer_that_takes_nothing_while_records_wait_is_not_ready(
+    namespace: str, database_url: str, bootstrap_servers: str, producer: AIOKafkaProducer
+) -> None:
+    settings = settings_for(
+        "tallyview", f"{namespace}_hang", database_url, bootstrap_servers, consumer_stall_after_s=2
+    )
+    source = settings.topic("tally")
+    await create_topics(settings, "tally", "tallyview")
+    release = asyncio.Event()
+
+    async def hangs_on_the_second(uow: UnitOfWork, events: list[tuple[Envelope, Incremented]]):
+        if any(event.seq == 2 for _, event in events):
+            await release.wait()  # a handler stuck on a remote call that never answers
+        await apply_increments(uow, events)
+
+    platform = ServicePlatform(settings, view_metadata)
+    platform.consumer.on_batch(Incremented)(hangs_on_the_second)
+    platform.consumer.subscribe(platform.broker, source)
+    sent = Sent(producer, source, settings.kafka_bootstrap_servers)
+    async with running(platform) as view:
+        await sent.event(incremented("c1", 1))
+        await eventually(lambda: _applied(view, 1), what="the first event")
+        await sent.event(incremented("c1", 2))
+        for seq in range(3, 8):
+            await sent.event(incremented("c1", seq))
+        reported = await eventually(lambda: _stalled(view), what="readiness to report the stall")
+        assert "stalled" in reported
+        assert metric_total(view, "roofline_consumer_stalled") == 1
+        release.set()
+        await eventually(lambda: _applied(view, 7), what="the rest, once the handler answers")
+        assert (await view.readiness())["consumer"] == "ok"
