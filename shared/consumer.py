@@ -378,8 +378,8 @@ class EventConsumer:
                     attempts=attempts,
                 )
                 dead_lettered = await self._with_transient_retry(send, topic)
-                if dead_lettered is BatchResult.REQUEUE:
-                    return dead_lettered
+                if dead_lettered is not BatchResult.DONE:
+                    return BatchResult.REQUEUE  # not in the DLQ: never commit past it
                 # Into the inbox, as done with: when its batch comes again (handed back before
                 # the isolation got through it), it is skipped instead of dead-lettered again,
                 # so a batch with many failing events gets past them.
