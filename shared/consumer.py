@@ -183,12 +183,17 @@ class EventConsumer:
         for pipeline in self._pipelines:
             pipeline.resume()
 
+    @property
+    def progress(self) -> list[ConsumerProgress]:
+        """Each subscription's progress."""
+        return [pipeline.progress for pipeline in self._pipelines]
+
     def stalled(self) -> str | None:
         """Why a subscription is not getting through its records (for readiness), or None:
         batches handed back in a row, a batch held too long, fetches failing for longer than
         ``consumer_stall_after_s`` / 6 (FastStream waits 5 s between tries), or records
         waiting that nothing takes for ``consumer_stall_after_s`` (a consume loop that ended)."""
-        problems = [p.progress.problem() for p in self._pipelines]
+        problems = [progress.problem() for progress in self.progress]
         limit = self.settings.consumer_stall_after_s / 6
         for kafka in self.kafka_consumers:
             failing = kafka.fetch_failing_for()

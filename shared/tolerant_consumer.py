@@ -1,26 +1,34 @@
 """The Kafka consumer under every subscription: one that gets past records the client library
-itself cannot read.
+itself cannot unpack.
 
 aiokafka decodes header *names* as UTF-8 while it unpacks a fetch. A record whose header name is
 not UTF-8 (Kafka's protocol allows any bytes; librdkafka or a hand-built producer can write one)
-makes ``getmany`` raise ``UnicodeDecodeError`` at the same position every time, and FastStream's
-consume loop, which expects only ``KafkaError``, ends with it: the subscription stops for good
-while the service still answers ready. ``TolerantConsumer`` catches such a failure (anything but a
-``KafkaError``): every partition goes back to where it was before the failed call (what the
-call took from them was lost with it), and the partition that stopped on a record is read one
-record at a time, so the records before it are delivered and its position lands exactly on it;
-then the record is dead-lettered as a stub (its coordinates and the error: nothing of it can be
-read) and sought past. If the record cannot be located, or the dead letter cannot be written,
-the failure is raised as a ``KafkaError``: FastStream waits and tries again.
+makes ``getmany`` raise ``UnicodeDecodeError`` at the same position every time (and for every
+record after it in the same record batch: the library unpacks a batch from its start), and
+FastStream's consume loop, which expects only ``KafkaError``, ends with it: the subscription
+stops for good while the service still answers ready.
 
-It reads two pieces of aiokafka's state that have no public API (the fetcher's buffered
-partition records, the subscription's positions); ``pyproject.toml`` pins aiokafka below 0.15,
-and the poison-corpus test on the real broker fails if their shape changes.
+``TolerantConsumer`` catches such a failure (anything but a ``KafkaError``): every partition goes
+back to where it was before the failed call (what the call took from them was lost with it),
+and the partition that stopped is read one record at a time, so the records before the bad one
+are delivered and its position lands on it. Then that record batch is fetched again and read by
+a lenient copy of the library's own pure-Python parser (header names decoded with replacement),
+and its records from the position on are delivered like any others: the platform judges them
+(a valid event is applied; anything else dead-lettered with its content). Only if that cannot be
+done is the record dead-lettered as a stub (coordinates and error) and sought past. If the dead
+letter cannot be written either, the failure is raised as a ``KafkaError``: FastStream waits
+and tries again, and the consumer reports fetches failing.
+
+It uses aiokafka's state and classes that have no public API (the fetcher's buffered partition
+records, the subscription's positions, the pure-Python record batch, the fetch request);
+``pyproject.toml`` pins aiokafka below 0.15, and the poison-corpus test on the real broker fails
+if their shape changes.
 """
 
 from __future__ import annotations
 
 import logging
+import struct
 import time
 from collections.abc import Awaitable, Callable
 from functools import partial
@@ -29,6 +37,8 @@ from typing import Any
 import aiokafka
 from aiokafka import TopicPartition
 from aiokafka.errors import ConsumerStoppedError, KafkaError
+from aiokafka.protocol.fetch import FetchRequest
+from aiokafka.record.default_records import _DefaultRecordBatchPy
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +48,8 @@ OnUnreadable = Callable[[str, int, int, str], Awaitable[None]]
 
 # Records returned per call while reading a partition carefully (one fetch read at a time).
 CAREFUL_BATCH = 500
+READ_UNCOMMITTED = 0
+LENIENT_FETCH_WAIT_MS = 500
 
 
 class UnreadableRecord(KafkaError):
@@ -159,7 +171,7 @@ class TolerantConsumer(aiokafka.AIOKafkaConsumer):
                 raise
             except Exception as exc:
                 if not records:  # the record at the position is the one: get past it
-                    await self._get_past(tp, exc)
+                    records = await self._get_past(tp, exc)
                 break  # else deliver the ones before it first; it fails again next time
             if not got:
                 break  # nothing fetched yet: what we have now, the rest on the next call
@@ -167,12 +179,30 @@ class TolerantConsumer(aiokafka.AIOKafkaConsumer):
             self.fetch_failing = None
         return {tp: records} if records else {}
 
-    async def _get_past(self, tp: TopicPartition, exc: Exception) -> None:
-        """The record at ``tp``'s position cannot be read: dead-letter a stub, then (only then)
-        seek one past it. The client unpacks a producer's record batch from its start, so
-        records after an unreadable one in the same batch cannot be read either: each of them
-        is dead-lettered as a stub in turn (by coordinates; the originals stay on the topic)."""
+    async def _get_past(self, tp: TopicPartition, exc: Exception) -> list[aiokafka.ConsumerRecord]:
+        """The record batch at ``tp``'s position cannot be unpacked by the client library.
+
+        It is fetched again and read by a lenient copy of the library's own parser (header names
+        that are not UTF-8 replaced, like header values elsewhere): its records from the position
+        on are delivered as any others (the platform judges them: a valid event is applied, a
+        bad one dead-lettered with its content) and the position moves past the batch. Only if
+        that cannot be done either is the record at the position dead-lettered as a stub (its
+        coordinates; the original stays on the topic), and sought past, one record at a time."""
         offset = self._positions()[tp]
+        try:
+            read = await self._read_leniently(tp, offset)
+        except Exception:
+            log.warning("lenient read failed", exc_info=True, extra={"partition": str(tp)})
+            read = None
+        if read is not None:
+            records, next_offset = read
+            log.warning(
+                "records the Kafka client cannot unpack read leniently",
+                extra={"topic": tp.topic, "partition": tp.partition, "offset": offset},
+            )
+            self.seek(tp, next_offset)
+            self._careful.discard(tp)
+            return records
         try:
             await self._on_unreadable(tp.topic, tp.partition, offset, repr(exc))
         except Exception as failed:
@@ -187,6 +217,33 @@ class TolerantConsumer(aiokafka.AIOKafkaConsumer):
         )
         self.seek(tp, offset + 1)
         self._careful.discard(tp)
+        return []
+
+    async def _read_leniently(
+        self, tp: TopicPartition, offset: int
+    ) -> tuple[list[aiokafka.ConsumerRecord], int] | None:
+        """The records from ``offset`` to the end of the record batch holding it, and the
+        offset after that batch; None if the batch is not one this reader knows (only
+        uncompressed or compressed v2 data batches are)."""
+        node = self._client.cluster.leader_for_partition(tp)
+        if node is None or node < 0:
+            return None
+        fetch_bytes = max(self._fetcher._max_partition_fetch_bytes, 1 << 20)
+        # At least one byte, waiting up to half a second for it (a broker may answer a fetch
+        # that may not wait with nothing: the embedded one does).
+        request = FetchRequest(
+            LENIENT_FETCH_WAIT_MS,
+            1,
+            fetch_bytes,
+            READ_UNCOMMITTED,
+            [(tp.topic, [(tp.partition, offset, fetch_bytes)])],
+        )
+        response = await self._client.send(node, request)
+        for topic, partitions in response.topics:
+            for partition, error_code, _highwater, *part_data in partitions:
+                if (topic, partition) == (tp.topic, tp.partition) and error_code == 0:
+                    return _lenient_batch(tp, part_data[-1], offset)
+        return None
 
     def _positions(self) -> dict[TopicPartition, int]:
         """Each assigned partition's position, where it has one (no I/O)."""
@@ -211,6 +268,60 @@ class TolerantConsumer(aiokafka.AIOKafkaConsumer):
             if iterator is not None and getattr(iterator, "gi_frame", True) is None:
                 found.add(tp)
         return found
+
+
+# A lenient copy of aiokafka's pure-Python record parser: the same code, over a buffer whose
+# slices decode with replacement (only header names are decoded there).
+
+
+class _LenientBytes(bytes):
+    def decode(self, encoding: str = "utf-8", errors: str = "strict") -> str:
+        return super().decode(encoding, "replace")
+
+
+class _LenientBuffer(bytearray):
+    def __getitem__(self, key: Any) -> Any:
+        item = super().__getitem__(key)
+        return _LenientBytes(item) if isinstance(key, slice) else item
+
+
+def _lenient_batch(
+    tp: TopicPartition, raw: bytes, offset: int
+) -> tuple[list[aiokafka.ConsumerRecord], int] | None:
+    # Record set framing: base offset (int64), batch length (int32), leader epoch (int32),
+    # magic (int8), ... The first batch is the one holding ``offset``.
+    raw = bytes(raw)
+    if len(raw) < 17:
+        return None
+    end = 12 + struct.unpack_from(">i", raw, 8)[0]
+    if end > len(raw) or raw[16] < 2:  # cut short by the fetch size, or an old format
+        return None
+    batch = _DefaultRecordBatchPy(raw[:end])
+    if batch.is_control_batch:
+        return None
+    batch._maybe_uncompress()
+    batch._buffer = _LenientBuffer(batch._buffer)
+    found = []
+    for record in batch:
+        if record.offset < offset:
+            continue
+        key, value = record.key, record.value
+        found.append(
+            aiokafka.ConsumerRecord(
+                tp.topic,
+                tp.partition,
+                record.offset,
+                record.timestamp,
+                record.timestamp_type,
+                key,
+                value,
+                None,
+                len(key) if key is not None else -1,
+                len(value) if value is not None else -1,
+                tuple(record.headers),
+            )
+        )
+    return found, batch.next_offset
 
 
 def use_tolerant_consumers(
