@@ -33,6 +33,7 @@ import sqlalchemy as sa
 from aiokafka import AIOKafkaConsumer
 
 from shared.broker import create_broker, ensure_topics
+from shared.cli.embedded import EmbeddedBroker, EmbeddedPostgres
 from shared.db import (
     asyncpg_dsn,
     create_engine,
@@ -41,7 +42,6 @@ from shared.db import (
     inbox_table,
     outbox_table,
 )
-from shared.embedded import EmbeddedBroker, EmbeddedPostgres
 from shared.platform import ServicePlatform
 from shared.relay import OutboxRelay, broker_publisher
 from shared.settings import Settings, load_settings

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from shared.embedded import EmbeddedBroker, EmbeddedPostgres
+from shared.cli.embedded import EmbeddedBroker, EmbeddedPostgres
 
 
 @pytest.fixture(scope="session")
@@ -57,7 +57,7 @@ def namespace() -> str:
 
 @pytest.fixture(scope="session", autouse=True)
 def suite_registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
-    """The tests' own registry of running suites (``shared.suites``): a `roofline up` the tests
+    """The tests' own registry of running suites (``shared.cli.suites``): a `roofline up` the tests
     start is not seen by the developer's commands, and theirs is not seen by the tests."""
     previous = os.environ.get("ROOFLINE_REGISTRY_DIR")
     os.environ["ROOFLINE_REGISTRY_DIR"] = str(tmp_path_factory.mktemp("registry"))

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from shared.cli.supervisor import Supervisor
 from shared.settings import load_settings
-from shared.supervisor import Supervisor
 
 
 @pytest.fixture(scope="module")

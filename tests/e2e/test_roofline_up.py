@@ -16,7 +16,7 @@ import pytest
 import sqlalchemy as sa
 
 from shared.auth import mint_token
-from shared.embedded import port_open
+from shared.cli.embedded import port_open
 from shared.settings import load_settings
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 from shared.auth import decode_token
 from shared.catalog.billing import FinanceFolderOpened
 from shared.catalog.jobs import LeadCreated
-from shared.cli import app
+from shared.cli.app import app
 from shared.events import Envelope
 from shared.settings import load_settings
 from tests.support.harness import (

@@ -13,7 +13,7 @@ import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from shared.embedded import free_port
+from shared.cli.embedded import free_port
 from tests.support.harness import create_topics, eventually, produce_increments, settings_for
 from tests.support.tally import projection_summary, view_platform
 

@@ -17,7 +17,7 @@ import yaml
 from typer.testing import CliRunner
 
 from services.jobs import app as jobs_app
-from shared.cli import app as cli
+from shared.cli.app import app as cli
 from shared.platform import ServicePlatform
 from shared.policy.decision_points import SubmitToProductionFacts
 from shared.policy.engine import PolicyEngine

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import pytest
 
 from shared.broker import all_topics, ensure_topics
-from shared.embedded import EmbeddedBroker, EmbeddedPostgres
+from shared.cli.embedded import EmbeddedBroker, EmbeddedPostgres
 from shared.relay import replay_outbox
 from tests.support.harness import (
     create_topics,

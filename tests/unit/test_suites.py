@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from shared.suites import (
+from shared.cli.suites import (
     STATE_FILE,
     SuiteChoiceNeeded,
     locate,

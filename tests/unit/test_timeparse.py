@@ -4,7 +4,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from shared.timeparse import parse_since
+from shared.cli.timeparse import parse_since
 
 NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
 

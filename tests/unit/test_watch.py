@@ -3,8 +3,8 @@ from __future__ import annotations
 import json
 
 from shared.catalog.jobs import LeadCreated
+from shared.cli.watch import describe, event_time, merge_by_time
 from shared.events import Envelope
-from shared.watch import describe, event_time, merge_by_time
 
 
 def test_an_event_is_one_readable_line() -> None:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
-from shared.cli import app
+from shared.cli.app import app
 from shared.policy.format import json_schema
 from shared.policy.loader import load_policy_dir
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from shared.cli import app
+from shared.cli.app import app
 from shared.policy.loader import PolicyFileInvalid, PolicyProblem, load_policy_file
 
 VALID = """

@@ -25,11 +25,8 @@ from pathlib import Path
 import httpx
 
 from shared.broker import all_topics, ensure_topics
-from shared.embedded import EmbeddedBroker, EmbeddedPostgres, free_port, port_open
-from shared.migrations import migrate
-from shared.relay import replay_outbox
-from shared.settings import SERVICES, Settings, load_settings
-from shared.suites import (
+from shared.cli.embedded import EmbeddedBroker, EmbeddedPostgres, free_port, port_open
+from shared.cli.suites import (
     STATE_FILE,
     locate,
     not_found_message,
@@ -37,6 +34,9 @@ from shared.suites import (
     register,
     unregister,
 )
+from shared.migrations import migrate
+from shared.relay import replay_outbox
+from shared.settings import SERVICES, Settings, load_settings
 
 DATABASE = "roofline"
 READY_TIMEOUT_S = 90.0
@@ -291,7 +291,7 @@ def data_root(data_dir: str | None) -> Path:
 
 
 def suite_root(data_dir: str | None) -> Path:
-    """The data directory of the running suite a command means (``shared.suites.locate``):
+    """The data directory of the running suite a command means (``shared.cli.suites.locate``):
     the one given, else the default if a suite runs there, else the single registered one.
     Raises SuiteChoiceNeeded when several run."""
     return locate(data_dir, data_root(None))

@@ -35,10 +35,10 @@ class Suite:
 
 
 def find_suite(data_dir: str | None) -> Suite:
-    """The running suite's broker and topics (``shared.suites.locate``), unless
+    """The running suite's broker and topics (``shared.cli.suites.locate``), unless
     ROOFLINE_KAFKA_BOOTSTRAP_SERVERS names a broker; else the configured ones."""
-    from shared.suites import read_state
-    from shared.supervisor import suite_root
+    from shared.cli.suites import read_state
+    from shared.cli.supervisor import suite_root
 
     settings = load_settings()
     state = read_state(suite_root(data_dir)) or {}

@@ -10,7 +10,7 @@ from typing import Annotated, TypeVar
 
 import typer
 
-from shared.policy.cli import app as policy_app
+from shared.cli.policy import app as policy_app
 from shared.settings import SERVICES, load_settings
 
 T = TypeVar("T")
@@ -27,7 +27,7 @@ DATA_DIR_HELP = (
 
 def located(call: Callable[[], T]) -> T:
     """Run ``call``; several running suites and none chosen: say which, exit 2."""
-    from shared.suites import SuiteChoiceNeeded
+    from shared.cli.suites import SuiteChoiceNeeded
 
     try:
         return call()
@@ -74,8 +74,8 @@ def outbox_replay(
     Rows created in [since, until) are queued again, in their original order; the service's relay
     publishes them. Consumers' inboxes make the copies harmless.
     """
+    from shared.cli.timeparse import parse_since
     from shared.relay import replay_outbox
-    from shared.timeparse import parse_since
 
     try:
         start = parse_since(since)
@@ -84,7 +84,7 @@ def outbox_replay(
         raise typer.BadParameter(str(exc)) from exc
     import asyncpg
 
-    from shared.supervisor import cli_settings, data_root, suite_running
+    from shared.cli.supervisor import cli_settings, data_root, suite_running
 
     settings = located(lambda: cli_settings(service, data_dir))
     try:
@@ -99,7 +99,7 @@ def outbox_replay(
     except OSError as exc:
         typer.echo(f"error: cannot reach the database of {service}: {exc}", err=True)
         if not suite_running(data_dir):
-            from shared.suites import not_found_message
+            from shared.cli.suites import not_found_message
 
             typer.echo(not_found_message(data_dir, data_root(data_dir)), err=True)
         raise typer.Exit(2) from exc
@@ -113,7 +113,7 @@ def up(
     ] = None,
 ) -> None:
     """Run the suite on the embedded default servers until Ctrl-C."""
-    from shared.supervisor import run_up
+    from shared.cli.supervisor import run_up
 
     raise typer.Exit(run_up(data_dir))
 
@@ -132,8 +132,8 @@ def events(
     across services (--from-beginning: what the topics hold first, merged by time)."""
     import os
 
-    from shared.supervisor import data_root
-    from shared.watch import find_suite, watch_events
+    from shared.cli.supervisor import data_root
+    from shared.cli.watch import find_suite, watch_events
 
     names = service or list(SERVICES)
     unknown = set(names) - set(SERVICES)
@@ -141,7 +141,7 @@ def events(
         raise typer.BadParameter(f"unknown service(s): {', '.join(sorted(unknown))}")
     suite = located(lambda: find_suite(data_dir))
     if not suite.found and "ROOFLINE_KAFKA_BOOTSTRAP_SERVERS" not in os.environ:
-        from shared.suites import not_found_message
+        from shared.cli.suites import not_found_message
 
         typer.echo(not_found_message(data_dir, data_root(data_dir)), err=True)
         typer.echo("(or name a broker with ROOFLINE_KAFKA_BOOTSTRAP_SERVERS)", err=True)
@@ -167,7 +167,7 @@ def status_command(
     """What `roofline up` runs and whether it is healthy; exits 0 only when all five are ready."""
     import json
 
-    from shared.supervisor import status
+    from shared.cli.supervisor import status
 
     code, report = located(lambda: status(data_dir))
     if as_json:

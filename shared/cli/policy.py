@@ -170,12 +170,12 @@ def replay(
     Reads the decision logs of the running suite (`roofline up`, found as `roofline status`
     finds it), or of ROOFLINE_DATABASE_URL.
     """
+    from shared.cli.suites import SuiteChoiceNeeded
+    from shared.cli.supervisor import cli_settings
+    from shared.cli.timeparse import parse_since
     from shared.policy.engine import PolicyEngine
     from shared.policy.replay import format_report, read_logs
     from shared.policy.replay import replay as replay_decisions
-    from shared.suites import SuiteChoiceNeeded
-    from shared.supervisor import cli_settings
-    from shared.timeparse import parse_since
 
     names = service or list(SERVICES)
     unknown = set(names) - set(SERVICES)

@@ -1,0 +1,5 @@
+"""``python -m shared.cli``: the ``roofline`` command."""
+
+from shared.cli.app import main
+
+main()
