@@ -32,9 +32,12 @@ import asyncpg
 import sqlalchemy as sa
 from aiokafka import AIOKafkaConsumer
 
-from shared.broker import create_broker, ensure_topics
 from shared.cli.embedded import EmbeddedBroker, EmbeddedPostgres
-from shared.db import (
+from shared.platform.messaging.broker import create_broker, ensure_topics
+from shared.platform.messaging.relay import OutboxRelay, broker_publisher
+from shared.platform.service import ServicePlatform
+from shared.platform.settings import Settings, load_settings
+from shared.platform.storage.db import (
     asyncpg_dsn,
     create_engine,
     create_schema,
@@ -42,9 +45,6 @@ from shared.db import (
     inbox_table,
     outbox_table,
 )
-from shared.platform import ServicePlatform
-from shared.relay import OutboxRelay, broker_publisher
-from shared.settings import Settings, load_settings
 from tests.support.harness import produce_increments
 from tests.support.tally import (
     Incremented,

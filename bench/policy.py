@@ -30,7 +30,7 @@ from typing import Any
 
 from durable.engine import Host
 
-from shared.events import new_event_id
+from shared.platform.messaging.envelope import new_event_id
 from shared.policy.decision import decide
 from shared.policy.decision_points import SubmitToProductionFacts
 from shared.policy.engine import PolicyEngine

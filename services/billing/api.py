@@ -7,10 +7,10 @@ from typing import Any
 from fastapi import APIRouter, Depends
 
 from services.billing.tables import FinanceFolders
-from shared.access import GuardedRouter
-from shared.auth import Caller, current_caller
-from shared.platform import ServicePlatform
-from shared.problems import NotFound
+from shared.platform.http.access import GuardedRouter
+from shared.platform.http.auth import Caller, current_caller
+from shared.platform.http.problems import NotFound
+from shared.platform.service import ServicePlatform
 
 # Money: billing, and the office roles that chase payment and financing; never the field.
 ACCESS = {"read_folder": ("billing", "billing_manager", "csa", "sales", "production_manager")}

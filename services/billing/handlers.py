@@ -5,8 +5,8 @@ from __future__ import annotations
 from services.billing.tables import FinanceFolders
 from shared.catalog.billing import FinanceFolderOpened
 from shared.catalog.jobs import LeadCreated
-from shared.events import Envelope
-from shared.uow import UnitOfWork
+from shared.platform.messaging.envelope import Envelope
+from shared.platform.storage.uow import UnitOfWork
 
 
 async def open_finance_folder(uow: UnitOfWork, envelope: Envelope, lead: LeadCreated) -> None:

@@ -7,10 +7,10 @@ from typing import Any
 from fastapi import APIRouter, Depends
 
 from services.commissions.tables import JobSalesmen
-from shared.access import GuardedRouter
-from shared.auth import Caller, current_caller
-from shared.platform import ServicePlatform
-from shared.problems import NotFound
+from shared.platform.http.access import GuardedRouter
+from shared.platform.http.auth import Caller, current_caller
+from shared.platform.http.problems import NotFound
+from shared.platform.service import ServicePlatform
 
 # Commissions are sales and payroll business; never the field.
 ACCESS = {"read_salesman": ("sales", "csa", "production_manager", "billing_manager")}

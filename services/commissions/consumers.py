@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from services.commissions.handlers import record_salesman
 from shared.catalog.jobs import LeadCreated
-from shared.platform import ServicePlatform
+from shared.platform.service import ServicePlatform
 
 
 def register(platform: ServicePlatform) -> None:

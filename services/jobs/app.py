@@ -13,8 +13,8 @@ from services.jobs.metrics import JobsMetrics
 from services.jobs.ports import JobsDeps
 from services.jobs.tables import count_all_tenants, metadata
 from services.jobs.uow import SqlJobsUnitOfWork
-from shared.platform import ServicePlatform, serve
-from shared.settings import Settings, load_settings
+from shared.platform.service import ServicePlatform, serve
+from shared.platform.settings import Settings, load_settings
 
 SERVICE = "jobs"
 # Where this service asks the policy layer (it is not ready without valid rules for each).

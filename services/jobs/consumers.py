@@ -11,9 +11,9 @@ from shared.catalog.billing import FinalPaymentReceived, FinanceFolderOpened
 from shared.catalog.commissions import SalesmanRecorded
 from shared.catalog.messaging import ThreadOpened
 from shared.catalog.tickets import CustomerRecorded
-from shared.events import Envelope
-from shared.platform import ServicePlatform
-from shared.uow import UnitOfWork
+from shared.platform.messaging.envelope import Envelope
+from shared.platform.service import ServicePlatform
+from shared.platform.storage.uow import UnitOfWork
 
 
 def register(platform: ServicePlatform, deps: JobsDeps) -> None:

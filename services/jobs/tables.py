@@ -19,9 +19,9 @@ from sqlalchemy.dialects import postgresql as pg
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from services.jobs.domain import Crew, Job
-from shared.db import PlatformTables
+from shared.platform.storage.db import PlatformTables
+from shared.platform.storage.uow import TenantScopedRepository
 from shared.policy.store import PolicyTables
-from shared.uow import TenantScopedRepository
 
 metadata = sa.MetaData()
 platform_tables = PlatformTables(metadata)

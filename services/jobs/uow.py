@@ -9,8 +9,8 @@ from typing import Self
 
 from services.jobs.domain import Job
 from services.jobs.tables import CrewRepository, JobRepository
-from shared.events import EventData
-from shared.uow import UnitOfWork, UnitOfWorkFactory
+from shared.platform.messaging.envelope import EventData
+from shared.platform.storage.uow import UnitOfWork, UnitOfWorkFactory
 
 
 class SqlJobsUnitOfWork:

@@ -7,10 +7,10 @@ from typing import Any
 from fastapi import APIRouter, Depends
 
 from services.messaging.tables import ThreadMembers, Threads
-from shared.access import GuardedRouter
-from shared.auth import OFFICE_ROLES, Caller, current_caller, sees_only_own_work
-from shared.platform import ServicePlatform
-from shared.problems import NotFound
+from shared.platform.http.access import GuardedRouter
+from shared.platform.http.auth import OFFICE_ROLES, Caller, current_caller, sees_only_own_work
+from shared.platform.http.problems import NotFound
+from shared.platform.service import ServicePlatform
 
 # The office, and installers for the jobs their crew is on (the installer portal).
 ACCESS = {"read_thread": (*OFFICE_ROLES, "installer")}

@@ -6,8 +6,8 @@ from fastapi import FastAPI
 
 from services.messaging import api, consumers
 from services.messaging.tables import metadata
-from shared.platform import ServicePlatform, serve
-from shared.settings import Settings, load_settings
+from shared.platform.service import ServicePlatform, serve
+from shared.platform.settings import Settings, load_settings
 
 SERVICE = "messaging"
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from services.messaging.handlers import open_thread, record_crew
 from shared.catalog.jobs import CrewAssigned, LeadCreated
-from shared.platform import ServicePlatform
+from shared.platform.service import ServicePlatform
 
 
 def register(platform: ServicePlatform) -> None:

@@ -7,8 +7,8 @@ import uuid
 from services.messaging.tables import ThreadMembers, Threads
 from shared.catalog.jobs import CrewAssigned, LeadCreated
 from shared.catalog.messaging import ThreadOpened
-from shared.events import Envelope
-from shared.uow import UnitOfWork
+from shared.platform.messaging.envelope import Envelope
+from shared.platform.storage.uow import UnitOfWork
 
 
 async def open_thread(uow: UnitOfWork, envelope: Envelope, lead: LeadCreated) -> None:

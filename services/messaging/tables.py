@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from shared.db import PlatformTables
-from shared.uow import InsertOnceRepository, TenantScopedRepository
+from shared.platform.storage.db import PlatformTables
+from shared.platform.storage.uow import InsertOnceRepository, TenantScopedRepository
 
 metadata = sa.MetaData()
 platform_tables = PlatformTables(metadata)

@@ -7,10 +7,10 @@ from typing import Any
 from fastapi import APIRouter, Depends
 
 from services.tickets.tables import JobCustomers
-from shared.access import GuardedRouter
-from shared.auth import OFFICE_ROLES, Caller, current_caller
-from shared.platform import ServicePlatform
-from shared.problems import NotFound
+from shared.platform.http.access import GuardedRouter
+from shared.platform.http.auth import OFFICE_ROLES, Caller, current_caller
+from shared.platform.http.problems import NotFound
+from shared.platform.service import ServicePlatform
 
 # The office; technicians will see the customers of the tickets assigned to them once tickets
 # are assigned (until then, none).

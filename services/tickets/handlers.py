@@ -5,8 +5,8 @@ from __future__ import annotations
 from services.tickets.tables import JobCustomers
 from shared.catalog.jobs import LeadCreated
 from shared.catalog.tickets import CustomerRecorded
-from shared.events import Envelope
-from shared.uow import UnitOfWork
+from shared.platform.messaging.envelope import Envelope
+from shared.platform.storage.uow import UnitOfWork
 
 
 async def record_customer(uow: UnitOfWork, envelope: Envelope, lead: LeadCreated) -> None:

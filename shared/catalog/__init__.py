@@ -1,6 +1,7 @@
 """The public event catalog: every event a service publishes, one pydantic model per type.
 
-Importing this package registers every catalogued type (``shared.events.catalog()`` lists them).
+Importing this package registers every catalogued type
+(``shared.platform.messaging.envelope.catalog()`` lists them).
 A published model never changes: a change is a new ``.vN`` type beside the old one.
 """
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
-from shared.events import EventData, catalogued
+from shared.platform.messaging.envelope import EventData, catalogued
 
 
 @catalogued("billing.finance_folder_opened.v1")

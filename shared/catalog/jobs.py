@@ -13,7 +13,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field
 
-from shared.events import EventData, catalogued
+from shared.platform.messaging.envelope import EventData, catalogued
 
 
 class LineItemData(BaseModel):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from shared.events import EventData, catalogued
+from shared.platform.messaging.envelope import EventData, catalogued
 
 
 @catalogued("messaging.thread_opened.v1")

@@ -8,7 +8,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
-from shared.events import EventData, catalogued
+from shared.platform.messaging.envelope import EventData, catalogued
 
 
 class MatchedRuleSummary(BaseModel):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from shared.events import EventData, catalogued
+from shared.platform.messaging.envelope import EventData, catalogued
 
 
 @catalogued("tickets.customer_recorded.v1")

@@ -11,7 +11,7 @@ from typing import Annotated, TypeVar
 import typer
 
 from shared.cli.policy import app as policy_app
-from shared.settings import SERVICES, load_settings
+from shared.platform.settings import SERVICES, load_settings
 
 T = TypeVar("T")
 
@@ -49,7 +49,7 @@ def token(
     hours: Annotated[float, typer.Option(help="Lifetime in hours.")] = 12.0,
 ) -> None:
     """Mint a development bearer token signed with ROOFLINE_JWT_SECRET."""
-    from shared.auth import mint_token
+    from shared.platform.http.auth import mint_token
 
     try:
         value = mint_token(
@@ -75,7 +75,7 @@ def outbox_replay(
     publishes them. Consumers' inboxes make the copies harmless.
     """
     from shared.cli.timeparse import parse_since
-    from shared.relay import replay_outbox
+    from shared.platform.messaging.relay import replay_outbox
 
     try:
         start = parse_since(since)

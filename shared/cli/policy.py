@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 import yaml
 
-from shared.settings import SERVICES, load_settings
+from shared.platform.settings import SERVICES, load_settings
 
 app = typer.Typer(
     help="Check, test, explain and replay the rule files in policies/.", no_args_is_help=True

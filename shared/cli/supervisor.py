@@ -24,7 +24,6 @@ from pathlib import Path
 
 import httpx
 
-from shared.broker import all_topics, ensure_topics
 from shared.cli.embedded import EmbeddedBroker, EmbeddedPostgres, free_port, port_open
 from shared.cli.suites import (
     STATE_FILE,
@@ -34,9 +33,10 @@ from shared.cli.suites import (
     register,
     unregister,
 )
-from shared.migrations import migrate
-from shared.relay import replay_outbox
-from shared.settings import SERVICES, Settings, load_settings
+from shared.platform.messaging.broker import all_topics, ensure_topics
+from shared.platform.messaging.relay import replay_outbox
+from shared.platform.settings import SERVICES, Settings, load_settings
+from shared.platform.storage.migrations import migrate
 
 DATABASE = "roofline"
 READY_TIMEOUT_S = 90.0

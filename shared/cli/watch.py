@@ -20,7 +20,7 @@ from typing import Any
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
-from shared.settings import load_settings
+from shared.platform.settings import load_settings
 
 FOLLOW_POLL_MS = 500
 

@@ -15,7 +15,7 @@ from typing import Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from shared.auth import Role
+from shared.platform.http.auth import Role
 
 Milestone = Literal["lead", "prospect", "approved", "completed", "invoiced", "closed", "canceled"]
 Trade = Literal["roofing", "metal", "siding", "gutters", "windows", "solar", "other"]
@@ -77,7 +77,9 @@ class PhotosByRole(Facts):
 
 
 if set(PhotosByRole.model_fields) != set(get_args(Role)):  # one count per role, always
-    raise TypeError("PhotosByRole needs exactly one field per role of shared.auth.Role")
+    raise TypeError(
+        "PhotosByRole needs exactly one field per role of shared.platform.http.auth.Role"
+    )
 
 
 class Photos(Facts):

@@ -16,10 +16,10 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from shared.db import create_engine
+from shared.platform.settings import Settings
+from shared.platform.storage.db import create_engine
 from shared.policy.engine import FactsInvalid, NoPolicy, PolicyEngine
 from shared.policy.store import PolicyTables
-from shared.settings import Settings
 
 
 @dataclass(frozen=True)

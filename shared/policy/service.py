@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING
 
 from pydantic import BaseModel
 
+from shared.platform.http.problems import PolicyDenied
+from shared.platform.storage.uow import UnitOfWork
 from shared.policy.decision import BLOCKING, Decision, combine
 from shared.policy.engine import PolicyEngine, PolicyMetrics
 from shared.policy.store import (
@@ -27,11 +29,9 @@ from shared.policy.store import (
     record_decision,
     schedule_deadlines,
 )
-from shared.problems import PolicyDenied
-from shared.uow import UnitOfWork
 
 if TYPE_CHECKING:
-    from shared.platform import ServicePlatform
+    from shared.platform.service import ServicePlatform
 
 
 class PolicyRefused(PolicyDenied):

@@ -29,8 +29,8 @@ from shared.catalog.policy import (
     PolicyDecisionMade,
     PolicyVersionSummary,
 )
+from shared.platform.storage.uow import UnitOfWork, UnitOfWorkFactory
 from shared.policy.decision import Decision
-from shared.uow import UnitOfWork, UnitOfWorkFactory
 
 log = logging.getLogger(__name__)
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from shared.cli.supervisor import Supervisor
-from shared.settings import load_settings
+from shared.platform.settings import load_settings
 
 
 @pytest.fixture(scope="module")

@@ -29,8 +29,8 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from shared.auth import mint_token
-from shared.settings import load_settings
+from shared.platform.http.auth import mint_token
+from shared.platform.settings import load_settings
 
 # Per operation and phase; with the five services that keeps the tier within about two minutes.
 MAX_EXAMPLES = 15

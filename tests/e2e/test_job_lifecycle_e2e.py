@@ -14,10 +14,10 @@ from typing import Any
 
 import httpx
 
-from shared.auth import mint_token
 from shared.catalog.billing import FinalPaymentReceived
-from shared.events import Envelope
-from shared.settings import load_settings
+from shared.platform.http.auth import mint_token
+from shared.platform.messaging.envelope import Envelope
+from shared.platform.settings import load_settings
 from tests.support.harness import decode, raw_producer, read_topic, send_envelope
 
 TENANT = "metalworks"

@@ -15,9 +15,9 @@ import httpx
 import pytest
 import sqlalchemy as sa
 
-from shared.auth import mint_token
 from shared.cli.embedded import port_open
-from shared.settings import load_settings
+from shared.platform.http.auth import mint_token
+from shared.platform.settings import load_settings
 
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.skipif(

@@ -9,12 +9,12 @@ import pytest
 import sqlalchemy as sa
 from typer.testing import CliRunner
 
-from shared.auth import decode_token
 from shared.catalog.billing import FinanceFolderOpened
 from shared.catalog.jobs import LeadCreated
 from shared.cli.app import app
-from shared.events import Envelope
-from shared.settings import load_settings
+from shared.platform.http.auth import decode_token
+from shared.platform.messaging.envelope import Envelope
+from shared.platform.settings import load_settings
 from tests.support.harness import (
     create_topics,
     prepare_schema,

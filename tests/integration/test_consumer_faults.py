@@ -6,11 +6,11 @@ import asyncio
 
 import pytest
 
-from shared.broker import create_broker
-from shared.events import Envelope
-from shared.metrics import ServiceMetrics
-from shared.relay import OutboxRelay, broker_publisher
-from shared.settings import Settings
+from shared.platform.messaging.broker import create_broker
+from shared.platform.messaging.envelope import Envelope
+from shared.platform.messaging.relay import OutboxRelay, broker_publisher
+from shared.platform.metrics import ServiceMetrics
+from shared.platform.settings import Settings
 from tests.support.harness import (
     create_topics,
     eventually,

@@ -9,8 +9,8 @@ import httpx
 import pytest
 from pydantic import SecretStr
 
-from shared.auth import mint_token
-from shared.settings import Settings
+from shared.platform.http.auth import mint_token
+from shared.platform.settings import Settings
 from tests.support.harness import create_topics, eventually, running, settings_for
 from tests.support.tally import tally_platform, tally_router
 

@@ -7,9 +7,9 @@ import json
 import random
 from collections import defaultdict
 
-from shared.broker import create_broker
-from shared.metrics import ServiceMetrics
-from shared.relay import OutboxRelay, broker_publisher
+from shared.platform.messaging.broker import create_broker
+from shared.platform.messaging.relay import OutboxRelay, broker_publisher
+from shared.platform.metrics import ServiceMetrics
 from tests.support.harness import (
     create_topics,
     eventually,

@@ -20,10 +20,10 @@ from typing import Any
 import pytest
 from aiokafka import AIOKafkaProducer
 
-from shared.events import Envelope
-from shared.platform import ServicePlatform
-from shared.settings import Settings
-from shared.uow import UnitOfWork
+from shared.platform.messaging.envelope import Envelope
+from shared.platform.service import ServicePlatform
+from shared.platform.settings import Settings
+from shared.platform.storage.uow import UnitOfWork
 from tests.support.harness import (
     create_topics,
     eventually,

@@ -18,11 +18,11 @@ from typer.testing import CliRunner
 
 from services.jobs import app as jobs_app
 from shared.cli.app import app as cli
-from shared.platform import ServicePlatform
+from shared.platform.service import ServicePlatform
+from shared.platform.settings import Settings
 from shared.policy.decision_points import SubmitToProductionFacts
 from shared.policy.engine import PolicyEngine
 from shared.policy.replay import read_logs, replay
-from shared.settings import Settings
 from tests.support.harness import (
     create_topics,
     decode,

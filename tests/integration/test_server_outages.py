@@ -7,9 +7,9 @@ from datetime import UTC, datetime
 
 import pytest
 
-from shared.broker import all_topics, ensure_topics
 from shared.cli.embedded import EmbeddedBroker, EmbeddedPostgres
-from shared.relay import replay_outbox
+from shared.platform.messaging.broker import all_topics, ensure_topics
+from shared.platform.messaging.relay import replay_outbox
 from tests.support.harness import (
     create_topics,
     eventually,

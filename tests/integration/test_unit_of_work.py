@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
-from shared.events import MessageTooLarge
+from shared.platform.messaging.envelope import MessageTooLarge
 from tests.support.harness import prepare_schema, settings_for
 from tests.support.tally import Counters, Incremented, increment, tally_platform
 

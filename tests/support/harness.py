@@ -11,11 +11,11 @@ from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
-from shared.broker import all_topics, dlq_topic, ensure_topics
-from shared.db import create_schema, drop_schema
-from shared.events import Envelope
-from shared.platform import ServicePlatform
-from shared.settings import Settings, load_settings
+from shared.platform.messaging.broker import all_topics, dlq_topic, ensure_topics
+from shared.platform.messaging.envelope import Envelope
+from shared.platform.service import ServicePlatform
+from shared.platform.settings import Settings, load_settings
+from shared.platform.storage.db import create_schema, drop_schema
 
 TEST_PARTITIONS = 4
 
@@ -57,7 +57,7 @@ async def running(
     finally:
         await platform.stop()
         if drop:
-            from shared.db import create_engine
+            from shared.platform.storage.db import create_engine
 
             engine = create_engine(platform.settings)
             await drop_schema(engine, platform.settings.schema)

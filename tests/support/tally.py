@@ -15,13 +15,13 @@ from fastapi import APIRouter, Depends
 from pydantic import BaseModel, Field
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
-from shared.access import GuardedRouter
-from shared.auth import ROLES, Caller, current_caller
-from shared.events import Envelope, EventData, OutgoingEvent, catalogued
-from shared.platform import ServicePlatform
-from shared.problems import NotFound
-from shared.settings import Settings
-from shared.uow import TenantScopedRepository, UnitOfWork, UnitOfWorkFactory
+from shared.platform.http.access import GuardedRouter
+from shared.platform.http.auth import ROLES, Caller, current_caller
+from shared.platform.http.problems import NotFound
+from shared.platform.messaging.envelope import Envelope, EventData, OutgoingEvent, catalogued
+from shared.platform.service import ServicePlatform
+from shared.platform.settings import Settings
+from shared.platform.storage.uow import TenantScopedRepository, UnitOfWork, UnitOfWorkFactory
 
 POISON_AMOUNT = -999  # the projection handler refuses it: a non-transient handler failure
 

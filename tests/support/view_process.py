@@ -11,8 +11,8 @@ import sys
 
 import uvicorn
 
-from shared.logging import configure_logging
-from shared.settings import load_settings
+from shared.platform.logging import configure_logging
+from shared.platform.settings import load_settings
 from tests.support.tally import view_platform
 
 

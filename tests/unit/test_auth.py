@@ -5,9 +5,9 @@ from datetime import timedelta
 import jwt
 import pytest
 
-from shared.auth import decode_token, mint_token
-from shared.problems import Unauthorized
-from shared.settings import load_settings
+from shared.platform.http.auth import decode_token, mint_token
+from shared.platform.http.problems import Unauthorized
+from shared.platform.settings import load_settings
 
 SETTINGS = load_settings("jobs")
 

@@ -16,16 +16,16 @@ from aiokafka.errors import IllegalStateError
 from faststream.kafka.message import KafkaMessage
 from faststream.kafka.parser import AioKafkaBatchParser
 
-from shared.consumer import (
+from shared.platform.messaging.consumer import (
     BatchPipeline,
     BatchResult,
     EventConsumer,
     ParsedBatch,
     _parse_batch_lightly,
 )
-from shared.events import Envelope
-from shared.metrics import ServiceMetrics
-from shared.settings import load_settings
+from shared.platform.messaging.envelope import Envelope
+from shared.platform.metrics import ServiceMetrics
+from shared.platform.settings import load_settings
 from tests.support.tally import Incremented, apply_increments, incremented
 
 TOPIC = "unit.tally.events"

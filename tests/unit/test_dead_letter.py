@@ -9,10 +9,10 @@ import pytest
 from aiokafka import ConsumerRecord
 from aiokafka.errors import KafkaConnectionError, MessageSizeTooLargeError
 
-from shared.db import is_transient
-from shared.dead_letter import DeadLetters, DeadLetterUnavailable, record_id
-from shared.metrics import ServiceMetrics
-from shared.progress import ConsumerProgress
+from shared.platform.messaging.dead_letter import DeadLetters, DeadLetterUnavailable, record_id
+from shared.platform.messaging.progress import ConsumerProgress
+from shared.platform.metrics import ServiceMetrics
+from shared.platform.storage.db import is_transient
 
 LIMIT = 10_000
 
@@ -153,7 +153,7 @@ async def test_records_waiting_with_no_position_moving_is_reported_after_a_while
     nothing (its own fetcher still sees the high watermarks grow)."""
     from aiokafka import TopicPartition
 
-    from shared.tolerant_consumer import TolerantConsumer
+    from shared.platform.messaging.tolerant_consumer import TolerantConsumer
 
     async def nothing(*args: Any) -> None: ...
 

@@ -13,9 +13,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import BaseModel
 
-from shared.edge import LimitBodySize, refuse_unstorable_text
-from shared.problems import install_problem_handlers
-from shared.text import unstorable
+from shared.platform.http.edge import LimitBodySize, refuse_unstorable_text
+from shared.platform.http.problems import install_problem_handlers
+from shared.platform.text import unstorable
 
 LIMIT = 4096
 

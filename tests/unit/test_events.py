@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from shared.events import (
+from shared.platform.messaging.envelope import (
     Envelope,
     EventData,
     EventRejected,

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from shared.settings import load_settings
+from shared.platform.settings import load_settings
 
 
 def test_shared_value_applies_to_every_service(monkeypatch: pytest.MonkeyPatch) -> None:

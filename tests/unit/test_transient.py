@@ -6,8 +6,8 @@ import asyncpg
 import pytest
 from sqlalchemy import exc as sa_exc
 
-from shared.db import is_transient
-from shared.uow import TenantRequired
+from shared.platform.storage.db import is_transient
+from shared.platform.storage.uow import TenantRequired
 
 
 def wrapped(inner: BaseException) -> BaseException:

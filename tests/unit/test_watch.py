@@ -4,7 +4,7 @@ import json
 
 from shared.catalog.jobs import LeadCreated
 from shared.cli.watch import describe, event_time, merge_by_time
-from shared.events import Envelope
+from shared.platform.messaging.envelope import Envelope
 
 
 def test_an_event_is_one_readable_line() -> None:

@@ -1,4 +1,4 @@
 from services.commissions.tables import metadata
-from shared.migrations import run_env
+from shared.platform.storage.migrations import run_env
 
 run_env(metadata)

@@ -1,7 +1,7 @@
 """Request and response bodies of the jobs API.
 
 Request models are as strict as the domain they feed (its enums, bounds, Decimal places, date
-range), with every string bounded (``shared.text``): input the domain would refuse is a 422
+range), with every string bounded (``shared.platform.text``): input the domain would refuse is a 422
 before any handler runs, never a validation error inside one (a 500).
 """
 
@@ -18,8 +18,8 @@ from services.jobs.domain import Job
 from services.jobs.domain.crews import Crew, CrewSuggestion
 from services.jobs.domain.job import ACKNOWLEDGING_SERVICES
 from services.jobs.domain.values import Checklist, DocumentType, Milestone, Money, Quantity
+from shared.platform.text import MAX_PEOPLE, Code, Day, Identifier, Location, Name, Note, SearchText
 from shared.policy.decision_points import Trade
-from shared.text import MAX_PEOPLE, Code, Day, Identifier, Location, Name, Note, SearchText
 
 # A list of trades names each at most once in practice; duplicates are harmless, more are not.
 MAX_TRADES = len(get_args(Trade))

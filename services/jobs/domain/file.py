@@ -20,7 +20,7 @@ from services.jobs.domain.values import (
     ProductionStatus,
 )
 from shared.catalog import jobs as events
-from shared.events import EventData
+from shared.platform.messaging.envelope import EventData
 
 
 class JobFile(JobState):

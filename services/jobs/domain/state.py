@@ -30,7 +30,7 @@ from services.jobs.domain.values import (
     Team,
 )
 from shared.catalog import jobs as events
-from shared.events import EventData
+from shared.platform.messaging.envelope import EventData
 from shared.policy.decision_points import Trade
 
 # The services that answer a new lead with an event of their own.

@@ -1,7 +1,7 @@
 """Value objects of a job (seed 001's 40+ fields, grouped), and the two status scales.
 
 Pure data: no I/O. Money is ``Decimal`` with two places, dates are dates (those a client gives
-in ``shared.text``'s range), times are UTC; strings are bounded.
+in ``shared.platform.text``'s range), times are UTC; strings are bounded.
 """
 
 from __future__ import annotations
@@ -14,9 +14,9 @@ from typing import Annotated, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, model_validator
 
-from shared.auth import Role
+from shared.platform.http.auth import Role
+from shared.platform.text import Day, Identifier
 from shared.policy.decision_points import Trade
-from shared.text import Day, Identifier
 
 Money = Annotated[Decimal, Field(max_digits=12, decimal_places=2)]
 # The largest amount Money (and the NUMERIC(12,2) it is stored in) holds, either sign.

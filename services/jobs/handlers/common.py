@@ -18,11 +18,11 @@ from pydantic import BaseModel
 
 from services.jobs.domain import Job, Milestone, facts
 from services.jobs.ports import JobsDeps, JobsUnitOfWork
-from shared.auth import Caller, sees_only_own_work
-from shared.events import EventData
+from shared.platform.http.auth import Caller, sees_only_own_work
+from shared.platform.http.problems import NotFound
+from shared.platform.messaging.envelope import EventData
 from shared.policy.decision import Decision
 from shared.policy.service import PolicyRefused
-from shared.problems import NotFound
 
 
 async def load_job(uow: JobsUnitOfWork, caller: Caller, job_id: str, *, for_update: bool) -> Job:

@@ -19,7 +19,7 @@ from services.jobs.handlers.common import (
     simple_change,
 )
 from services.jobs.ports import JobsDeps
-from shared.auth import Caller
+from shared.platform.http.auth import Caller
 
 
 async def sign_contract(

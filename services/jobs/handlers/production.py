@@ -13,11 +13,11 @@ from services.jobs.handlers.common import (
     simple_change,
 )
 from services.jobs.ports import JobsDeps, JobsUnitOfWork
-from shared.auth import Caller
-from shared.events import EventData
+from shared.platform.http.auth import Caller
+from shared.platform.http.problems import NotFound
+from shared.platform.messaging.envelope import EventData
 from shared.policy.decision import BLOCKING
 from shared.policy.service import PolicyRefused
-from shared.problems import NotFound
 
 
 async def hand_off(deps: JobsDeps, caller: Caller, job_id: str, *, source: str) -> Job:

@@ -10,7 +10,7 @@ from services.jobs.domain import Crew, Job
 from services.jobs.domain.values import PIPELINE, Milestone, ProductionStatus
 from services.jobs.handlers.common import load_job
 from services.jobs.ports import JobsDeps
-from shared.auth import Caller, sees_only_own_work
+from shared.platform.http.auth import Caller, sees_only_own_work
 
 
 async def get_job(deps: JobsDeps, caller: Caller, job_id: str) -> tuple[Job, dict[str, datetime]]:

@@ -14,10 +14,10 @@ from typing import Any
 import httpx
 import pytest
 
-from shared.auth import mint_token
-from shared.migrations import migrate
-from shared.platform import ServicePlatform
-from shared.settings import Settings
+from shared.platform.http.auth import mint_token
+from shared.platform.service import ServicePlatform
+from shared.platform.settings import Settings
+from shared.platform.storage.migrations import migrate
 from tests.support.harness import create_topics, settings_for
 
 SERVICES = ("jobs", "billing", "messaging", "commissions", "tickets")

@@ -11,11 +11,11 @@ import pytest
 from services.jobs import app as jobs_app
 from services.jobs.domain.values import Address, Customer
 from services.jobs.handlers import pipeline, queries
-from shared.auth import Caller
 from shared.catalog.billing import FinalPaymentReceived
-from shared.events import Envelope
-from shared.platform import ServicePlatform
-from shared.settings import Settings
+from shared.platform.http.auth import Caller
+from shared.platform.messaging.envelope import Envelope
+from shared.platform.service import ServicePlatform
+from shared.platform.settings import Settings
 from tests.support.harness import (
     create_topics,
     eventually,

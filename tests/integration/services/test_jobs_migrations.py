@@ -7,8 +7,8 @@ import asyncio
 import sqlalchemy as sa
 
 from services.jobs.tables import JobRepository
-from shared.db import create_engine, drop_schema
-from shared.migrations import migrate
+from shared.platform.storage.db import create_engine, drop_schema
+from shared.platform.storage.migrations import migrate
 from tests.support.harness import settings_for
 
 

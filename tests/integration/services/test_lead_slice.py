@@ -12,10 +12,10 @@ from services.billing import api as billing_api
 from services.billing import app as billing_app
 from services.jobs import api as jobs_api
 from services.jobs import app as jobs_app
-from shared.auth import mint_token
-from shared.migrations import migrate
-from shared.platform import ServicePlatform
-from shared.settings import Settings
+from shared.platform.http.auth import mint_token
+from shared.platform.service import ServicePlatform
+from shared.platform.settings import Settings
+from shared.platform.storage.migrations import migrate
 from tests.support.harness import create_topics, eventually, settings_for
 
 

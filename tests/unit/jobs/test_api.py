@@ -12,9 +12,9 @@ import pytest
 from fastapi import FastAPI
 
 from services.jobs.api import router
-from shared.auth import mint_token
-from shared.problems import install_problem_handlers
-from shared.settings import load_settings
+from shared.platform.http.auth import mint_token
+from shared.platform.http.problems import install_problem_handlers
+from shared.platform.settings import load_settings
 from tests.unit.jobs.fakes import fake_deps
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)

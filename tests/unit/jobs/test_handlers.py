@@ -19,10 +19,10 @@ from services.jobs.domain.values import (
 )
 from services.jobs.handlers import file, pipeline, production, queries
 from services.jobs.handlers.pipeline import CreateLead
-from shared.auth import Caller
 from shared.catalog import jobs as events
+from shared.platform.http.auth import Caller
+from shared.platform.http.problems import NotFound
 from shared.policy.service import PolicyRefused
-from shared.problems import NotFound
 from tests.unit.jobs.fakes import fake_deps
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)

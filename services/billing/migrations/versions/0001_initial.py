@@ -7,7 +7,7 @@ Revises:
 import sqlalchemy as sa
 from alembic import op
 
-from shared.migrations import create_platform_tables_v1
+from shared.platform.storage.migrations import create_platform_tables_v1
 
 revision = "billing_0001"
 down_revision = None

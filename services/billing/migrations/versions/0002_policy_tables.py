@@ -4,7 +4,7 @@ Revision ID: billing_0002
 Revises: billing_0001
 """
 
-from shared.migrations import create_policy_tables_v1
+from shared.platform.storage.migrations import create_policy_tables_v1
 
 revision = "billing_0002"
 down_revision = "billing_0001"

@@ -4,7 +4,7 @@ Revision ID: jobs_0002
 Revises: jobs_0001
 """
 
-from shared.migrations import create_policy_tables_v1
+from shared.platform.storage.migrations import create_policy_tables_v1
 
 revision = "jobs_0002"
 down_revision = "jobs_0001"

@@ -4,7 +4,7 @@ Revision ID: tickets_0002
 Revises: tickets_0001
 """
 
-from shared.migrations import create_policy_tables_v1
+from shared.platform.storage.migrations import create_policy_tables_v1
 
 revision = "tickets_0002"
 down_revision = "tickets_0001"

@@ -22,10 +22,10 @@ from typing import Any
 
 import asyncpg
 
-from shared.db import asyncpg_dsn, checked_schema, is_transient, notify_channel
-from shared.events import Envelope
-from shared.metrics import ServiceMetrics
-from shared.settings import Settings
+from shared.platform.messaging.envelope import Envelope
+from shared.platform.metrics import ServiceMetrics
+from shared.platform.settings import Settings
+from shared.platform.storage.db import asyncpg_dsn, checked_schema, is_transient, notify_channel
 
 log = logging.getLogger(__name__)
 

@@ -10,8 +10,8 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from shared.events import MessageTooLarge
-from shared.uow import TenantRequired
+from shared.platform.messaging.envelope import MessageTooLarge
+from shared.platform.storage.uow import TenantRequired
 
 PROBLEM_JSON = "application/problem+json"
 TYPE_PREFIX = "urn:roofline:problem:"
@@ -182,8 +182,9 @@ def install_problem_handlers(app: FastAPI) -> None:
         return problem_response(Forbidden(str(exc)), request)
 
     async def on_message_too_large(request: Request, exc: Exception) -> JSONResponse:
-        # Raised when the command records its event (shared.events.encode_event): nothing was
-        # committed; the input that made the event too large is the client's to shorten.
+        # Raised when the command records its event (``encode_event`` in the envelope module):
+        # nothing was committed; the input that made the event too large is the client's to
+        # shorten.
         return problem_response(PayloadTooLarge(str(exc)), request)
 
     app.add_exception_handler(Problem, on_problem)

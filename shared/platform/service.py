@@ -23,18 +23,22 @@ from fastapi import APIRouter, FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 from faststream.specification import AsyncAPI
 
-from shared.access import GuardedRouter
-from shared.broker import create_broker
-from shared.consumer import EventConsumer, broker_dead_letter
-from shared.context import correlation_id_var, tenant_id_var
-from shared.db import PlatformTables, create_engine, create_schema
-from shared.edge import LimitBodySize
-from shared.metrics import ServiceMetrics
+from shared.platform.context import correlation_id_var, tenant_id_var
+from shared.platform.http.access import GuardedRouter
+from shared.platform.http.edge import LimitBodySize
+from shared.platform.http.problems import (
+    ERROR_RESPONSES,
+    document_problems,
+    install_problem_handlers,
+)
+from shared.platform.messaging.broker import create_broker
+from shared.platform.messaging.consumer import EventConsumer, broker_dead_letter
+from shared.platform.messaging.relay import OutboxRelay, broker_publisher
+from shared.platform.metrics import ServiceMetrics
+from shared.platform.settings import DEV_JWT_SECRET, Settings
+from shared.platform.storage.db import PlatformTables, create_engine, create_schema
+from shared.platform.storage.uow import UnitOfWorkFactory
 from shared.policy.service import PolicyLayer
-from shared.problems import ERROR_RESPONSES, document_problems, install_problem_handlers
-from shared.relay import OutboxRelay, broker_publisher
-from shared.settings import DEV_JWT_SECRET, Settings
-from shared.uow import UnitOfWorkFactory
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +48,7 @@ _CORRELATION_ID = re.compile(r"[\x21-\x7e]{1,128}")
 
 def serve(platform: ServicePlatform, *routers: Callable[[ServicePlatform], APIRouter]) -> FastAPI:
     """The HTTP app of a service process: logging configured, routes mounted."""
-    from shared.logging import configure_logging
+    from shared.platform.logging import configure_logging
 
     configure_logging(platform.settings.service, platform.settings.log_level)
     return platform.http_app(
@@ -222,7 +226,9 @@ class ServicePlatform:
         for router in routers:
             # Every route states who may call it, and with that gets the edge's checks.
             if not isinstance(router, GuardedRouter):
-                raise TypeError(f"{title}: a router must be a GuardedRouter (shared.access)")
+                raise TypeError(
+                    f"{title}: a router must be a GuardedRouter (shared.platform.http.access)"
+                )
             app.include_router(router, responses=ERROR_RESPONSES)
         return app
 

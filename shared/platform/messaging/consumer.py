@@ -37,15 +37,15 @@ from faststream import AckPolicy
 from faststream.kafka import KafkaBroker, KafkaRouter
 from faststream.kafka.annotations import KafkaMessage
 
-from shared.context import correlation_id_var, tenant_id_var
-from shared.db import checked_schema, is_conflict, is_transient
-from shared.dead_letter import DeadLetters, Publish, record_id
-from shared.events import Envelope, EventData, EventRejected, model_for
-from shared.metrics import ServiceMetrics
-from shared.progress import ConsumerProgress
-from shared.settings import Settings
-from shared.tolerant_consumer import TolerantConsumer, use_tolerant_consumers
-from shared.uow import UnitOfWork, UnitOfWorkFactory
+from shared.platform.context import correlation_id_var, tenant_id_var
+from shared.platform.messaging.dead_letter import DeadLetters, Publish, record_id
+from shared.platform.messaging.envelope import Envelope, EventData, EventRejected, model_for
+from shared.platform.messaging.progress import ConsumerProgress
+from shared.platform.messaging.tolerant_consumer import TolerantConsumer, use_tolerant_consumers
+from shared.platform.metrics import ServiceMetrics
+from shared.platform.settings import Settings
+from shared.platform.storage.db import checked_schema, is_conflict, is_transient
+from shared.platform.storage.uow import UnitOfWork, UnitOfWorkFactory
 
 log = logging.getLogger(__name__)
 

@@ -3,7 +3,8 @@
 Every string a client sends has a maximum length, so no single field can push a command's event
 past the event size limit (``Settings.max_message_bytes``), and every date lies in a range date
 arithmetic can work with. What PostgreSQL cannot store at all (NUL, unpaired surrogates) is
-refused for every string of every request by the platform's edge (``shared.edge``), not here.
+refused for every string of every request by the platform's edge
+(``shared.platform.http.edge``), not here.
 
 Pure pydantic: the domain uses these types as well as the API models.
 """

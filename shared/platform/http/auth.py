@@ -15,10 +15,10 @@ import jwt
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from shared.context import tenant_id_var
-from shared.problems import Forbidden, Unauthorized
-from shared.settings import Settings
-from shared.text import unstorable
+from shared.platform.context import tenant_id_var
+from shared.platform.http.problems import Forbidden, Unauthorized
+from shared.platform.settings import Settings
+from shared.platform.text import unstorable
 
 # Who a caller can be. Policy facts use the same names (``actor.roles``).
 Role = Literal[
@@ -35,7 +35,7 @@ Role = Literal[
     "admin",
 ]
 ROLES = frozenset(get_args(Role))
-# A user id or tenant id in a token (the length of ``shared.text.Identifier``).
+# A user id or tenant id in a token (the length of ``shared.platform.text.Identifier``).
 MAX_ID_LENGTH = 100
 # Installers and technicians: the field. They see only the work assigned to them.
 FIELD_ROLES = frozenset({"installer", "technician"})

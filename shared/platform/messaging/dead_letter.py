@@ -27,7 +27,7 @@ from aiokafka.errors import (
     RecordTooLargeError,
 )
 
-from shared.broker import dlq_topic
+from shared.platform.messaging.broker import dlq_topic
 
 # The broker refused the message for what it is (its size, its bytes), not for being down.
 RECORD_REFUSED = (

@@ -7,7 +7,7 @@ import logging
 import sys
 from datetime import UTC, datetime
 
-from shared.context import correlation_id_var, tenant_id_var
+from shared.platform.context import correlation_id_var, tenant_id_var
 
 _STANDARD = set(logging.LogRecord("", 0, "", 0, "", (), None).__dict__) | {"message", "asctime"}
 

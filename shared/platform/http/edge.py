@@ -23,8 +23,8 @@ from fastapi import Query, Request
 from fastapi.exceptions import RequestValidationError
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from shared.problems import PROBLEM_JSON, PayloadTooLarge
-from shared.text import unstorable
+from shared.platform.http.problems import PROBLEM_JSON, PayloadTooLarge
+from shared.platform.text import unstorable
 
 # -- paging ----------------------------------------------------------------------------------------
 

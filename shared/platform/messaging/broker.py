@@ -14,8 +14,8 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from faststream.kafka import KafkaBroker
 from faststream.kafka.prometheus import KafkaPrometheusMiddleware
 
-from shared.metrics import ServiceMetrics
-from shared.settings import SERVICES, Settings
+from shared.platform.metrics import ServiceMetrics
+from shared.platform.settings import SERVICES, Settings
 
 log = logging.getLogger(__name__)
 

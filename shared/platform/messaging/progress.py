@@ -20,7 +20,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-from shared.metrics import ServiceMetrics
+from shared.platform.metrics import ServiceMetrics
 
 
 class ConsumerProgress:

@@ -86,7 +86,7 @@ class Settings(BaseSettings):
 
     # Policy layer: the rule files a service decides with, reloaded when they change.
     policy_dir: Path = Field(
-        default_factory=lambda: Path(__file__).resolve().parent.parent / "policies"
+        default_factory=lambda: Path(__file__).resolve().parents[2] / "policies"
     )
     policy_reload_interval_s: float = Field(1.0, gt=0)
     # Business days for deadlines: a country, or country-state, code of the `holidays` package

@@ -15,8 +15,8 @@ from alembic import command, context, op
 from alembic.config import Config
 from sqlalchemy.dialects import postgresql as pg
 
-from shared.db import checked_schema, create_engine
-from shared.settings import Settings
+from shared.platform.settings import Settings
+from shared.platform.storage.db import checked_schema, create_engine
 
 
 def alembic_config(settings: Settings, package: str) -> Config:

@@ -15,8 +15,8 @@ from typing import Any
 
 from fastapi import APIRouter, Depends
 
-from shared.auth import ROLES, require_roles
-from shared.edge import refuse_unstorable_text
+from shared.platform.http.auth import ROLES, require_roles
+from shared.platform.http.edge import refuse_unstorable_text
 
 
 class GuardedRouter(APIRouter):

@@ -14,10 +14,10 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from shared.context import correlation_id_var
-from shared.db import PlatformTables, checked_schema, notify_channel
-from shared.events import Envelope, EventData, OutgoingEvent, encode_event
-from shared.settings import Settings
+from shared.platform.context import correlation_id_var
+from shared.platform.messaging.envelope import Envelope, EventData, OutgoingEvent, encode_event
+from shared.platform.settings import Settings
+from shared.platform.storage.db import PlatformTables, checked_schema, notify_channel
 
 
 class TenantRequired(Exception):

@@ -1,0 +1,2 @@
+"""The database: engine and schema helpers, Alembic migrations, the unit of work and
+repositories."""
