@@ -1,4 +1,4 @@
-"""The HTTP edge's checks (shared/edge.py) on a bare app: no database, no broker."""
+"""The HTTP edge's checks (shared/platform/http/edge.py) on a bare app: no database, no broker."""
 
 from __future__ import annotations
 
