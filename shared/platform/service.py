@@ -87,7 +87,9 @@ class ServicePlatform:
         self.state: dict[str, Any] = {}
         self.policy: PolicyLayer | None = None
         if decision_points:
-            self.policy = PolicyLayer(self, tuple(decision_points))
+            self.policy = PolicyLayer(
+                settings, metadata, self.metrics.registry, self.uow_factory, tuple(decision_points)
+            )
             self.readiness_checks.append(self.policy.policies_loaded)
 
     # -- lifecycle ------------------------------------------------------------------------------

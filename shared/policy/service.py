@@ -12,12 +12,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
 
+import sqlalchemy as sa
+from prometheus_client import CollectorRegistry
 from pydantic import BaseModel
 
 from shared.platform.http.problems import PolicyDenied
-from shared.platform.storage.uow import UnitOfWork
+from shared.platform.settings import Settings
+from shared.platform.storage.uow import UnitOfWork, UnitOfWorkFactory
 from shared.policy.decision import BLOCKING, Decision, combine
 from shared.policy.engine import PolicyEngine, PolicyMetrics
 from shared.policy.store import (
@@ -29,9 +31,6 @@ from shared.policy.store import (
     record_decision,
     schedule_deadlines,
 )
-
-if TYPE_CHECKING:
-    from shared.platform.service import ServicePlatform
 
 
 class PolicyRefused(PolicyDenied):
@@ -55,18 +54,26 @@ class PolicyRefused(PolicyDenied):
 
 
 class PolicyLayer:
-    def __init__(self, platform: ServicePlatform, decision_points: tuple[str, ...]) -> None:
-        settings = platform.settings
+    """Given what it needs (never the service wiring): the service's settings, its table
+    metadata (for the decision log and deadlines), its metrics registry and its units of work."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        metadata: sa.MetaData,
+        registry: CollectorRegistry,
+        uow_factory: UnitOfWorkFactory,
+        decision_points: tuple[str, ...],
+    ) -> None:
         self.settings = settings
         self.decision_points = decision_points
-        self.tables = PolicyTables(platform.metadata)
-        registry = platform.metrics.registry
+        self.tables = PolicyTables(metadata)
         self.engine = PolicyEngine(
             settings.policy_dir, metrics=PolicyMetrics(registry), required=decision_points
         )
         self.calendar = BusinessCalendar(settings.calendar, settings.tenant_calendars)
         self.sweeper = DeadlineSweeper(
-            platform.uow_factory,
+            uow_factory,
             self.tables,
             DeadlineMetrics(registry),
             interval_s=settings.deadline_sweep_interval_s,
