@@ -85,18 +85,31 @@ class Sent:
         envelope: Envelope,
         *,
         headers: list[tuple[str, bytes | None]] | None = None,
-        extra: list[tuple[str, bytes | None]] = (),  # type: ignore[assignment]
+        extra: tuple[tuple[str, bytes | None], ...] = (),
     ) -> None:
-        ce: list[tuple[str, bytes | None]] = [
-            (k, v.encode()) for k, v in envelope.headers().items()
-        ]
-        await self.producer.send_and_wait(
+        """A valid event, with its ``ce_*`` headers (or ``headers``) and ``extra`` ones."""
+        await self._send(envelope, headers, extra)
+        self.valid.append(envelope)
+
+    async def poison(self, what: str, envelope: Envelope) -> None:
+        """Well-formed, but its handling fails for good."""
+        meta = await self._send(envelope)
+        self.bad[(meta.partition, meta.offset)] = what
+
+    async def _send(
+        self,
+        envelope: Envelope,
+        headers: list[tuple[str, bytes | None]] | None = None,
+        extra: tuple[tuple[str, bytes | None], ...] = (),
+    ) -> Any:
+        if headers is None:
+            headers = [(k, v.encode()) for k, v in envelope.headers().items()]
+        return await self.producer.send_and_wait(
             self.topic,
             envelope.to_bytes(10_000_000),
             key=envelope.subject.encode(),
-            headers=(ce if headers is None else headers) + list(extra),
+            headers=[*headers, *extra],
         )
-        self.valid.append(envelope)
 
     async def unreadable_header_name(
         self, key: bytes, *, before: Envelope | None = None, after: Envelope | None = None
@@ -125,16 +138,6 @@ class Sent:
         if after is not None:
             self.valid.append(after)
 
-    async def poison(self, what: str, envelope: Envelope) -> None:
-        """Well-formed, but its handling fails for good."""
-        meta = await self.producer.send_and_wait(
-            self.topic,
-            envelope.to_bytes(10_000_000),
-            key=envelope.subject.encode(),
-            headers=[(k, v.encode()) for k, v in envelope.headers().items()],
-        )
-        self.bad[(meta.partition, meta.offset)] = what
-
 
 async def produce_corpus(sent: Sent) -> None:
     seq = {"c1": 0, "c2": 0}
@@ -152,7 +155,7 @@ async def produce_corpus(sent: Sent) -> None:
     await sent.record("a JSON list under a typed header", b"[1, 2, 3]", headers=typed)
     await valid("c1")
     await sent.record("null header values", b"nope", headers=[("ce_type", None), ("trace", None)])
-    await valid("c2", extra=[("trace", None)])  # a null header on a valid event: applied
+    await valid("c2", extra=(("trace", None),))  # a null header on a valid event: applied
     # Valid events in the same record batch as the unreadable one, before and after it.
     around = [incremented("c1", seq["c1"] + 1), incremented("c1", seq["c1"] + 2)]
     seq["c1"] += 2
