@@ -30,9 +30,9 @@ from typing import Any
 
 from durable.engine import Host
 
+from shared.contracts.jobs import SubmitToProductionFacts
 from shared.platform.messaging.envelope import new_event_id
 from shared.policy.decision import decide
-from shared.policy.decision_points import SubmitToProductionFacts
 from shared.policy.engine import PolicyEngine
 from shared.policy.evaluators import PythonEvaluator, durable_fact, durable_ruleset
 from shared.policy.facts import flatten

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from services.billing.tables import FinanceFolders
-from shared.catalog.billing import FinanceFolderOpened
-from shared.catalog.jobs import LeadCreated
+from shared.contracts.billing import FinanceFolderOpened
+from shared.contracts.jobs import LeadCreated
 from shared.platform.messaging.envelope import Envelope
 from shared.platform.storage.uow import UnitOfWork
 

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from services.commissions.tables import JobSalesmen
-from shared.catalog.commissions import SalesmanRecorded
-from shared.catalog.jobs import LeadCreated
+from shared.contracts.commissions import SalesmanRecorded
+from shared.contracts.jobs import LeadCreated
 from shared.platform.messaging.envelope import Envelope
 from shared.platform.storage.uow import UnitOfWork
 

@@ -7,10 +7,10 @@ from services.jobs.domain import ACKNOWLEDGING_SERVICES
 from services.jobs.handlers import events, production
 from services.jobs.ports import JobsDeps
 from services.jobs.uow import SqlJobsUnitOfWork
-from shared.catalog.billing import FinalPaymentReceived, FinanceFolderOpened
-from shared.catalog.commissions import SalesmanRecorded
-from shared.catalog.messaging import ThreadOpened
-from shared.catalog.tickets import CustomerRecorded
+from shared.contracts.billing import FinalPaymentReceived, FinanceFolderOpened
+from shared.contracts.commissions import SalesmanRecorded
+from shared.contracts.messaging import ThreadOpened
+from shared.contracts.tickets import CustomerRecorded
 from shared.platform.messaging.envelope import Envelope
 from shared.platform.service import ServicePlatform
 from shared.platform.storage.uow import UnitOfWork

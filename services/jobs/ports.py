@@ -14,7 +14,7 @@ from pydantic import BaseModel
 
 from services.jobs.domain import Crew, Job
 from services.jobs.metrics import JobsMetrics
-from shared.platform.messaging.envelope import EventData
+from shared.contracts.base import EventData
 from shared.policy.decision import Decision
 
 

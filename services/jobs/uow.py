@@ -9,7 +9,7 @@ from typing import Self
 
 from services.jobs.domain import Job
 from services.jobs.tables import CrewRepository, JobRepository
-from shared.platform.messaging.envelope import EventData
+from shared.contracts.base import EventData
 from shared.platform.storage.uow import UnitOfWork, UnitOfWorkFactory
 
 

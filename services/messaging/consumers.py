@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from services.messaging.handlers import open_thread, record_crew
-from shared.catalog.jobs import CrewAssigned, LeadCreated
+from shared.contracts.jobs import CrewAssigned, LeadCreated
 from shared.platform.service import ServicePlatform
 
 

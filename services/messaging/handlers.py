@@ -5,8 +5,8 @@ from __future__ import annotations
 import uuid
 
 from services.messaging.tables import ThreadMembers, Threads
-from shared.catalog.jobs import CrewAssigned, LeadCreated
-from shared.catalog.messaging import ThreadOpened
+from shared.contracts.jobs import CrewAssigned, LeadCreated
+from shared.contracts.messaging import ThreadOpened
 from shared.platform.messaging.envelope import Envelope
 from shared.platform.storage.uow import UnitOfWork
 

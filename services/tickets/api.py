@@ -7,8 +7,9 @@ from typing import Any
 from fastapi import APIRouter, Depends
 
 from services.tickets.tables import JobCustomers
+from shared.contracts.roles import OFFICE_ROLES
 from shared.platform.http.access import GuardedRouter
-from shared.platform.http.auth import OFFICE_ROLES, Caller, current_caller
+from shared.platform.http.auth import Caller, current_caller
 from shared.platform.http.problems import NotFound
 from shared.platform.service import ServicePlatform
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from services.tickets.handlers import record_customer
-from shared.catalog.jobs import LeadCreated
+from shared.contracts.jobs import LeadCreated
 from shared.platform.service import ServicePlatform
 
 

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from services.tickets.tables import JobCustomers
-from shared.catalog.jobs import LeadCreated
-from shared.catalog.tickets import CustomerRecorded
+from shared.contracts.jobs import LeadCreated
+from shared.contracts.tickets import CustomerRecorded
 from shared.platform.messaging.envelope import Envelope
 from shared.platform.storage.uow import UnitOfWork
 

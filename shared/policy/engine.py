@@ -20,11 +20,11 @@ from typing import Any
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from pydantic import BaseModel, ValidationError
 
+from shared.contracts.base import DecisionPoint, decision_points
 from shared.platform.http.problems import PolicyUnavailable
 from shared.platform.messaging.envelope import new_event_id
 from shared.policy.compiled import CompiledRule, FactCheck
 from shared.policy.decision import Decision, decide
-from shared.policy.decision_points import DecisionPoint, decision_points
 from shared.policy.evaluators import DURABLE_LOCK, DurableFactEncoder, failing_tests, holds
 from shared.policy.facts import flatten
 from shared.policy.loader import LoadedPolicySet, PolicyProblem, load_policy_dir, policy_files

@@ -1,6 +1,6 @@
 """Facts: what a decision point knows when it asks the policy layer, as typed dotted paths.
 
-Every decision point has one pydantic model of facts (``shared.policy.decision_points``). The
+Every decision point has one pydantic model of facts (``shared.contracts``). The
 policy layer reads the model's fields as paths (``materials.colour``) with a *kind* that says
 which operators a rule may use on it and which literal values make sense. Facts are validated by
 that model before any matching, so a rule never compares a number with a string by accident.

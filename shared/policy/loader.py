@@ -20,10 +20,10 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
+from shared.contracts.base import DecisionPoint, decision_points
 from shared.policy.compiled import CompiledPolicySet
 from shared.policy.compiler import CompileProblems, Loc, compile_policy
 from shared.policy.decision import combine
-from shared.policy.decision_points import DecisionPoint, decision_points
 from shared.policy.evaluators import DurableEvaluator, PythonEvaluator, durable_fact
 from shared.policy.facts import fact_fields, flatten
 from shared.policy.format import PolicySetFile

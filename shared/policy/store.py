@@ -23,7 +23,7 @@ from pydantic import BaseModel
 from sqlalchemy.dialects import postgresql as pg
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
-from shared.catalog.policy import (
+from shared.contracts.policy import (
     MatchedRuleSummary,
     PolicyDeadlinePassed,
     PolicyDecisionMade,

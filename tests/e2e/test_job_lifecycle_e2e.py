@@ -14,7 +14,7 @@ from typing import Any
 
 import httpx
 
-from shared.catalog.billing import FinalPaymentReceived
+from shared.contracts.billing import FinalPaymentReceived
 from shared.platform.http.auth import mint_token
 from shared.platform.messaging.envelope import Envelope
 from shared.platform.settings import load_settings

@@ -14,7 +14,8 @@ import httpx
 import jwt
 from prometheus_client.parser import text_string_to_metric_families
 
-from shared.platform.http.auth import ROLES, mint_token
+from shared.contracts.roles import ROLES
+from shared.platform.http.auth import mint_token
 from shared.platform.settings import load_settings
 
 SERVICES = ("jobs", "tickets", "billing", "messaging", "commissions")

@@ -9,9 +9,9 @@ import pytest
 import sqlalchemy as sa
 from typer.testing import CliRunner
 
-from shared.catalog.billing import FinanceFolderOpened
-from shared.catalog.jobs import LeadCreated
 from shared.cli.app import app
+from shared.contracts.billing import FinanceFolderOpened
+from shared.contracts.jobs import LeadCreated
 from shared.platform.http.auth import decode_token
 from shared.platform.messaging.envelope import Envelope
 from shared.platform.settings import load_settings

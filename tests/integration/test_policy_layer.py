@@ -18,9 +18,9 @@ from typer.testing import CliRunner
 
 from services.jobs import app as jobs_app
 from shared.cli.app import app as cli
+from shared.contracts.jobs import SubmitToProductionFacts
 from shared.platform.service import ServicePlatform
 from shared.platform.settings import Settings
-from shared.policy.decision_points import SubmitToProductionFacts
 from shared.policy.engine import PolicyEngine
 from shared.policy.replay import read_logs, replay
 from tests.support.harness import (

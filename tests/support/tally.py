@@ -15,10 +15,12 @@ from fastapi import APIRouter, Depends
 from pydantic import BaseModel, Field
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
+from shared.contracts.base import EventData, catalogued
+from shared.contracts.roles import ROLES
 from shared.platform.http.access import GuardedRouter
-from shared.platform.http.auth import ROLES, Caller, current_caller
+from shared.platform.http.auth import Caller, current_caller
 from shared.platform.http.problems import NotFound
-from shared.platform.messaging.envelope import Envelope, EventData, OutgoingEvent, catalogued
+from shared.platform.messaging.envelope import Envelope, OutgoingEvent
 from shared.platform.service import ServicePlatform
 from shared.platform.settings import Settings
 from shared.platform.storage.uow import TenantScopedRepository, UnitOfWork, UnitOfWorkFactory

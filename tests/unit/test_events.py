@@ -6,13 +6,11 @@ from typing import Any
 
 import pytest
 
+from shared.contracts.base import EventData, catalog, catalogued
 from shared.platform.messaging.envelope import (
     Envelope,
-    EventData,
     EventRejected,
     MessageTooLarge,
-    catalog,
-    catalogued,
     encode_event,
 )
 

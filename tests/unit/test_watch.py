@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import json
 
-from shared.catalog.jobs import LeadCreated
 from shared.cli.watch import describe, event_time, merge_by_time
+from shared.contracts.jobs import LeadCreated
 from shared.platform.messaging.envelope import Envelope
 
 

@@ -50,8 +50,9 @@ from services.jobs.domain.values import (
 from services.jobs.handlers import file, pipeline, production, queries
 from services.jobs.handlers.pipeline import CreateLead
 from services.jobs.ports import JobsDeps
+from shared.contracts.roles import FIELD_ROLES, OFFICE_ROLES, ROLES
 from shared.platform.http.access import GuardedRouter
-from shared.platform.http.auth import FIELD_ROLES, OFFICE_ROLES, ROLES, Caller, current_caller
+from shared.platform.http.auth import Caller, current_caller
 from shared.platform.http.edge import Limit, Offset
 from shared.platform.http.problems import Conflict
 from shared.platform.text import Day

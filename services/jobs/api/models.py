@@ -18,8 +18,8 @@ from services.jobs.domain import Job
 from services.jobs.domain.crews import Crew, CrewSuggestion
 from services.jobs.domain.job import ACKNOWLEDGING_SERVICES
 from services.jobs.domain.values import Checklist, DocumentType, Milestone, Money, Quantity
+from shared.contracts.jobs import Trade
 from shared.platform.text import MAX_PEOPLE, Code, Day, Identifier, Location, Name, Note, SearchText
-from shared.policy.decision_points import Trade
 
 # A list of trades names each at most once in practice; duplicates are harmless, more are not.
 MAX_TRADES = len(get_args(Trade))

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from shared.policy.decision_points import Trade
+from shared.contracts.jobs import Trade
 
 EARTH_RADIUS_KM = 6371.0
 

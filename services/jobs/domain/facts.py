@@ -7,7 +7,9 @@ from collections.abc import Iterable
 from services.jobs.domain.crews import Crew
 from services.jobs.domain.job import Job
 from services.jobs.domain.values import Milestone
-from shared.policy import decision_points as dp
+from shared.contracts import billing as billing_contracts
+from shared.contracts import jobs as dp
+from shared.contracts.roles import Actor
 
 
 def job_state(job: Job) -> dp.JobState:
@@ -29,7 +31,7 @@ def change_job(
     reason: str | None = None,
 ) -> dp.ChangeJobFacts:
     return dp.ChangeJobFacts(
-        actor=dp.Actor(roles=sorted(roles)),
+        actor=Actor(roles=sorted(roles)),
         job=job_state(job),
         change=dp.JobChange(
             command=command,
@@ -76,13 +78,13 @@ def submit_to_production(job: Job) -> dp.SubmitToProductionFacts:
 
 def complete_job(job: Job, roles: Iterable[str]) -> dp.CompleteJobFacts:
     return dp.CompleteJobFacts(
-        actor=dp.Actor(roles=sorted(roles)), job=job_state(job), photos=photos(job)
+        actor=Actor(roles=sorted(roles)), job=job_state(job), photos=photos(job)
     )
 
 
-def create_record(job: Job) -> dp.CreateRecordFacts:
-    return dp.CreateRecordFacts(
-        record=dp.AccountingRecord(
+def create_record(job: Job) -> billing_contracts.CreateRecordFacts:
+    return billing_contracts.CreateRecordFacts(
+        record=billing_contracts.AccountingRecord(
             kind="job", line_items=len(job.line_items), total=job.line_items_total
         )
     )
@@ -93,7 +95,7 @@ def assign_crew(
 ) -> dp.AssignCrewFacts:
     complexity = job.scheduling.complexity
     return dp.AssignCrewFacts(
-        actor=dp.Actor(roles=sorted(roles)),
+        actor=Actor(roles=sorted(roles)),
         job=job_state(job),
         crew=dp.CrewFacts(
             trades=list(crew.trades),

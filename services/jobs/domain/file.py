@@ -19,8 +19,8 @@ from services.jobs.domain.values import (
     Measurements,
     ProductionStatus,
 )
-from shared.catalog import jobs as events
-from shared.platform.messaging.envelope import EventData
+from shared.contracts import jobs as events
+from shared.contracts.base import EventData
 
 
 class JobFile(JobState):

@@ -9,8 +9,8 @@ from services.jobs.domain.values import (
     Milestone,
     ProductionStatus,
 )
-from shared.catalog import jobs as events
-from shared.platform.messaging.envelope import EventData
+from shared.contracts import jobs as events
+from shared.contracts.base import EventData
 
 
 class JobProduction(JobState):

@@ -29,9 +29,9 @@ from services.jobs.domain.values import (
     StatusChange,
     Team,
 )
-from shared.catalog import jobs as events
-from shared.platform.messaging.envelope import EventData
-from shared.policy.decision_points import Trade
+from shared.contracts import jobs as events
+from shared.contracts.base import EventData
+from shared.contracts.jobs import Trade
 
 # The services that answer a new lead with an event of their own.
 ACKNOWLEDGING_SERVICES = ("billing", "messaging", "commissions", "tickets")

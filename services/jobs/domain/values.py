@@ -10,13 +10,14 @@ import uuid
 from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
-from typing import Annotated, Literal, Self
+from typing import Annotated, Literal, Self, get_args
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, model_validator
 
-from shared.platform.http.auth import Role
+from shared.contracts import jobs as contract
+from shared.contracts.jobs import Trade
+from shared.contracts.roles import Role
 from shared.platform.text import Day, Identifier
-from shared.policy.decision_points import Trade
 
 Money = Annotated[Decimal, Field(max_digits=12, decimal_places=2)]
 # The largest amount Money (and the NUMERIC(12,2) it is stored in) holds, either sign.
@@ -61,6 +62,14 @@ class ProductionStatus(StrEnum):
 
 
 PRODUCTION_ORDER: tuple[ProductionStatus, ...] = tuple(ProductionStatus)
+
+# One vocabulary: the enums the domain works with name exactly the values its contracts carry.
+for _enum, _contract in (
+    (Milestone, contract.Milestone),
+    (ProductionStatus, contract.ProductionStatus),
+):
+    if {member.value for member in _enum} != set(get_args(_contract)):
+        raise TypeError(f"{_enum.__name__} differs from shared.contracts.jobs.{_enum.__name__}")
 
 
 class Value(BaseModel):

@@ -18,9 +18,9 @@ from pydantic import BaseModel
 
 from services.jobs.domain import Job, Milestone, facts
 from services.jobs.ports import JobsDeps, JobsUnitOfWork
+from shared.contracts.base import EventData
 from shared.platform.http.auth import Caller, sees_only_own_work
 from shared.platform.http.problems import NotFound
-from shared.platform.messaging.envelope import EventData
 from shared.policy.decision import Decision
 from shared.policy.service import PolicyRefused
 

@@ -24,10 +24,10 @@ from services.jobs.handlers.common import (
     store_change,
 )
 from services.jobs.ports import JobsDeps, JobsUnitOfWork
+from shared.contracts.base import EventData
+from shared.contracts.jobs import Trade
 from shared.platform.http.auth import Caller
-from shared.platform.messaging.envelope import EventData
 from shared.platform.text import Identifier, ShortText
-from shared.policy.decision_points import Trade
 
 
 class CreateLead(BaseModel):

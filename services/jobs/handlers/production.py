@@ -13,9 +13,9 @@ from services.jobs.handlers.common import (
     simple_change,
 )
 from services.jobs.ports import JobsDeps, JobsUnitOfWork
+from shared.contracts.base import EventData
 from shared.platform.http.auth import Caller
 from shared.platform.http.problems import NotFound
-from shared.platform.messaging.envelope import EventData
 from shared.policy.decision import BLOCKING
 from shared.policy.service import PolicyRefused
 

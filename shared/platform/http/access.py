@@ -15,7 +15,8 @@ from typing import Any
 
 from fastapi import APIRouter, Depends
 
-from shared.platform.http.auth import ROLES, require_roles
+from shared.contracts.roles import ROLES
+from shared.platform.http.auth import require_roles
 from shared.platform.http.edge import refuse_unstorable_text
 
 

@@ -9,37 +9,19 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Literal, get_args
 
 import jwt
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from shared.contracts.roles import OFFICE_ROLES, ROLES
 from shared.platform.context import tenant_id_var
 from shared.platform.http.problems import Forbidden, Unauthorized
 from shared.platform.settings import Settings
 from shared.platform.text import unstorable
 
-# Who a caller can be. Policy facts use the same names (``actor.roles``).
-Role = Literal[
-    "sales",
-    "csa",
-    "production",
-    "production_manager",
-    "trade_manager",
-    "project_manager",
-    "installer",
-    "technician",
-    "billing",
-    "billing_manager",
-    "admin",
-]
-ROLES = frozenset(get_args(Role))
 # A user id or tenant id in a token (the length of ``shared.platform.text.Identifier``).
 MAX_ID_LENGTH = 100
-# Installers and technicians: the field. They see only the work assigned to them.
-FIELD_ROLES = frozenset({"installer", "technician"})
-OFFICE_ROLES = ROLES - FIELD_ROLES
 
 
 @dataclass(frozen=True)

@@ -37,9 +37,10 @@ from faststream import AckPolicy
 from faststream.kafka import KafkaBroker, KafkaRouter
 from faststream.kafka.annotations import KafkaMessage
 
+from shared.contracts.base import EventData, model_for
 from shared.platform.context import correlation_id_var, tenant_id_var
 from shared.platform.messaging.dead_letter import DeadLetters, Publish, record_id
-from shared.platform.messaging.envelope import Envelope, EventData, EventRejected, model_for
+from shared.platform.messaging.envelope import Envelope, EventRejected
 from shared.platform.messaging.progress import ConsumerProgress
 from shared.platform.messaging.tolerant_consumer import TolerantConsumer, use_tolerant_consumers
 from shared.platform.metrics import ServiceMetrics

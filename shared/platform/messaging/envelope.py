@@ -1,9 +1,7 @@
-"""The event envelope (CloudEvents attribute names) and the catalog of public event types.
-
-The catalog is the contract between services: every public event type is one pydantic model
-registered under its versioned name (``jobs.lead_created.v1``). Changing a published model means a
-new version. On the wire an event is the JSON envelope as the Kafka value, its attributes repeated
-in ``ce_*`` headers (so tools can route without parsing the body), keyed by the aggregate id.
+"""The event envelope (CloudEvents attribute names) around a catalogued event
+(``shared.contracts``). On the wire an event is the JSON envelope as the Kafka value, its
+attributes repeated in ``ce_*`` headers (so tools can route without parsing the body), keyed by
+the aggregate id.
 """
 
 from __future__ import annotations
@@ -12,7 +10,7 @@ import functools
 import uuid
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import Any, ClassVar, NamedTuple, TypeVar
+from typing import Any, NamedTuple
 
 from pydantic import (
     AwareDatetime,
@@ -25,6 +23,8 @@ from pydantic import (
 )
 from pydantic_core import to_json
 from uuid_utils.compat import uuid7
+
+from shared.contracts.base import EventData, model_for
 
 HEADER_PREFIX = "ce_"
 ENVELOPE_HEADERS = (
@@ -43,38 +43,6 @@ ENVELOPE_HEADERS = (
 def new_event_id() -> uuid.UUID:
     """Time-ordered UUIDv7: unique like uuid4, and inbox/outbox index inserts stay local."""
     return uuid7()
-
-
-class EventData(BaseModel):
-    """Base of every catalogued event payload. ``event_type`` is the versioned public name."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-    event_type: ClassVar[str]
-
-
-_CATALOG: dict[str, type[EventData]] = {}
-E = TypeVar("E", bound=type[EventData])
-
-
-def catalogued(event_type: str) -> Any:
-    """Class decorator: register ``cls`` in the catalog under ``event_type`` (unique)."""
-
-    def register(cls: E) -> E:
-        if event_type in _CATALOG and _CATALOG[event_type] is not cls:
-            raise ValueError(f"event type {event_type!r} is already catalogued")
-        cls.event_type = event_type
-        _CATALOG[event_type] = cls
-        return cls
-
-    return register
-
-
-def catalog() -> dict[str, type[EventData]]:
-    return dict(_CATALOG)
-
-
-def model_for(event_type: str) -> type[EventData] | None:
-    return _CATALOG.get(event_type)
 
 
 class EventRejected(Exception):

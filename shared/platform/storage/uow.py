@@ -14,8 +14,9 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from shared.contracts.base import EventData
 from shared.platform.context import correlation_id_var
-from shared.platform.messaging.envelope import Envelope, EventData, OutgoingEvent, encode_event
+from shared.platform.messaging.envelope import Envelope, OutgoingEvent, encode_event
 from shared.platform.settings import Settings
 from shared.platform.storage.db import PlatformTables, checked_schema, notify_channel
 

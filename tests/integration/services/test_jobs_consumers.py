@@ -11,7 +11,7 @@ import pytest
 from services.jobs import app as jobs_app
 from services.jobs.domain.values import Address, Customer
 from services.jobs.handlers import pipeline, queries
-from shared.catalog.billing import FinalPaymentReceived
+from shared.contracts.billing import FinalPaymentReceived
 from shared.platform.http.auth import Caller
 from shared.platform.messaging.envelope import Envelope
 from shared.platform.service import ServicePlatform

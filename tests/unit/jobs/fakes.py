@@ -17,7 +17,7 @@ from pydantic import BaseModel
 from services.jobs.domain import Crew, Job
 from services.jobs.metrics import JobsMetrics
 from services.jobs.ports import JobsDeps
-from shared.platform.messaging.envelope import EventData
+from shared.contracts.base import EventData
 from shared.policy.decision import Decision
 from shared.policy.engine import PolicyEngine
 

@@ -19,7 +19,7 @@ from services.jobs.domain.values import (
 )
 from services.jobs.handlers import file, pipeline, production, queries
 from services.jobs.handlers.pipeline import CreateLead
-from shared.catalog import jobs as events
+from shared.contracts import jobs as events
 from shared.platform.http.auth import Caller
 from shared.platform.http.problems import NotFound
 from shared.policy.service import PolicyRefused

@@ -22,7 +22,7 @@ from services.jobs.domain.values import (
     Materials,
     Measurements,
 )
-from shared.catalog import jobs as events
+from shared.contracts import jobs as events
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from shared.contracts.billing import CollectPaymentFacts
 from shared.policy.compiled import AllOf, AnyOf, FactCheck
 from shared.policy.compiler import compile_policy
-from shared.policy.decision_points import CollectPaymentFacts
 from shared.policy.facts import fact_fields
 from shared.policy.format import PolicySetFile
 

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from prometheus_client import CollectorRegistry
 
+from shared.contracts.billing import CollectPaymentFacts
 from shared.policy.decision import combine
-from shared.policy.decision_points import CollectPaymentFacts
 from shared.policy.engine import FactsInvalid, NoPolicy, PolicyEngine, PolicyMetrics
 from shared.policy.service import PolicyRefused
 from shared.policy.store import BusinessCalendar

@@ -12,8 +12,8 @@ from typing import Any, Literal
 import pytest
 from pydantic import Field
 
+from shared.contracts.base import Facts, decision_point, decision_points
 from shared.policy.compiler import compile_policy
-from shared.policy.decision_points import Facts, decision_point, decision_points
 from shared.policy.evaluators import DurableEvaluator, PythonEvaluator, durable_fact
 from shared.policy.facts import fact_fields, flatten
 from shared.policy.format import PolicySetFile

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from shared.platform.messaging.envelope import EventData, catalogued
+from shared.contracts.base import EventData, catalogued
 
 
 @catalogued("messaging.thread_opened.v1")

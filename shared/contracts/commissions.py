@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from shared.platform.messaging.envelope import EventData, catalogued
+from shared.contracts.base import EventData, catalogued
 
 
 @catalogued("commissions.salesman_recorded.v1")

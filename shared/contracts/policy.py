@@ -8,7 +8,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
-from shared.platform.messaging.envelope import EventData, catalogued
+from shared.contracts.base import EventData, catalogued
 
 
 class MatchedRuleSummary(BaseModel):

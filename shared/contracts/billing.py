@@ -1,0 +1,82 @@
+"""The billing service's contracts: the events it publishes on ``roofline.billing.events``, and
+the facts of the decision points it owns (``accounting.create_record`` is asked by jobs and
+tickets too: billing owns what goes to the accounting system)."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Literal
+
+from pydantic import Field
+
+from shared.contracts.base import EventData, Facts, catalogued, decision_point
+
+
+@catalogued("billing.finance_folder_opened.v1")
+class FinanceFolderOpened(EventData):
+    job_id: str
+
+
+@catalogued("billing.final_payment_received.v1")
+class FinalPaymentReceived(EventData):
+    """The job's balance is paid in full: production releases the job (seed 001)."""
+
+    job_id: str
+    amount: Decimal
+    received_on: date
+
+
+# -- decision points ----------------------------------------------------------------------------
+
+
+class AccountingRecord(Facts):
+    kind: Literal["job", "work_order", "invoice"]
+    line_items: int = Field(ge=0, description="How many line items the record has.")
+    total: Decimal = Field(Decimal("0.00"), description="Sum of the line items.")
+
+
+@decision_point(
+    "accounting.create_record",
+    "Creating a job, work order or invoice that the accounting system will receive (seed 003).",
+)
+class CreateRecordFacts(Facts):
+    record: AccountingRecord
+
+
+class CustomerStanding(Facts):
+    open_complaints: int = Field(0, ge=0)
+    open_repair_tickets: int = Field(0, ge=0)
+    satisfaction_rating: int | None = Field(None, ge=1, le=5, description="Latest survey, 1-5.")
+    refused_to_pay: bool = False
+
+
+class Repairs(Facts):
+    complete: bool = Field(description="Every repair the customer raised is done.")
+
+
+class Concession(Facts):
+    offered: bool = False
+    amount: Decimal | None = Field(None, ge=0)
+
+
+@decision_point("billing.collect_payment", "Asking a customer to pay (seed 002).")
+class CollectPaymentFacts(Facts):
+    customer: CustomerStanding
+    repairs: Repairs
+    concession: Concession
+    balance: Decimal = Field(ge=0, description="What the customer owes now.")
+
+
+class LineItemState(Facts):
+    description: str
+    completed: bool
+    depreciation: Decimal = Field(Decimal("0.00"), ge=0)
+
+
+@decision_point(
+    "billing.release_depreciation",
+    "Releasing recoverable depreciation for one insurance line item (seed 000).",
+)
+class ReleaseDepreciationFacts(Facts):
+    line_item: LineItemState
