@@ -1,22 +1,29 @@
-"""The billing service's composition root (served by uvicorn with --factory)."""
+"""The billing service's composition root (served by uvicorn with --factory): the only place
+that wires anything."""
 
 from __future__ import annotations
 
 from fastapi import FastAPI
 
 from services.billing import api, consumers
-from services.billing.tables import metadata
-from shared.platform.service import ServicePlatform, serve
+from services.billing.api.deps import billing_deps
+from services.billing.api.errors import ERRORS
+from services.billing.ports import BillingDeps
+from services.billing.tables import metadata, repositories
+from shared.platform.service import Service, ServicePlatform
 from shared.platform.settings import Settings, load_settings
+from shared.platform.storage.uow import TenantUnitOfWorkFactory
 
 SERVICE = "billing"
 
 
-def build(settings: Settings | None = None) -> ServicePlatform:
+def build(settings: Settings | None = None) -> Service[BillingDeps]:
     platform = ServicePlatform(settings or load_settings(SERVICE), metadata)
-    consumers.register(platform)
-    return platform
+    uows = TenantUnitOfWorkFactory(platform.uow_factory, repositories)
+    consumers.register(platform, uows)
+    deps = BillingDeps(unit_of_work=uows)
+    return Service(platform, deps, routers=api.ROUTERS, provides=billing_deps, errors=ERRORS)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
-    return serve(build(settings), api.router)
+    return build(settings).http_app()

@@ -1,9 +1,13 @@
-"""The billing schema (thin slice): one finance folder per job."""
+"""The billing schema (thin slice) and the repositories implementing its ports: one finance
+folder per job."""
 
 from __future__ import annotations
 
 import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
 
+from services.billing.domain import FinanceFolder, FinanceFolderRecord
+from services.billing.ports import BillingRepositories
 from shared.platform.storage.db import PlatformTables
 from shared.platform.storage.uow import InsertOnceRepository
 from shared.policy.store import PolicyTables
@@ -24,5 +28,16 @@ finance_folders = sa.Table(
 )
 
 
-class FinanceFolders(InsertOnceRepository):
+class FinanceFolderRepository(InsertOnceRepository):
     table = finance_folders
+
+    async def add(self, folder: FinanceFolder) -> bool:
+        return await self.insert_once(folder.job_id, customer_name=folder.customer_name)
+
+    async def get(self, job_id: str) -> FinanceFolderRecord | None:
+        row = await self.row(job_id)
+        return FinanceFolderRecord.model_validate(row) if row else None
+
+
+def repositories(connection: AsyncConnection, tenant_id: str) -> BillingRepositories:
+    return BillingRepositories(folders=FinanceFolderRepository(connection, tenant_id))

@@ -1,9 +1,13 @@
-"""The commissions schema (thin slice): the salesman credited for each job."""
+"""The commissions schema (thin slice) and the repositories implementing its ports: the salesman
+credited for each job."""
 
 from __future__ import annotations
 
 import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
 
+from services.commissions.domain import JobSalesman, JobSalesmanRecord
+from services.commissions.ports import CommissionsRepositories
 from shared.platform.storage.db import PlatformTables
 from shared.platform.storage.uow import InsertOnceRepository
 
@@ -22,5 +26,16 @@ job_salesmen = sa.Table(
 )
 
 
-class JobSalesmen(InsertOnceRepository):
+class JobSalesmanRepository(InsertOnceRepository):
     table = job_salesmen
+
+    async def add(self, salesman: JobSalesman) -> bool:
+        return await self.insert_once(salesman.job_id, salesman_id=salesman.salesman_id)
+
+    async def get(self, job_id: str) -> JobSalesmanRecord | None:
+        row = await self.row(job_id)
+        return JobSalesmanRecord.model_validate(row) if row else None
+
+
+def repositories(connection: AsyncConnection, tenant_id: str) -> CommissionsRepositories:
+    return CommissionsRepositories(salesmen=JobSalesmanRepository(connection, tenant_id))

@@ -1,4 +1,5 @@
-"""The jobs service's composition root (served by uvicorn with --factory)."""
+"""The jobs service's composition root (served by uvicorn with --factory): the only place that
+wires anything."""
 
 from __future__ import annotations
 
@@ -11,10 +12,10 @@ from fastapi import FastAPI
 from services.jobs import api, consumers
 from services.jobs.metrics import JobsMetrics
 from services.jobs.ports import JobsDeps
-from services.jobs.tables import count_all_tenants, metadata
-from services.jobs.uow import SqlJobsUnitOfWork
-from shared.platform.service import ServicePlatform, serve
+from services.jobs.tables import count_all_tenants, metadata, repositories
+from shared.platform.service import Service, ServicePlatform
 from shared.platform.settings import Settings, load_settings
+from shared.platform.storage.uow import TenantUnitOfWorkFactory
 
 SERVICE = "jobs"
 # Where this service asks the policy layer (it is not ready without valid rules for each).
@@ -30,42 +31,35 @@ GAUGE_INTERVAL_S = 15.0
 log = logging.getLogger(__name__)
 
 
-def build(settings: Settings | None = None) -> ServicePlatform:
+def build(settings: Settings | None = None) -> Service[JobsDeps]:
     platform = ServicePlatform(
         settings or load_settings(SERVICE), metadata, decision_points=DECISION_POINTS
     )
     assert platform.policy is not None
     metrics = JobsMetrics(platform.metrics.registry)
-    platform.state["jobs"] = JobsDeps(
-        unit_of_work=SqlJobsUnitOfWork.factory(platform.uow_factory),
-        policy=platform.policy,
-        metrics=metrics,
-    )
-    consumers.register(platform, platform.state["jobs"])
+    uows = TenantUnitOfWorkFactory(platform.uow_factory, repositories)
+    deps = JobsDeps(unit_of_work=uows, policy=platform.policy, metrics=metrics)
+    consumers.register(platform, uows, deps)
     platform.background.append(lambda: refresh_gauges(platform, metrics))
-    return platform
-
-
-def deps_of(platform: ServicePlatform) -> JobsDeps:
-    return platform.state["jobs"]
+    return Service(platform, deps, routers=[api.router(deps)], provides=api.jobs_deps)
 
 
 async def refresh_gauges(platform: ServicePlatform, metrics: JobsMetrics) -> None:
     """Jobs per milestone and per production status, recounted every few seconds."""
     while True:
         with contextlib.suppress(Exception):  # a database outage: the next round recounts
-            async with platform.engine.connect() as connection:
+            async with platform.uow_factory() as transaction:
                 for column, gauge, label in (
                     ("milestone", metrics.jobs_by_milestone, "milestone"),
                     ("production_status", metrics.jobs_by_production_status, "status"),
                 ):
                     gauge.clear()
-                    for value, count in await count_all_tenants(connection, column):
+                    counts = await count_all_tenants(transaction.connection, column)
+                    for value, count in counts:
                         if value is not None:
                             gauge.labels(**{label: value}).set(count)
         await asyncio.sleep(GAUGE_INTERVAL_S)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
-    platform = build(settings)
-    return serve(platform, lambda p: api.router(deps_of(p)))
+    return build(settings).http_app()

@@ -5,21 +5,22 @@ from __future__ import annotations
 
 from services.jobs.domain import ACKNOWLEDGING_SERVICES
 from services.jobs.handlers import events, production
-from services.jobs.ports import JobsDeps
-from services.jobs.uow import SqlJobsUnitOfWork
+from services.jobs.ports import JobsDeps, JobsRepositories, JobsUnitOfWork
 from shared.contracts.billing import FinalPaymentReceived, FinanceFolderOpened
 from shared.contracts.commissions import SalesmanRecorded
 from shared.contracts.messaging import ThreadOpened
 from shared.contracts.tickets import CustomerRecorded
 from shared.platform.messaging.envelope import Envelope
 from shared.platform.service import ServicePlatform
-from shared.platform.storage.uow import UnitOfWork
+from shared.platform.storage.uow import TenantUnitOfWorkFactory
 
 
-def register(platform: ServicePlatform, deps: JobsDeps) -> None:
-    async def acknowledged(uow: UnitOfWork, envelope: Envelope, _: object) -> None:
+def register(
+    platform: ServicePlatform, uows: TenantUnitOfWorkFactory[JobsRepositories], deps: JobsDeps
+) -> None:
+    async def acknowledged(uow: JobsUnitOfWork, envelope: Envelope, _: object) -> None:
         await events.record_acknowledgement(
-            SqlJobsUnitOfWork.within(uow, envelope.tenant_id),
+            uow,
             job_id=envelope.subject,
             service=envelope.source,
             event_type=envelope.type,
@@ -28,15 +29,13 @@ def register(platform: ServicePlatform, deps: JobsDeps) -> None:
         )
 
     async def final_payment(
-        uow: UnitOfWork, envelope: Envelope, event: FinalPaymentReceived
+        uow: JobsUnitOfWork, envelope: Envelope, event: FinalPaymentReceived
     ) -> None:
-        await production.receive_final_payment(
-            deps, SqlJobsUnitOfWork.within(uow, envelope.tenant_id), event.job_id
-        )
+        await production.receive_final_payment(deps, uow, event.job_id)
 
     for event in (FinanceFolderOpened, ThreadOpened, SalesmanRecorded, CustomerRecorded):
-        platform.consumer.on(event)(acknowledged)
-    platform.consumer.on(FinalPaymentReceived)(final_payment)
+        platform.consumer.on(event)(uows.handler(acknowledged))
+    platform.consumer.on(FinalPaymentReceived)(uows.handler(final_payment))
     settings = platform.settings
     platform.consumer.subscribe(
         platform.broker, *(settings.topic(s) for s in ACKNOWLEDGING_SERVICES)

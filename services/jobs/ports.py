@@ -7,14 +7,13 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal
-from types import TracebackType
-from typing import Any, Protocol, Self
+from typing import Any, Protocol
 
 from pydantic import BaseModel
 
 from services.jobs.domain import Crew, Job
 from services.jobs.metrics import JobsMetrics
-from shared.contracts.base import EventData
+from shared.platform.storage.uow import ServiceUnitOfWork
 from shared.policy.decision import Decision
 
 
@@ -60,24 +59,16 @@ class CrewStore(Protocol):
     async def calendar(self, start: date, end: date) -> list[tuple[date, str, str]]: ...
 
 
-class JobsUnitOfWork(Protocol):
-    """One transaction: a tenant's jobs and crews, the events recorded, the policy decisions."""
+@dataclass(frozen=True)
+class JobsRepositories:
+    """A tenant's jobs and crews, in one unit of work."""
 
-    tenant_id: str
     jobs: JobStore
     crews: CrewStore
-    # What the policy layer writes its decision log through (the platform unit of work).
-    platform: Any
 
-    async def __aenter__(self) -> Self: ...
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None: ...
-    def record(self, job: Job, events: Sequence[EventData]) -> None: ...
-    async def commit(self) -> None: ...
+
+# One transaction: a tenant's jobs and crews, the events recorded, the policy decisions.
+JobsUnitOfWork = ServiceUnitOfWork[JobsRepositories]
 
 
 class Decider(Protocol):

@@ -17,8 +17,10 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql as pg
 from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.jobs.domain import Crew, Job
+from services.jobs.ports import JobsRepositories
 from shared.platform.storage.db import PlatformTables
 from shared.platform.storage.uow import TenantScopedRepository
 from shared.policy.store import PolicyTables
@@ -382,3 +384,10 @@ class CrewRepository(TenantScopedRepository):
             .order_by(crew_bookings.c.day, crew_bookings.c.crew_id, crew_bookings.c.job_id)
         )
         return [(row.day, row.crew_id, row.job_id) for row in rows]
+
+
+def repositories(connection: AsyncConnection, tenant_id: str) -> JobsRepositories:
+    """The jobs unit of work's repositories (``TenantUnitOfWorkFactory(..., repositories)``)."""
+    return JobsRepositories(
+        jobs=JobRepository(connection, tenant_id), crews=CrewRepository(connection, tenant_id)
+    )

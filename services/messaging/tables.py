@@ -1,9 +1,15 @@
-"""The messaging schema (thin slice): one message thread per job."""
+"""The messaging schema (thin slice) and the repositories implementing its ports: one message
+thread per job, and who is on each job's crew."""
 
 from __future__ import annotations
 
-import sqlalchemy as sa
+from collections.abc import Sequence
 
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from services.messaging.domain import Thread, ThreadRecord
+from services.messaging.ports import MessagingRepositories
 from shared.platform.storage.db import PlatformTables
 from shared.platform.storage.uow import InsertOnceRepository, TenantScopedRepository
 
@@ -32,13 +38,19 @@ thread_members = sa.Table(
 )
 
 
-class Threads(InsertOnceRepository):
+class ThreadRepository(InsertOnceRepository):
     table = threads
 
+    async def add(self, thread: Thread) -> bool:
+        return await self.insert_once(thread.job_id, thread_id=thread.thread_id)
 
-class ThreadMembers(TenantScopedRepository):
-    async def replace(self, job_id: str, user_ids: list[str]) -> None:
-        """The job's crew now: a crew assigned again replaces the members before it."""
+    async def get(self, job_id: str) -> ThreadRecord | None:
+        row = await self.row(job_id)
+        return ThreadRecord.model_validate(row) if row else None
+
+
+class ThreadMemberRepository(TenantScopedRepository):
+    async def replace(self, job_id: str, user_ids: Sequence[str]) -> None:
         await self.connection.execute(
             sa.delete(thread_members).where(
                 thread_members.c.tenant_id == self.tenant_id, thread_members.c.job_id == job_id
@@ -60,3 +72,10 @@ class ThreadMembers(TenantScopedRepository):
             )
         )
         return found.first() is not None
+
+
+def repositories(connection: AsyncConnection, tenant_id: str) -> MessagingRepositories:
+    return MessagingRepositories(
+        threads=ThreadRepository(connection, tenant_id),
+        members=ThreadMemberRepository(connection, tenant_id),
+    )

@@ -1,1 +1,2 @@
-"""The tickets service (domain lands with its issue)."""
+"""The tickets service: service tickets and recurring maintenance (a thin slice until its issue:
+the customer and property of each job, kept from jobs' leads)."""

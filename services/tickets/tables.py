@@ -1,9 +1,13 @@
-"""The tickets schema (thin slice): the customer and property of each job, for service tickets."""
+"""The tickets schema (thin slice) and the repositories implementing its ports: the customer and
+property of each job, for service tickets."""
 
 from __future__ import annotations
 
 import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
 
+from services.tickets.domain import JobCustomer, JobCustomerRecord
+from services.tickets.ports import TicketsRepositories
 from shared.platform.storage.db import PlatformTables
 from shared.platform.storage.uow import InsertOnceRepository
 from shared.policy.store import PolicyTables
@@ -25,5 +29,20 @@ job_customers = sa.Table(
 )
 
 
-class JobCustomers(InsertOnceRepository):
+class JobCustomerRepository(InsertOnceRepository):
     table = job_customers
+
+    async def add(self, customer: JobCustomer) -> bool:
+        return await self.insert_once(
+            customer.job_id,
+            customer_name=customer.customer_name,
+            property_address=customer.property_address,
+        )
+
+    async def get(self, job_id: str) -> JobCustomerRecord | None:
+        row = await self.row(job_id)
+        return JobCustomerRecord.model_validate(row) if row else None
+
+
+def repositories(connection: AsyncConnection, tenant_id: str) -> TicketsRepositories:
+    return TicketsRepositories(customers=JobCustomerRepository(connection, tenant_id))

@@ -1,7 +1,8 @@
 """The platform pieces one service process needs, built once by the service's composition root.
 
 ``services/<name>/app.py`` builds a ``ServicePlatform`` from its settings and table metadata,
-registers its consumers and routes, and calls ``http_app()``. The returned FastAPI app starts the
+registers its consumers, and returns a ``Service`` (the platform, its typed dependencies and its
+routers) whose ``http_app()`` uvicorn serves. The returned FastAPI app starts the
 Kafka broker (subscribers and producer) and the outbox relay in its lifespan, in the same event
 loop, and exposes ``/health/live``, ``/health/ready``, ``/metrics`` and ``/asyncapi.json``.
 """
@@ -15,8 +16,9 @@ import logging
 import re
 import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
-from typing import Any
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Generic, TypeVar
 
 import sqlalchemy as sa
 from fastapi import APIRouter, FastAPI, Request, Response
@@ -28,9 +30,13 @@ from shared.platform.http.access import GuardedRouter
 from shared.platform.http.edge import LimitBodySize
 from shared.platform.http.problems import (
     ERROR_RESPONSES,
+    Problem,
     document_problems,
     install_problem_handlers,
+    map_errors,
 )
+from shared.platform.http.provided import Provided, Provision
+from shared.platform.logging import configure_logging
 from shared.platform.messaging.broker import create_broker
 from shared.platform.messaging.consumer import EventConsumer, broker_dead_letter
 from shared.platform.messaging.relay import OutboxRelay, broker_publisher
@@ -46,15 +52,32 @@ CORRELATION_HEADER = "X-Correlation-ID"
 _CORRELATION_ID = re.compile(r"[\x21-\x7e]{1,128}")
 
 
-def serve(platform: ServicePlatform, *routers: Callable[[ServicePlatform], APIRouter]) -> FastAPI:
-    """The HTTP app of a service process: logging configured, routes mounted."""
-    from shared.platform.logging import configure_logging
+D = TypeVar("D")
 
-    configure_logging(platform.settings.service, platform.settings.log_level)
-    return platform.http_app(
-        title=f"Roofline {platform.settings.service}",
-        routers=[router(platform) for router in routers],
-    )
+
+@dataclass
+class Service(Generic[D]):
+    """What a service's composition root (``services/<name>/app.py``) builds: the platform, the
+    service's typed dependencies, and its routers with the dependency they are given."""
+
+    platform: ServicePlatform
+    deps: D
+    routers: Sequence[APIRouter]
+    provides: Provided[D]
+    # The service's domain errors and the problem each is answered with (its api/errors.py).
+    errors: Mapping[type[Exception], type[Problem]] = field(default_factory=dict)
+
+    def http_app(self, *, create_tables: bool = False) -> FastAPI:
+        """The HTTP app of a service process: logging configured, routes mounted."""
+        settings = self.platform.settings
+        configure_logging(settings.service, settings.log_level)
+        return self.platform.http_app(
+            title=f"Roofline {settings.service}",
+            routers=self.routers,
+            provisions=[self.provides.given(self.deps)],
+            errors=self.errors,
+            create_tables=create_tables,
+        )
 
 
 class ServicePlatform:
@@ -80,11 +103,9 @@ class ServicePlatform:
         # Extra checks a service adds to readiness (e.g. "policies loaded"); each returns an error
         # message or None.
         self.readiness_checks: list[Callable[[], Awaitable[str | None]]] = []
-        # The service's own long-running loops (started with the platform, cancelled at stop),
-        # and what its composition root wants to keep with the platform.
+        # The service's own long-running loops (started with the platform, cancelled at stop).
         self.background: list[Callable[[], Awaitable[None]]] = []
         self._background_tasks: list[asyncio.Task[None]] = []
-        self.state: dict[str, Any] = {}
         self.policy: PolicyLayer | None = None
         if decision_points:
             self.policy = PolicyLayer(
@@ -181,6 +202,8 @@ class ServicePlatform:
         *,
         title: str,
         routers: Iterable[APIRouter] = (),
+        provisions: Iterable[Provision] = (),
+        errors: Mapping[type[Exception], type[Problem]] | None = None,
         create_tables: bool = False,
     ) -> FastAPI:
         platform = self
@@ -196,7 +219,10 @@ class ServicePlatform:
         app = FastAPI(title=title, lifespan=lifespan)
         app.state.settings = self.settings
         app.state.platform = self
+        for provision in provisions:
+            app.dependency_overrides[provision.dependency] = provision.provider
         install_problem_handlers(app)
+        map_errors(app, errors or {})
         document_problems(app)
         # Inside the metrics middleware, so its refusals are counted like any other answer.
         app.add_middleware(LimitBodySize, max_body_bytes=self.settings.max_message_bytes)

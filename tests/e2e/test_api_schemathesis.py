@@ -89,10 +89,7 @@ def _openapi(service: str) -> dict[str, Any]:
     """The service's OpenAPI document, as its app (the same code the processes run) builds it:
     schemathesis needs it at collection, before the services are up."""
     module = importlib.import_module(f"services.{service}.app")
-    api = importlib.import_module(f"services.{service}.api")
-    platform = module.build(load_settings(service))
-    router = api.router(module.deps_of(platform) if service == "jobs" else platform)
-    return platform.http_app(title=f"Roofline {service}", routers=[router]).openapi()
+    return module.build(load_settings(service)).http_app().openapi()
 
 
 DOCUMENTS = {service: _openapi(service) for service in SERVICES}

@@ -63,7 +63,7 @@ def settings(
 @pytest.fixture(scope="module")
 async def jobs(settings: Settings) -> AsyncIterator[ServicePlatform]:
     await create_topics(settings, "jobs", "billing", "messaging", "commissions", "tickets")
-    async with running(jobs_app.build(settings)) as platform:
+    async with running(jobs_app.build(settings).platform) as platform:
         yield platform
 
 
@@ -350,7 +350,7 @@ async def test_a_service_without_valid_policies_is_not_ready(
 ) -> None:
     empty = tmp_path / "no-policies"
     empty.mkdir()
-    platform = jobs_app.build(settings.model_copy(update={"policy_dir": empty}))
+    platform = jobs_app.build(settings.model_copy(update={"policy_dir": empty})).platform
     await platform.start()
     try:
         checks = await platform.readiness()

@@ -55,9 +55,13 @@ from shared.platform.http.access import GuardedRouter
 from shared.platform.http.auth import Caller, current_caller
 from shared.platform.http.edge import Limit, Offset
 from shared.platform.http.problems import Conflict
+from shared.platform.http.provided import Provided
 from shared.platform.text import Day
 
 T = TypeVar("T")
+
+# What the routes are given by the composition root (services/jobs/app.py).
+jobs_deps = Provided[JobsDeps]("jobs dependencies")
 
 LEAD_TAKERS = ("sales", "csa", "project_manager", "production_manager")
 PIPELINE_MOVERS = ("sales", "csa", "production_manager", "project_manager")

@@ -26,10 +26,10 @@ from shared.policy.service import PolicyRefused
 
 
 async def load_job(uow: JobsUnitOfWork, caller: Caller, job_id: str, *, for_update: bool) -> Job:
-    job = await uow.jobs.get(job_id, for_update=for_update)
+    job = await uow.repos.jobs.get(job_id, for_update=for_update)
     if job is None:
         raise NotFound(f"job {job_id} not found")
-    if sees_only_own_work(caller) and job.team.crew_id not in await uow.crews.of_member(
+    if sees_only_own_work(caller) and job.team.crew_id not in await uow.repos.crews.of_member(
         caller.user_id
     ):
         raise NotFound(f"job {job_id} not found")  # not theirs: as if it did not exist
@@ -50,7 +50,7 @@ async def decide_or_refuse(
     The refusal commits ``uow`` as it stands, so call this before the command writes anything
     (handlers decide first, then change the job): only decisions may be pending here."""
     decision = await deps.policy.decide(
-        uow.platform, point, facts_, tenant=uow.tenant_id, subject=job_id, source=source
+        uow.transaction, point, facts_, tenant=uow.tenant_id, subject=job_id, source=source
     )
     if not decision.allowed:
         await uow.commit()
@@ -110,8 +110,8 @@ async def store_change(
     reason: str | None = None,
 ) -> None:
     now = deps.clock()
-    await uow.jobs.save(job, at=now)
-    await uow.jobs.audit(
+    await uow.repos.jobs.save(job, at=now)
+    await uow.repos.jobs.audit(
         job.job_id,
         actor=caller.user_id,
         action=action,
@@ -119,7 +119,15 @@ async def store_change(
         reason=reason,
         detail={"events": [event.event_type for event in recorded], **(detail or {})},
     )
-    uow.record(job, recorded)
+    record_events(uow, job, recorded)
+
+
+def record_events(uow: JobsUnitOfWork, job: Job, events: Sequence[EventData]) -> None:
+    """Record a change's events, keyed by the job: the job's version counts its events, so the
+    n events of a change are its last n versions (their ``sequence``)."""
+    first = job.version - len(events) + 1
+    for offset, event in enumerate(events):
+        uow.record(event, subject=job.job_id, sequence=first + offset)
 
 
 Change = Callable[[JobsUnitOfWork, Job], Awaitable[Sequence[EventData]]]

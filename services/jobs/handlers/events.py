@@ -11,4 +11,4 @@ async def record_acknowledgement(
     uow: JobsUnitOfWork, job_id: str, service: str, event_type: str, event_id: str, at: datetime
 ) -> None:
     """Another service answered a lead: note which one, once (in the consumer's unit of work)."""
-    await uow.jobs.acknowledge(job_id, service, event_type, event_id, at)
+    await uow.repos.jobs.acknowledge(job_id, service, event_type, event_id, at)

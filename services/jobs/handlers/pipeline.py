@@ -21,6 +21,7 @@ from services.jobs.handlers.common import (
     change_job,
     decide_change,
     load_job,
+    record_events,
     store_change,
 )
 from services.jobs.ports import JobsDeps, JobsUnitOfWork
@@ -57,11 +58,11 @@ async def create_lead(deps: JobsDeps, caller: Caller, command: CreateLead) -> Jo
         trades=command.trades,
     )
     async with deps.unit_of_work(caller.tenant_id) as uow:
-        await uow.jobs.add(job)
-        await uow.jobs.audit(
+        await uow.repos.jobs.add(job)
+        await uow.repos.jobs.audit(
             job.job_id, actor=caller.user_id, action="create_lead", at=job.created_at, detail={}
         )
-        uow.record(job, recorded)
+        record_events(uow, job, recorded)
         await uow.commit()
     return job
 
@@ -116,16 +117,16 @@ async def _move(
     a canceled job frees its crew and owes no scheduling."""
     number = None
     if job.sells_by_moving_to(to):
-        number = await uow.jobs.next_job_number(deps.clock().year)
+        number = await uow.repos.jobs.next_job_number(deps.clock().year)
     recorded = job.move_milestone(
         to, by=caller.user_id, at=deps.clock(), reason=reason, job_number=number
     )
     if to == Milestone.CANCELED:
         # A dead job holds no crew days and owes no scheduling.
         if job.team.crew_id is not None:
-            await uow.crews.book(job.team.crew_id, job.job_id, [])
+            await uow.repos.crews.book(job.team.crew_id, job.job_id, [])
         await deps.policy.meet(
-            uow.platform, tenant=uow.tenant_id, subject=job.job_id, status="canceled"
+            uow.transaction, tenant=uow.tenant_id, subject=job.job_id, status="canceled"
         )
     return recorded
 

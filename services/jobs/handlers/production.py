@@ -10,6 +10,7 @@ from services.jobs.handlers.common import (
     change_job,
     decide_or_refuse,
     load_job,
+    record_events,
     simple_change,
 )
 from services.jobs.ports import JobsDeps, JobsUnitOfWork
@@ -40,7 +41,7 @@ async def hand_off(deps: JobsDeps, caller: Caller, job_id: str, *, source: str) 
                     deps.metrics.handoffs_denied.labels(rule.policy, rule.rule).inc()
             raise
         due = await deps.policy.schedule(
-            uow.platform, decision, subject=job.job_id, now=deps.clock()
+            uow.transaction, decision, subject=job.job_id, now=deps.clock()
         )
         return job.hand_off(by=caller.user_id, at=deps.clock(), schedule_by=min(due, default=None))
 
@@ -73,9 +74,9 @@ async def schedule(
             at=deps.clock(),
         )
         # Every open deadline of the job is about getting it scheduled (production_schedule).
-        await deps.policy.meet(uow.platform, tenant=uow.tenant_id, subject=job.job_id)
+        await deps.policy.meet(uow.transaction, tenant=uow.tenant_id, subject=job.job_id)
         if crew_before is not None and job.team.crew_id is None:
-            await uow.crews.book(crew_before, job.job_id, [])
+            await uow.repos.crews.book(crew_before, job.job_id, [])
         if first_time and job.handed_off_at is not None:
             deps.metrics.approval_to_scheduled.observe(
                 (deps.clock() - job.handed_off_at).total_seconds()
@@ -100,10 +101,10 @@ async def assign_crew(
     who assigns special trades. The crew's row is locked while its days are counted."""
 
     async def change(uow: JobsUnitOfWork, job: Job) -> Sequence[EventData]:
-        crew = await uow.crews.get(crew_id)
+        crew = await uow.repos.crews.get(crew_id)
         if crew is None:
             raise NotFound(f"crew {crew_id} not found")
-        busiest = await uow.crews.busiest_day(crew_id, job.work_days, other_than=job.job_id)
+        busiest = await uow.repos.crews.busiest_day(crew_id, job.work_days, other_than=job.job_id)
         await decide_or_refuse(
             deps,
             uow,
@@ -115,7 +116,7 @@ async def assign_crew(
         recorded = job.assign_crew(
             crew_id=crew.crew_id, crew_name=crew.name, member_ids=crew.member_ids, by=caller.user_id
         )
-        await uow.crews.book(crew.crew_id, job.job_id, job.work_days)
+        await uow.repos.crews.book(crew.crew_id, job.job_id, job.work_days)
         return recorded
 
     return await change_job(
@@ -164,26 +165,26 @@ async def complete(deps: JobsDeps, caller: Caller, job_id: str, *, source: str) 
 async def receive_final_payment(deps: JobsDeps, uow: JobsUnitOfWork, job_id: str) -> None:
     """Billing received the final payment: the job is Released (now, or when it completes).
     Runs in the consumer's unit of work (with its inbox row)."""
-    job = await uow.jobs.get(job_id, for_update=True)
+    job = await uow.repos.jobs.get(job_id, for_update=True)
     if job is None or job.final_payment_received_at is not None:
         return  # not a job of ours, or a payment already recorded
     now = deps.clock()
     recorded = job.receive_final_payment(at=now)
-    await uow.jobs.save(job, at=now)
-    await uow.jobs.audit(
+    await uow.repos.jobs.save(job, at=now)
+    await uow.repos.jobs.audit(
         job_id,
         actor="billing",
         action="receive_final_payment",
         at=now,
         detail={"events": [event.event_type for event in recorded]},
     )
-    uow.record(job, recorded)
+    record_events(uow, job, recorded)
 
 
 async def add_crew(deps: JobsDeps, caller: Caller, crew: Crew) -> Crew:
     crew = crew.model_copy(update={"tenant_id": caller.tenant_id})
     async with deps.unit_of_work(caller.tenant_id) as uow:
-        await uow.crews.add(crew)
+        await uow.repos.crews.add(crew)
         await uow.commit()
     return crew
 
@@ -191,7 +192,7 @@ async def add_crew(deps: JobsDeps, caller: Caller, crew: Crew) -> Crew:
 async def crew_suggestions(deps: JobsDeps, caller: Caller, job_id: str) -> list[CrewSuggestion]:
     async with deps.unit_of_work(caller.tenant_id) as uow:
         job = await load_job(uow, caller, job_id, for_update=False)
-        crews = await uow.crews.all()
+        crews = await uow.repos.crews.all()
     return suggest_crews(
         crews,
         trades=list(job.trades),

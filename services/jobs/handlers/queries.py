@@ -16,19 +16,19 @@ from shared.platform.http.auth import Caller, sees_only_own_work
 async def get_job(deps: JobsDeps, caller: Caller, job_id: str) -> tuple[Job, dict[str, datetime]]:
     async with deps.unit_of_work(caller.tenant_id) as uow:
         job = await load_job(uow, caller, job_id, for_update=False)
-        return job, await uow.jobs.acknowledgements(job_id)
+        return job, await uow.repos.jobs.acknowledgements(job_id)
 
 
 async def acknowledgements(deps: JobsDeps, caller: Caller, job_id: str) -> dict[str, datetime]:
     """Which services answered the lead (for a job the caller just changed, so already seen)."""
     async with deps.unit_of_work(caller.tenant_id) as uow:
-        return await uow.jobs.acknowledgements(job_id)
+        return await uow.repos.jobs.acknowledgements(job_id)
 
 
 async def audit_trail(deps: JobsDeps, caller: Caller, job_id: str) -> list[dict[str, Any]]:
     async with deps.unit_of_work(caller.tenant_id) as uow:
         await load_job(uow, caller, job_id, for_update=False)
-        return await uow.jobs.audit_trail(job_id)
+        return await uow.repos.jobs.audit_trail(job_id)
 
 
 async def search(
@@ -36,8 +36,10 @@ async def search(
 ) -> list[Job]:
     """By customer, address or job number; an installer only finds their crews' jobs."""
     async with deps.unit_of_work(caller.tenant_id) as uow:
-        crew_ids = await uow.crews.of_member(caller.user_id) if sees_only_own_work(caller) else None
-        return await uow.jobs.find(text=text, crew_ids=crew_ids, limit=limit, offset=offset)
+        crew_ids = (
+            await uow.repos.crews.of_member(caller.user_id) if sees_only_own_work(caller) else None
+        )
+        return await uow.repos.jobs.find(text=text, crew_ids=crew_ids, limit=limit, offset=offset)
 
 
 async def board(
@@ -46,7 +48,7 @@ async def board(
     """Counts and contract totals per milestone (assigned jobs only: unassigned leads are not in
     the pipeline) or per production status; and the number of unassigned leads."""
     async with deps.unit_of_work(caller.tenant_id) as uow:
-        rows = await uow.jobs.board(column)
+        rows = await uow.repos.jobs.board(column)
     order = (
         [m.value for m in (*PIPELINE, Milestone.CANCELED)]
         if column == "milestone"
@@ -70,12 +72,12 @@ async def calendar(
 ) -> list[tuple[date, Crew | None, Job | None, str, str]]:
     """Every crew booking in [start, end]: (day, crew, job, crew id, job id)."""
     async with deps.unit_of_work(caller.tenant_id) as uow:
-        bookings = await uow.crews.calendar(start, end)
-        crews = {crew.crew_id: crew for crew in await uow.crews.all()}
+        bookings = await uow.repos.crews.calendar(start, end)
+        crews = {crew.crew_id: crew for crew in await uow.repos.crews.all()}
         jobs: dict[str, Job | None] = {}
         for _, _, job_id in bookings:
             if job_id not in jobs:
-                jobs[job_id] = await uow.jobs.get(job_id)
+                jobs[job_id] = await uow.repos.jobs.get(job_id)
     return [
         (day, crews.get(crew_id), jobs[job_id], crew_id, job_id)
         for day, crew_id, job_id in bookings
@@ -86,7 +88,7 @@ async def deadlines(deps: JobsDeps, caller: Caller, within: timedelta) -> list[d
     """Jobs whose (scheduling) deadline is within ``within`` from now, or already past."""
     now = deps.clock()
     async with deps.unit_of_work(caller.tenant_id) as uow:
-        rows = await uow.jobs.deadlines(now + within)
+        rows = await uow.repos.jobs.deadlines(now + within)
     return [
         {**row, "status": "passed" if row["due_at"] <= now or row["status"] == "passed" else "near"}
         for row in rows
@@ -95,4 +97,4 @@ async def deadlines(deps: JobsDeps, caller: Caller, within: timedelta) -> list[d
 
 async def crews(deps: JobsDeps, caller: Caller) -> list[Crew]:
     async with deps.unit_of_work(caller.tenant_id) as uow:
-        return await uow.crews.all()
+        return await uow.repos.crews.all()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -152,6 +153,21 @@ def problem_response(problem: Problem, request: Request) -> JSONResponse:
         media_type=PROBLEM_JSON,
         headers=headers,
     )
+
+
+def map_errors(app: FastAPI, errors: Mapping[type[Exception], type[Problem]]) -> None:
+    """A service's domain errors answered as problems: the one place a service maps them (its
+    ``api/errors.py`` names each error and the problem it is). An error's ``extensions``
+    attribute, if it has one, goes into the body."""
+    for error, problem in errors.items():
+
+        async def on_error(
+            request: Request, exc: Exception, problem: type[Problem] = problem
+        ) -> JSONResponse:
+            extensions = getattr(exc, "extensions", None) or {}
+            return problem_response(problem(str(exc), **extensions), request)
+
+        app.add_exception_handler(error, on_error)
 
 
 def install_problem_handlers(app: FastAPI) -> None:

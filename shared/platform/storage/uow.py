@@ -7,8 +7,9 @@ Either both land or neither does.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from types import TracebackType
-from typing import Any, ClassVar, Self
+from typing import Any, ClassVar, Generic, Protocol, Self, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -40,12 +41,13 @@ class TenantScopedRepository:
 
 class InsertOnceRepository(TenantScopedRepository):
     """A tenant's rows keyed by one column and written once: the usual shape of a projection
-    kept from another service's events. Subclasses name the ``table`` and its ``key`` column."""
+    kept from another service's events. Subclasses name the ``table`` and its ``key`` column,
+    and give their port's typed methods over ``insert_once`` and ``row``."""
 
     table: ClassVar[sa.Table]
     key: ClassVar[str] = "job_id"
 
-    async def add(self, key: str, **values: Any) -> bool:
+    async def insert_once(self, key: str, **values: Any) -> bool:
         """Insert the row; False if this tenant already has one for ``key`` (a replay)."""
         result = await self.connection.execute(
             pg_insert(self.table)
@@ -54,7 +56,7 @@ class InsertOnceRepository(TenantScopedRepository):
         )
         return result.rowcount == 1
 
-    async def get(self, key: str) -> dict[str, Any] | None:
+    async def row(self, key: str) -> dict[str, Any] | None:
         row = (
             await self.connection.execute(
                 self.scoped(self.table).where(self.table.c[self.key] == key)
@@ -206,3 +208,137 @@ class UnitOfWorkFactory:
 
     def __call__(self) -> UnitOfWork:
         return UnitOfWork(self.engine, self.tables, self.settings)
+
+
+R = TypeVar("R")
+E = TypeVar("E")
+# How a service builds its repositories on a transaction's connection, for one tenant.
+Repositories = Callable[[AsyncConnection, str], R]
+
+
+R_co = TypeVar("R_co", covariant=True)
+
+
+class ServiceUnitOfWork(Protocol[R_co]):
+    """The unit of work as a service's handlers use it (its ``ports.py`` names it with its
+    repositories: ``JobsUnitOfWork = ServiceUnitOfWork[JobsRepositories]``); the SQL one is
+    ``TenantUnitOfWork``, unit tests pass fakes."""
+
+    tenant_id: str
+
+    @property
+    def repos(self) -> R_co: ...
+
+    @property
+    def transaction(self) -> Any:
+        """What the policy layer writes its decision log through."""
+        ...
+
+    async def __aenter__(self) -> Self: ...
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None: ...
+    def record(
+        self,
+        data: EventData,
+        *,
+        subject: str,
+        sequence: int | None = None,
+        cause: Envelope | None = None,
+    ) -> Any: ...
+    async def commit(self) -> None: ...
+
+
+class TenantUnitOfWork(Generic[R]):
+    """A service's unit of work: one platform transaction, bound to one tenant, with the
+    service's repositories (``repos``, of the type the service names) on its connection.
+
+    HTTP commands open their own (``async with uows(tenant) as uow``) and commit it. A consumer's
+    handler gets one *within* the consumer's transaction (``uows.handler``): the consumer opens it
+    and commits it with the batch's inbox rows, so here ``commit()`` leaves that to it. Either
+    way a handler sees the same object and records events the same way."""
+
+    def __init__(
+        self,
+        transaction: UnitOfWork,
+        tenant_id: str,
+        repositories: Repositories[R],
+        *,
+        owned: bool = True,
+    ) -> None:
+        self.transaction = transaction
+        self.tenant_id = tenant_id
+        self._repositories = repositories
+        self._owned = owned
+        self._repos: R | None = None
+
+    @property
+    def repos(self) -> R:
+        if self._repos is None:
+            raise RuntimeError("unit of work used outside 'async with'")
+        return self._repos
+
+    def _bind(self) -> Self:
+        self._repos = self._repositories(self.transaction.connection, self.tenant_id)
+        return self
+
+    async def __aenter__(self) -> Self:
+        if self._owned:
+            await self.transaction.__aenter__()
+        return self._bind()
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if self._owned:
+            await self.transaction.__aexit__(exc_type, exc, tb)
+
+    def record(
+        self,
+        data: EventData,
+        *,
+        subject: str,
+        sequence: int | None = None,
+        cause: Envelope | None = None,
+    ) -> OutgoingEvent:
+        """Record an event of this tenant, published if (and only if) the transaction commits."""
+        return self.transaction.record(
+            data, subject=subject, tenant_id=self.tenant_id, sequence=sequence, cause=cause
+        )
+
+    async def commit(self) -> None:
+        if self._owned:
+            await self.transaction.commit()
+
+
+class TenantUnitOfWorkFactory(Generic[R]):
+    """What a service's composition root builds once and hands to its handlers:
+    ``uows(tenant_id)`` for a command, ``uows.handler(fn)`` to register a consumer's handler."""
+
+    def __init__(self, transactions: UnitOfWorkFactory, repositories: Repositories[R]) -> None:
+        self.transactions = transactions
+        self.repositories = repositories
+
+    def __call__(self, tenant_id: str) -> TenantUnitOfWork[R]:
+        return TenantUnitOfWork(self.transactions(), tenant_id, self.repositories)
+
+    def within(self, transaction: UnitOfWork, tenant_id: str) -> TenantUnitOfWork[R]:
+        """A unit of work inside a transaction someone else opened and commits."""
+        return TenantUnitOfWork(transaction, tenant_id, self.repositories, owned=False)._bind()
+
+    def handler(
+        self, handle: Callable[[TenantUnitOfWork[R], Envelope, E], Awaitable[None]]
+    ) -> Callable[[UnitOfWork, Envelope, E], Awaitable[None]]:
+        """A consumer handler given this service's unit of work for the event's tenant."""
+
+        async def within_consumer(transaction: UnitOfWork, envelope: Envelope, event: E) -> None:
+            await handle(self.within(transaction, envelope.tenant_id), envelope, event)
+
+        within_consumer.__name__ = getattr(handle, "__name__", "handler")
+        return within_consumer

@@ -48,11 +48,10 @@ async def clients(settings: dict[str, Settings]) -> AsyncIterator[dict[str, http
         for name in SERVICES:
             await asyncio.to_thread(migrate, settings[name], f"services.{name}")
             app_module = importlib.import_module(f"services.{name}.app")
-            api = importlib.import_module(f"services.{name}.api")
-            platform = platforms[name] = app_module.build(settings[name])
-            router = api.router(app_module.deps_of(platform) if name == "jobs" else platform)
+            service = app_module.build(settings[name])
+            platform = platforms[name] = service.platform
             await platform.start()
-            app = platform.http_app(title=name, routers=[router])
+            app = service.http_app()
             clients[name] = httpx.AsyncClient(
                 transport=httpx.ASGITransport(app=app),
                 base_url=f"http://{name}",

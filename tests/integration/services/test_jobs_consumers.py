@@ -11,10 +11,11 @@ import pytest
 from services.jobs import app as jobs_app
 from services.jobs.domain.values import Address, Customer
 from services.jobs.handlers import pipeline, queries
+from services.jobs.ports import JobsDeps
 from shared.contracts.billing import FinalPaymentReceived
 from shared.platform.http.auth import Caller
 from shared.platform.messaging.envelope import Envelope
-from shared.platform.service import ServicePlatform
+from shared.platform.service import Service
 from shared.platform.settings import Settings
 from tests.support.harness import (
     create_topics,
@@ -34,16 +35,17 @@ def settings(namespace: str, database_url: str, bootstrap_servers: str) -> Setti
 
 
 @pytest.fixture(scope="module")
-async def jobs(settings: Settings) -> AsyncIterator[ServicePlatform]:
+async def jobs(settings: Settings) -> AsyncIterator[Service[JobsDeps]]:
     await create_topics(settings, "jobs", "billing", "messaging", "commissions", "tickets")
-    async with running(jobs_app.build(settings)) as platform:
-        yield platform
+    service = jobs_app.build(settings)
+    async with running(service.platform):
+        yield service
 
 
 async def test_the_final_payment_is_recorded_on_the_job(
-    jobs: ServicePlatform, settings: Settings
+    jobs: Service[JobsDeps], settings: Settings
 ) -> None:
-    deps = jobs_app.deps_of(jobs)
+    deps = jobs.deps
     job = await pipeline.create_lead(
         deps,
         SAM,

@@ -4,16 +4,15 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from typing import Any
 
 import httpx
 import pytest
 
-from services.billing import api as billing_api
 from services.billing import app as billing_app
-from services.jobs import api as jobs_api
 from services.jobs import app as jobs_app
 from shared.platform.http.auth import mint_token
-from shared.platform.service import ServicePlatform
+from shared.platform.service import Service
 from shared.platform.settings import Settings
 from shared.platform.storage.migrations import migrate
 from tests.support.harness import create_topics, eventually, settings_for
@@ -34,18 +33,15 @@ async def clients(settings: dict[str, Settings]) -> AsyncIterator[dict[str, http
         # Twice: a second upgrade finds the schema at head and changes nothing.
         await asyncio.to_thread(migrate, settings[name], f"services.{name}")
         await asyncio.to_thread(migrate, settings[name], f"services.{name}")
-    platforms: dict[str, ServicePlatform] = {
+    services: dict[str, Service[Any]] = {
         "jobs": jobs_app.build(settings["jobs"]),
         "billing": billing_app.build(settings["billing"]),
     }
-    routers = {
-        "jobs": jobs_api.router(jobs_app.deps_of(platforms["jobs"])),
-        "billing": billing_api.router(platforms["billing"]),
-    }
+    platforms = {name: service.platform for name, service in services.items()}
     clients = {}
-    for name, platform in platforms.items():
-        await platform.start()
-        app = platform.http_app(title=name, routers=[routers[name]])
+    for name, service in services.items():
+        await service.platform.start()
+        app = service.http_app()
         clients[name] = httpx.AsyncClient(
             transport=httpx.ASGITransport(app=app), base_url=f"http://{name}"
         )

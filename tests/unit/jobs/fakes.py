@@ -16,8 +16,9 @@ from pydantic import BaseModel
 
 from services.jobs.domain import Crew, Job
 from services.jobs.metrics import JobsMetrics
-from services.jobs.ports import JobsDeps
+from services.jobs.ports import JobsDeps, JobsRepositories
 from shared.contracts.base import EventData
+from shared.platform.messaging.envelope import Envelope
 from shared.policy.decision import Decision
 from shared.policy.engine import PolicyEngine
 
@@ -133,13 +134,14 @@ class FakeCrews:
 class FakeUnitOfWork:
     def __init__(self, store: Store, tenant: str, policy: FakePolicy) -> None:
         self.store, self.tenant_id = store, tenant
-        self.platform = self  # the fake policy logs through this
+        self.transaction = self  # the fake policy logs through this
         self._staged: dict[str, Job] = {}
         self._events: list[tuple[str, int, EventData]] = []
         self._decisions: list[Decision] = []
         self._policy = policy
-        self.jobs = FakeJobs(store, tenant, self._staged)
-        self.crews = FakeCrews(store, tenant)
+        self.repos = JobsRepositories(
+            jobs=FakeJobs(store, tenant, self._staged), crews=FakeCrews(store, tenant)
+        )
 
     async def __aenter__(self) -> Self:
         return self
@@ -154,9 +156,16 @@ class FakeUnitOfWork:
         self._events.clear()
         self._decisions.clear()
 
-    def record(self, job: Job, events: Sequence[EventData]) -> None:
-        first = job.version - len(events) + 1
-        self._events += [(job.job_id, first + i, e) for i, e in enumerate(events)]
+    def record(
+        self,
+        data: EventData,
+        *,
+        subject: str,
+        sequence: int | None = None,
+        cause: Envelope | None = None,
+    ) -> None:
+        assert sequence is not None, "every jobs event carries the job's version"
+        self._events.append((subject, sequence, data))
 
     def log_decision(self, decision: Decision) -> None:
         self._decisions.append(decision)

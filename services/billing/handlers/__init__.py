@@ -1,0 +1,1 @@
+"""Billing handlers: one function per command, query or consumed event."""

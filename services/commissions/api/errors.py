@@ -1,0 +1,8 @@
+"""The commissions domain's errors as HTTP problems: the one place they are mapped."""
+
+from __future__ import annotations
+
+from services.commissions.domain import SalesmanNotFound
+from shared.platform.http.problems import NotFound, Problem
+
+ERRORS: dict[type[Exception], type[Problem]] = {SalesmanNotFound: NotFound}

@@ -1,0 +1,1 @@
+"""Commissions handlers: one function per command, query or consumed event."""

@@ -1,0 +1,10 @@
+"""Messaging HTTP routes: one router per area, their models in ``models.py``, the dependency the
+composition root provides in ``deps.py``, domain errors mapped to HTTP in ``errors.py``."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from services.messaging.api import threads
+
+ROUTERS: tuple[APIRouter, ...] = (threads.router,)

@@ -1,0 +1,1 @@
+"""Messaging handlers: one function per command, query or consumed event."""

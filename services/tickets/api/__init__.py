@@ -1,0 +1,10 @@
+"""Tickets HTTP routes: one router per area, their models in ``models.py``, the dependency the
+composition root provides in ``deps.py``, domain errors mapped to HTTP in ``errors.py``."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from services.tickets.api import customers
+
+ROUTERS: tuple[APIRouter, ...] = (customers.router,)

@@ -1,0 +1,1 @@
+"""Tickets handlers: one function per command, query or consumed event."""
