@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 from collections.abc import Callable
 from datetime import timedelta
-from typing import Annotated, TypeVar
+from typing import Annotated, TypeVar, cast
 
 import typer
 
@@ -178,7 +178,8 @@ def status_command(
         typer.echo(f"data      {report['data_dir']}")
         typer.echo(f"kafka     {report['kafka_bootstrap_servers']}")
         typer.echo(f"database  {report['database_url']}")
-        for service in report["services"]:  # type: ignore[union-attr]
+        services = cast(list[dict[str, str]], report["services"])
+        for service in services:
             typer.echo(f"{service['name']:<12} {service['url']:<24} {service['state']}")
     raise typer.Exit(code)
 

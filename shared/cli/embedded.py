@@ -16,6 +16,7 @@ import subprocess
 import time
 import warnings
 from pathlib import Path
+from typing import IO
 
 PG_SYSTEM_USER = "embedded_postgres"  # PostgreSQL refuses to run as root
 
@@ -182,12 +183,12 @@ class EmbeddedBroker:
 
     def start(self) -> EmbeddedBroker:
         url = f"tcp://{self.host}:{self.port}"
-        output = open(self.log_file, "ab") if self.log_file else subprocess.DEVNULL  # noqa: SIM115
+        log = open(self.log_file, "ab") if self.log_file else None  # noqa: SIM115
         try:
-            self.process = self._spawn(url, output)
+            self.process = self._spawn(url, log if log is not None else subprocess.DEVNULL)
         finally:
-            if output is not subprocess.DEVNULL:
-                output.close()  # the child has its own copy of the descriptor
+            if log is not None:
+                log.close()  # the child has its own copy of the descriptor
         try:
             wait_for_port(self.host, self.port, 30, "Kafka broker (Tansu)")
         except TimeoutError:
@@ -195,7 +196,7 @@ class EmbeddedBroker:
             raise
         return self
 
-    def _spawn(self, url: str, output: object) -> subprocess.Popen[bytes]:
+    def _spawn(self, url: str, output: int | IO[bytes]) -> subprocess.Popen[bytes]:
         return subprocess.Popen(
             [
                 self.binary(),

@@ -16,7 +16,15 @@ import logging
 import re
 import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
+from collections.abc import (
+    AsyncIterator,
+    Awaitable,
+    Callable,
+    Coroutine,
+    Iterable,
+    Mapping,
+    Sequence,
+)
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
@@ -104,7 +112,7 @@ class ServicePlatform:
         # message or None.
         self.readiness_checks: list[Callable[[], Awaitable[str | None]]] = []
         # The service's own long-running loops (started with the platform, cancelled at stop).
-        self.background: list[Callable[[], Awaitable[None]]] = []
+        self.background: list[Callable[[], Coroutine[Any, Any, None]]] = []
         self._background_tasks: list[asyncio.Task[None]] = []
         self.policy: PolicyLayer | None = None
         if decision_points:

@@ -164,9 +164,9 @@ class PolicyEngine:
         snapshot = _Snapshot(sets, {point: tuple(group) for point, group in by_point.items()})
         with DURABLE_LOCK:
             if self._closed:  # closed while this reload ran (a service stopping): drop it
-                previous = {id(s) for s in current.sets.values()}
+                kept = {id(s) for s in current.sets.values()}
                 for loaded_set in sets.values():
-                    if id(loaded_set) not in previous:
+                    if id(loaded_set) not in kept:
                         loaded_set.close()
                 return loaded.problems
             self._snapshot = snapshot

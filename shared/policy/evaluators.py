@@ -145,7 +145,7 @@ class DurableFactEncoder:
             if field.kind == "list":
                 self._lists.append((getter, path))
                 continue
-            convert = {"decimal": _hundredths, "date": date.toordinal}.get(field.kind)
+            convert = _DURABLE_CONVERSIONS.get(field.kind)
             if convert is None and is_enum(field):
                 convert = plain_value
             self._entries.append((getter, durable_key(path), convert, path))
@@ -293,3 +293,10 @@ def _fired(handle: int, fact_json: str) -> Iterator[str]:
         # A message is {"<rule name>": {...the fact...}}: the rule name is all we need.
         yield message[2 : message.index('"', 2)]
         message = durable.complete_and_start_action(handle, state_handle)
+
+
+# How a fact of each kind is given to durable-rules (others go as they are).
+_DURABLE_CONVERSIONS: dict[str, Callable[[Any], Any]] = {
+    "decimal": _hundredths,
+    "date": date.toordinal,
+}

@@ -19,6 +19,7 @@ from typing import Any
 
 import yaml
 from pydantic import ValidationError
+from pydantic_core import ErrorDetails
 
 from shared.contracts.base import DecisionPoint, decision_points
 from shared.policy.compiled import CompiledPolicySet
@@ -26,7 +27,7 @@ from shared.policy.compiler import CompileProblems, Loc, compile_policy
 from shared.policy.decision import combine
 from shared.policy.evaluators import DurableEvaluator, PythonEvaluator, durable_fact
 from shared.policy.facts import fact_fields, flatten
-from shared.policy.format import PolicySetFile
+from shared.policy.format import Override, PolicySetFile
 
 
 @dataclass(frozen=True)
@@ -141,7 +142,7 @@ def _rule_at(data: Any, path: Loc) -> str | None:
     return None
 
 
-def _describe(error: dict[str, Any], path: Loc) -> str:
+def _describe(error: ErrorDetails, path: Loc) -> str:
     inside_rule = path[2:] if len(path) >= 2 and path[0] == "rules" else path
     name = (
         "".join(
@@ -191,13 +192,9 @@ def load_policy_file(
         raise PolicyFileInvalid([PolicyProblem(name, None, None, "is not UTF-8 text")]) from exc
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
-        problem = getattr(exc, "problem", None) or str(exc)
+        what = getattr(exc, "problem", None) or str(exc)
         raise PolicyFileInvalid(
-            [
-                PolicyProblem(
-                    name, mark.line + 1 if mark else None, None, f"not valid YAML: {problem}"
-                )
-            ]
+            [PolicyProblem(name, mark.line + 1 if mark else None, None, f"not valid YAML: {what}")]
         ) from exc
     if not isinstance(data, dict):
         raise PolicyFileInvalid(
@@ -242,22 +239,23 @@ def load_policy_file(
             )
         seen.setdefault(rule.id, index)
     tenants: set[str] = set()
-    for index, override in enumerate(spec.overrides):
-        if override.tenant in tenants:
+    for index, tenant_override in enumerate(spec.overrides):
+        if tenant_override.tenant in tenants:
             problems.append(
                 problem(
                     ("overrides", index, "tenant"),
-                    f"second override for tenant '{override.tenant}'",
+                    f"second override for tenant '{tenant_override.tenant}'",
                 )
             )
-        tenants.add(override.tenant)
+        tenants.add(tenant_override.tenant)
     if problems:
         raise PolicyFileInvalid(problems)
 
     fields = fact_fields(point.facts)
     digest = content_hash(content)
     variants: dict[str | None, CompiledPolicySet] = {}
-    for override in (None, *spec.overrides):
+    overrides: list[Override | None] = [None, *spec.overrides]
+    for override in overrides:
         try:
             variants[override.tenant if override else None] = compile_policy(
                 spec, fields, content_hash=digest, source=name, override=override

@@ -6,7 +6,7 @@ header overrides it. ``roofline token`` mints development tokens with the config
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -111,7 +111,7 @@ async def current_caller(
     return caller
 
 
-def require_roles(*roles: str) -> Callable[..., Caller]:
+def require_roles(*roles: str) -> Callable[..., Awaitable[Caller]]:
     """FastAPI dependency factory: the caller must hold one of ``roles`` (admin always may)."""
     allowed = set(roles) | {"admin"}
 

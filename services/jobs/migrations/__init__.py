@@ -1,0 +1,1 @@
+"""Alembic environment and revisions of this service's schema (``roofline migrate``)."""
