@@ -36,39 +36,77 @@ class Store:
     audit: list[dict[str, Any]] = field(default_factory=list)
     events: list[tuple[str, int, EventData]] = field(default_factory=list)
     acks: dict[tuple[str, str], dict[str, datetime]] = field(default_factory=dict)
+    # Rows of the policy layer's deadlines table (tenant_id, subject, task, due_at, status,
+    # escalate_to), as ``FakeJobs.deadlines`` reads them; FakePolicy keeps its own.
+    deadlines: list[dict[str, Any]] = field(default_factory=list)
 
 
 class FakeJobs:
+    """Behaves as ``services.jobs.tables.JobRepository`` does (tests/contract checks both):
+    what this unit of work added or saved is visible to its own reads before the commit."""
+
     def __init__(self, store: Store, tenant: str, staged: dict[str, Job]) -> None:
         self.store, self.tenant, self.staged = store, tenant, staged
 
+    def _visible(self) -> dict[str, Job]:
+        """The tenant's jobs as this unit of work sees them (not copies)."""
+        jobs = {job_id: j for (t, job_id), j in self.store.jobs.items() if t == self.tenant}
+        return jobs | self.staged
+
     async def add(self, job: Job) -> None:
-        self.staged[job.job_id] = job
+        self.staged[job.job_id] = copy.deepcopy(job)
 
     async def get(self, job_id: str, *, for_update: bool = False) -> Job | None:
-        if job_id in self.staged:
-            return self.staged[job_id]
-        job = self.store.jobs.get((self.tenant, job_id))
+        job = self._visible().get(job_id)
         return copy.deepcopy(job) if job else None
 
     async def save(self, job: Job, *, at: datetime) -> None:
-        self.staged[job.job_id] = job
+        # An UPDATE: a job that was never added stays absent.
+        if job.job_id in self._visible():
+            self.staged[job.job_id] = copy.deepcopy(job)
 
     async def next_job_number(self, year: int) -> str:
         self.store.numbers[self.tenant] = self.store.numbers.get(self.tenant, 0) + 1
         return f"{year}-{self.store.numbers[self.tenant]:04d}"
 
-    async def audit(self, job_id: str, **entry: Any) -> None:
-        self.store.audit.append({"job_id": job_id, **entry})
+    async def audit(
+        self,
+        job_id: str,
+        *,
+        actor: str,
+        action: str,
+        at: datetime,
+        detail: dict[str, Any],
+        reason: str | None = None,
+    ) -> None:
+        self.store.audit.append(
+            {
+                "id": len(self.store.audit) + 1,
+                "tenant_id": self.tenant,
+                "job_id": job_id,
+                "at": at,
+                "actor": actor,
+                "action": action,
+                "reason": reason,
+                "detail": copy.deepcopy(detail),
+            }
+        )
 
     async def audit_trail(self, job_id: str) -> list[dict[str, Any]]:
-        return [entry for entry in self.store.audit if entry["job_id"] == job_id]
+        return [
+            copy.deepcopy(entry)
+            for entry in self.store.audit
+            if (entry["tenant_id"], entry["job_id"]) == (self.tenant, job_id)
+        ]
 
     async def acknowledgements(self, job_id: str) -> dict[str, datetime]:
-        return self.store.acks.get((self.tenant, job_id), {})
+        return dict(self.store.acks.get((self.tenant, job_id), {}))
 
-    async def acknowledge(self, job_id: str, service: str, *_: Any) -> None:
-        self.store.acks.setdefault((self.tenant, job_id), {})[service] = datetime.now()
+    async def acknowledge(
+        self, job_id: str, service: str, event_type: str, event_id: str, at: datetime
+    ) -> None:
+        # The first acknowledgement of a service is kept; a redelivery changes nothing.
+        self.store.acks.setdefault((self.tenant, job_id), {}).setdefault(service, at)
 
     async def find(
         self,
@@ -78,16 +116,58 @@ class FakeJobs:
         limit: int = 50,
         offset: int = 0,
     ) -> list[Job]:
-        found = [j for (t, _), j in self.store.jobs.items() if t == self.tenant]
+        """Case-insensitive substring of customer, one-line address or job number (literal,
+        trimmed), newest first (then by job id)."""
+        found = list(self._visible().values())
+        if text:
+            wanted = text.strip().lower()
+            found = [
+                j
+                for j in found
+                if any(
+                    wanted in value.lower()
+                    for value in (j.customer.name, j.address.one_line, j.job_number)
+                    if value is not None
+                )
+            ]
         if crew_ids is not None:
             found = [j for j in found if j.team.crew_id in crew_ids]
-        return found[offset : offset + limit]
+        found.sort(key=lambda j: j.job_id)
+        found.sort(key=lambda j: j.created_at, reverse=True)
+        return [copy.deepcopy(j) for j in found[offset : offset + limit]]
 
     async def board(self, column: str) -> list[tuple[str | None, bool, int, Decimal]]:
-        return []
+        groups: dict[tuple[str | None, bool], tuple[int, Decimal]] = {}
+        for job in self._visible().values():
+            if column == "production_status" and job.milestone.value == "canceled":
+                continue
+            value = getattr(job, column)
+            key = (value.value if value is not None else None, job.assigned)
+            count, total = groups.get(key, (0, Decimal(0)))
+            groups[key] = (count + 1, total + (job.contract_price or Decimal(0)))
+        return [(status, assigned, n, total) for (status, assigned), (n, total) in groups.items()]
 
     async def deadlines(self, until: datetime) -> list[dict[str, Any]]:
-        return []
+        jobs = self._visible()
+        rows = []
+        for row in self.store.deadlines:
+            if row["tenant_id"] != self.tenant or row["status"] not in ("open", "passed"):
+                continue
+            if row["due_at"] > until:
+                continue
+            job = jobs.get(row["subject"])
+            rows.append(
+                {
+                    "job_id": row["subject"],
+                    "task": row["task"],
+                    "due_at": row["due_at"],
+                    "status": row["status"],
+                    "escalate_to": row["escalate_to"],
+                    "job_number": job.job_number if job else None,
+                    "customer_name": job.customer.name if job else None,
+                }
+            )
+        return sorted(rows, key=lambda row: row["due_at"])
 
 
 class FakeCrews:
@@ -101,7 +181,10 @@ class FakeCrews:
         return self.store.crews.get((self.tenant, crew_id))
 
     async def all(self) -> list[Crew]:
-        return [c for (t, _), c in self.store.crews.items() if t == self.tenant]
+        return sorted(
+            (c for (t, _), c in self.store.crews.items() if t == self.tenant),
+            key=lambda c: c.name,
+        )
 
     async def of_member(self, user_id: str) -> list[str]:
         return [c.crew_id for c in await self.all() if user_id in c.member_ids]
