@@ -7,7 +7,8 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Literal
 
-from services.jobs.domain.state import JobRuleBroken, JobState
+from services.jobs.domain.errors import JobRuleBroken
+from services.jobs.domain.state import JobState
 from services.jobs.domain.values import (
     MAX_MONEY,
     ChangeOrder,

@@ -8,6 +8,7 @@ from decimal import Decimal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from services.jobs.domain.errors import JobRuleBroken
 from services.jobs.domain.values import (
     PIPELINE,
     PRODUCTION_ORDER,
@@ -40,10 +41,6 @@ ACKNOWLEDGING_SERVICES = ("billing", "messaging", "commissions", "tickets")
 def roofing_only() -> list[Trade]:
     """A lead that names no trades is a roofing job (typed, so the default is a list of trades)."""
     return ["roofing"]
-
-
-class JobRuleBroken(Exception):
-    """The command cannot apply to the job as it is (answered 409); nothing changed."""
 
 
 class JobState(BaseModel):
