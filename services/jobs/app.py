@@ -10,6 +10,8 @@ import logging
 from fastapi import FastAPI
 
 from services.jobs import api, consumers
+from services.jobs.api.deps import jobs_deps
+from services.jobs.api.errors import ERRORS
 from services.jobs.metrics import JobsMetrics
 from services.jobs.ports import JobsDeps
 from services.jobs.tables import count_all_tenants, metadata, repositories
@@ -41,7 +43,7 @@ def build(settings: Settings | None = None) -> Service[JobsDeps]:
     deps = JobsDeps(unit_of_work=uows, policy=platform.policy, metrics=metrics)
     consumers.register(platform, uows, deps)
     platform.background.append(lambda: refresh_gauges(platform, metrics))
-    return Service(platform, deps, routers=[api.router(deps)], provides=api.jobs_deps)
+    return Service(platform, deps, routers=api.ROUTERS, provides=jobs_deps, errors=ERRORS)
 
 
 async def refresh_gauges(platform: ServicePlatform, metrics: JobsMetrics) -> None:

@@ -33,7 +33,7 @@ from fastapi import APIRouter, FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 from faststream.specification import AsyncAPI
 
-from shared.platform.context import correlation_id_var, tenant_id_var
+from shared.platform.context import correlation_id_var, http_scope_var, tenant_id_var
 from shared.platform.http.access import GuardedRouter
 from shared.platform.http.edge import LimitBodySize
 from shared.platform.http.problems import (
@@ -278,6 +278,8 @@ class ServicePlatform:
             correlation_id = str(uuid.uuid4())
         correlation_id_var.set(correlation_id)
         tenant_id_var.set(None)
+        # The same dict the router completes with the matched route (``request_source``).
+        http_scope_var.set(request.scope)
         started = time.perf_counter()
         status = 500
         try:

@@ -17,7 +17,6 @@ import sqlalchemy as sa
 from prometheus_client import CollectorRegistry
 from pydantic import BaseModel
 
-from shared.platform.http.problems import PolicyDenied
 from shared.platform.settings import Settings
 from shared.platform.storage.uow import UnitOfWork, UnitOfWorkFactory
 from shared.policy.decision import BLOCKING, Decision, combine
@@ -33,24 +32,26 @@ from shared.policy.store import (
 )
 
 
-class PolicyRefused(PolicyDenied):
-    """A decision did not let the command go ahead (answered 409): names every rule that refused
-    it, with its reason, and every missing item."""
+class PolicyRefused(Exception):
+    """A decision did not let the command go ahead. Not an HTTP error: the policy engine knows
+    no HTTP. A service maps it to its ``policy-denied`` problem (409) in its ``api/errors.py``;
+    ``extensions`` (every rule that refused it with its reason, every missing item, the
+    strongest outcome, the decision's id) go into the problem's body."""
 
     def __init__(self, decision: Decision) -> None:
         blocking = [rule for rule in decision.enforced if rule.outcome in BLOCKING]
-        super().__init__(
-            " ".join(rule.reason for rule in blocking),
+        super().__init__(" ".join(rule.reason for rule in blocking))
+        self.decision = decision
+        self.extensions = {
             # The strongest outcome that stopped it (an escalate may outrank a require).
-            outcome=combine([rule.outcome for rule in blocking]),
-            decision_id=str(decision.decision_id),
-            rules=[
+            "outcome": combine([rule.outcome for rule in blocking]),
+            "decision_id": str(decision.decision_id),
+            "rules": [
                 {"policy": r.policy, "rule": r.rule, "outcome": r.outcome, "reason": r.reason}
                 for r in blocking
             ],
-            missing=decision.missing,
-        )
-        self.decision = decision
+            "missing": decision.missing,
+        }
 
 
 class PolicyLayer:

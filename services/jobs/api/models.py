@@ -2,7 +2,10 @@
 
 Request models are as strict as the domain they feed (its enums, bounds, Decimal places, date
 range), with every string bounded (``shared.platform.text``): input the domain would refuse is a 422
-before any handler runs, never a validation error inside one (a 500).
+before any handler runs, never a validation error inside one (a 500). The routes turn them into the
+handlers' commands (``services.jobs.domain.commands``); the handlers never see these. A few domain
+values are taken and answered as they are (``Measurements``, ``Materials``, ``InsuranceClaim``,
+``Inspection``, ``Crew``): re-exported here so that this module lists every body of the API.
 """
 
 from __future__ import annotations
@@ -17,9 +20,61 @@ from pydantic import BaseModel, Field
 from services.jobs.domain import Job
 from services.jobs.domain.crews import Crew, CrewSuggestion
 from services.jobs.domain.job import ACKNOWLEDGING_SERVICES
-from services.jobs.domain.values import Checklist, DocumentType, Milestone, Money, Quantity
+from services.jobs.domain.values import (
+    Address,
+    Checklist,
+    Customer,
+    DocumentType,
+    Inspection,
+    InsuranceClaim,
+    Materials,
+    Measurements,
+    Milestone,
+    Money,
+    Quantity,
+)
 from shared.contracts.jobs import Trade
-from shared.platform.text import MAX_PEOPLE, Code, Day, Identifier, Location, Name, Note, SearchText
+from shared.platform.text import (
+    MAX_PEOPLE,
+    Code,
+    Day,
+    Identifier,
+    Location,
+    Name,
+    Note,
+    SearchText,
+    ShortText,
+)
+
+__all__ = [
+    "AssignCrew",
+    "AssignTeam",
+    "BoardColumn",
+    "CalendarEntry",
+    "Cancel",
+    "CreateLead",
+    "Crew",
+    "CrewSuggestionView",
+    "DeadlineView",
+    "DecideApproval",
+    "Inspection",
+    "InsuranceClaim",
+    "JobSearchText",
+    "JobView",
+    "Materials",
+    "Measurements",
+    "MoveMilestone",
+    "NewChangeOrder",
+    "NewCrew",
+    "NewDocument",
+    "NewLineItem",
+    "PipelineBoard",
+    "ProductionBoard",
+    "RecordPermit",
+    "RequestApproval",
+    "ScheduleJob",
+    "SignContract",
+]
 
 # A list of trades names each at most once in practice; duplicates are harmless, more are not.
 MAX_TRADES = len(get_args(Trade))
@@ -52,6 +107,17 @@ class JobView(Job):
             acknowledged_by=acknowledged_by,
             awaiting=awaiting,
         )
+
+
+class CreateLead(BaseModel):
+    """The body of ``POST /jobs``: as strict as the job."""
+
+    customer: Customer
+    address: Address
+    sales_rep_id: Identifier | None = None
+    branch: ShortText | None = None
+    lead_source: ShortText | None = None
+    trades: list[Trade] | None = Field(None, max_length=MAX_TRADES)
 
 
 class AssignTeam(BaseModel):

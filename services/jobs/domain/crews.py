@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -27,7 +28,7 @@ class Crew(BaseModel):
     max_complexity: int = Field(3, ge=1, le=3, description="The hardest job (1-3) it takes on.")
     member_ids: list[str] = Field(default_factory=list, description="Installers' user ids.")
 
-    def covers(self, trades: list[str]) -> bool:
+    def covers(self, trades: Iterable[str]) -> bool:
         return set(trades) <= set(self.trades)
 
 

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Literal
 
-from services.jobs.domain.state import JobRuleBroken, JobState
+from services.jobs.domain.errors import JobRuleBroken
+from services.jobs.domain.state import JobState
 from services.jobs.domain.values import (
     MAX_MONEY,
     ChangeOrder,
@@ -68,10 +70,12 @@ class JobFile(JobState):
                 f"the contract price would be {price}: amounts are at most {MAX_MONEY} either way"
             )
 
-    def _line_items_changed(self, change: str, line_item_id: str) -> events.LineItemsChanged:
+    def _line_items_changed(
+        self, change: Literal["added", "completed"], line_item_id: str
+    ) -> events.LineItemsChanged:
         return events.LineItemsChanged(
             job_id=self.job_id,
-            change=change,  # type: ignore[arg-type]
+            change=change,
             line_item_id=line_item_id,
             line_items=self.line_item_data(),
             contract_price=self.contract_price,

@@ -16,9 +16,9 @@ from __future__ import annotations
 from services.jobs.domain.file import JobFile
 from services.jobs.domain.pipeline import JobPipeline
 from services.jobs.domain.production import JobProduction
-from services.jobs.domain.state import ACKNOWLEDGING_SERVICES, JobRuleBroken
+from services.jobs.domain.state import ACKNOWLEDGING_SERVICES
 
-__all__ = ["ACKNOWLEDGING_SERVICES", "Job", "JobRuleBroken"]
+__all__ = ["ACKNOWLEDGING_SERVICES", "Job"]
 
 
 class Job(JobPipeline, JobFile, JobProduction):

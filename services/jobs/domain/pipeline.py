@@ -6,7 +6,8 @@ import uuid
 from datetime import datetime
 from typing import Self
 
-from services.jobs.domain.state import JobRuleBroken, JobState
+from services.jobs.domain.errors import JobRuleBroken
+from services.jobs.domain.state import JobState
 from services.jobs.domain.values import (
     PIPELINE,
     Address,

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
-from services.jobs.domain.state import JobRuleBroken, JobState
+from services.jobs.domain.errors import JobRuleBroken
+from services.jobs.domain.state import JobState
 from services.jobs.domain.values import (
     Milestone,
     ProductionStatus,

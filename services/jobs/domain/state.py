@@ -8,6 +8,7 @@ from decimal import Decimal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from services.jobs.domain.errors import JobRuleBroken
 from services.jobs.domain.values import (
     PIPELINE,
     PRODUCTION_ORDER,
@@ -37,8 +38,9 @@ from shared.contracts.jobs import Trade
 ACKNOWLEDGING_SERVICES = ("billing", "messaging", "commissions", "tickets")
 
 
-class JobRuleBroken(Exception):
-    """The command cannot apply to the job as it is (answered 409); nothing changed."""
+def roofing_only() -> list[Trade]:
+    """A lead that names no trades is a roofing job (typed, so the default is a list of trades)."""
+    return ["roofing"]
 
 
 class JobState(BaseModel):
@@ -55,7 +57,7 @@ class JobState(BaseModel):
     address: Address
     branch: str | None = None
     lead_source: str | None = None
-    trades: list[Trade] = Field(default_factory=lambda: ["roofing"])
+    trades: list[Trade] = Field(default_factory=roofing_only)
     team: Team = Team()
     milestone: Milestone = Milestone.LEAD
     production_status: ProductionStatus | None = None

@@ -6,56 +6,111 @@ policy layer (every change first passes ``jobs.change_job``: closed jobs are rea
 move what), calls the domain, and commits the job, its events, its audit row and the decisions
 together. Every command that would change the job's milestone (a direct move, an approval
 request, its approval) passes the same decisions in ``decide_change``.
-A refusal by policy commits only the decision log, then answers with every rule that refused.
+A refusal by policy commits only the decision log, then raises ``PolicyRefused`` naming every
+rule that refused. Handlers raise domain errors only; ``api/errors.py`` answers them.
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from pydantic import BaseModel
 
-from services.jobs.domain import Job, Milestone, facts
+from services.jobs.domain import Job, JobNotFound, Milestone, facts
 from services.jobs.ports import JobsDeps, JobsUnitOfWork
 from shared.contracts.base import EventData
+from shared.platform.context import request_source
 from shared.platform.http.auth import Caller, sees_only_own_work
-from shared.platform.http.problems import NotFound
 from shared.policy.decision import Decision
 from shared.policy.service import PolicyRefused
+
+# The source a decision is logged with when no HTTP request asked for it (a handler called
+# directly, as the unit tests do); in a request it is the route, e.g. "POST /jobs/{job_id}/start".
+SOURCE_OUTSIDE_HTTP = "direct"
 
 
 async def load_job(uow: JobsUnitOfWork, caller: Caller, job_id: str, *, for_update: bool) -> Job:
     job = await uow.repos.jobs.get(job_id, for_update=for_update)
     if job is None:
-        raise NotFound(f"job {job_id} not found")
+        raise JobNotFound(f"job {job_id} not found")
     if sees_only_own_work(caller) and job.team.crew_id not in await uow.repos.crews.of_member(
         caller.user_id
     ):
-        raise NotFound(f"job {job_id} not found")  # not theirs: as if it did not exist
+        raise JobNotFound(f"job {job_id} not found")  # not theirs: as if it did not exist
     return job
 
 
 async def decide_or_refuse(
-    deps: JobsDeps,
-    uow: JobsUnitOfWork,
-    point: str,
-    facts_: BaseModel,
-    *,
-    job_id: str,
-    source: str,
+    deps: JobsDeps, uow: JobsUnitOfWork, point: str, facts_: BaseModel, *, job_id: str
 ) -> Decision:
-    """Ask the policy layer; on a refusal, keep the logged decision and answer 409.
+    """Ask the policy layer; on a refusal, keep the logged decision and raise ``PolicyRefused``.
 
-    The refusal commits ``uow`` as it stands, so call this before the command writes anything
-    (handlers decide first, then change the job): only decisions may be pending here."""
+    The decision's source is the HTTP route being served (``request_source``), so no handler
+    threads it through. The refusal commits ``uow`` as it stands, so call this before the command
+    writes anything (handlers decide first, then change the job): only decisions may be pending
+    here."""
     decision = await deps.policy.decide(
-        uow.transaction, point, facts_, tenant=uow.tenant_id, subject=job_id, source=source
+        uow.transaction,
+        point,
+        facts_,
+        tenant=uow.tenant_id,
+        subject=job_id,
+        source=request_source() or SOURCE_OUTSIDE_HTTP,
     )
     if not decision.allowed:
         await uow.commit()
         raise PolicyRefused(decision)
     return decision
+
+
+@dataclass(frozen=True)
+class JobChange:
+    """A command on one job as ``change_job`` runs it.
+
+    ``command`` names it (the audit row's action and the ``command`` fact of ``jobs.change_job``);
+    ``detail`` is what the audit row keeps of it; ``to_milestone`` is where it would move the job
+    (``decide_change``) and ``reason`` why; ``check`` tests the job's own preconditions first (a
+    command the job cannot take is a conflict, not a policy matter)."""
+
+    command: str
+    job_id: str
+    detail: dict[str, Any] | None = None
+    to_milestone: Milestone | None = None
+    reason: str | None = None
+    check: Callable[[Job], None] | None = None
+
+
+# What a command does to the loaded, allowed job: the events it recorded. It may use the unit of
+# work (to book a crew, ask a further decision) and so may be async.
+Apply = Callable[[JobsUnitOfWork, Job], Sequence[EventData] | Awaitable[Sequence[EventData]]]
+
+
+async def change_job(deps: JobsDeps, caller: Caller, change: JobChange, apply: Apply) -> Job:
+    """The common shape of a command on a job: lock; ``check``; ``decide_change``; apply;
+    store; commit."""
+    async with deps.unit_of_work(caller.tenant_id) as uow:
+        job = await load_job(uow, caller, change.job_id, for_update=True)
+        if change.check is not None:
+            change.check(job)
+        await decide_change(
+            deps, uow, caller, job, change.command, change.to_milestone, reason=change.reason
+        )
+        applied = apply(uow, job)
+        recorded = applied if isinstance(applied, Sequence) else await applied
+        await store_change(
+            deps,
+            uow,
+            job,
+            recorded,
+            caller=caller,
+            action=change.command,
+            detail=change.detail,
+            reason=change.reason,
+        )
+        await uow.commit()
+    return job
 
 
 async def decide_change(
@@ -64,9 +119,8 @@ async def decide_change(
     caller: Caller,
     job: Job,
     command: str,
+    to_milestone: Milestone | None,
     *,
-    source: str,
-    to_milestone: Milestone | None = None,
     reason: str | None = None,
 ) -> None:
     """The decisions a change of ``job`` passes before it is made, the same on every path.
@@ -85,16 +139,10 @@ async def decide_change(
         "jobs.change_job",
         facts.change_job(job, caller.roles, command, to_milestone=to_milestone, reason=reason),
         job_id=job.job_id,
-        source=source,
     )
     if to_milestone is not None and job.sells_by_moving_to(to_milestone):
         await decide_or_refuse(
-            deps,
-            uow,
-            "accounting.create_record",
-            facts.create_record(job),
-            job_id=job.job_id,
-            source=source,
+            deps, uow, "accounting.create_record", facts.create_record(job), job_id=job.job_id
         )
 
 
@@ -128,53 +176,3 @@ def record_events(uow: JobsUnitOfWork, job: Job, events: Sequence[EventData]) ->
     first = job.version - len(events) + 1
     for offset, event in enumerate(events):
         uow.record(event, subject=job.job_id, sequence=first + offset)
-
-
-Change = Callable[[JobsUnitOfWork, Job], Awaitable[Sequence[EventData]]]
-
-
-async def change_job(
-    deps: JobsDeps,
-    caller: Caller,
-    job_id: str,
-    command: str,
-    change: Change,
-    *,
-    source: str,
-    to_milestone: Milestone | None = None,
-    reason: str | None = None,
-    detail: dict[str, Any] | None = None,
-    check: Callable[[Job], None] | None = None,
-) -> Job:
-    """The common shape of a command on a job: lock; ``check`` the job's own preconditions (a
-    command the job cannot take is a conflict, not a policy matter); ``decide_change``;
-    change; store."""
-    async with deps.unit_of_work(caller.tenant_id) as uow:
-        job = await load_job(uow, caller, job_id, for_update=True)
-        if check is not None:
-            check(job)
-        await decide_change(
-            deps, uow, caller, job, command, source=source, to_milestone=to_milestone, reason=reason
-        )
-        recorded = await change(uow, job)
-        await store_change(
-            deps, uow, job, recorded, caller=caller, action=command, detail=detail, reason=reason
-        )
-        await uow.commit()
-    return job
-
-
-async def simple_change(
-    deps: JobsDeps,
-    caller: Caller,
-    job_id: str,
-    command: str,
-    apply: Callable[[Job], Sequence[EventData]],
-    *,
-    source: str,
-    detail: dict[str, Any] | None = None,
-) -> Job:
-    async def change(uow: JobsUnitOfWork, job: Job) -> Sequence[EventData]:
-        return apply(job)
-
-    return await change_job(deps, caller, job_id, command, change, source=source, detail=detail)

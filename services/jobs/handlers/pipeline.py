@@ -8,16 +8,18 @@ the same decisions, in ``common.decide_change``: the job can move there, ``jobs.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import get_args
-
-from pydantic import BaseModel, Field
 
 from services.jobs.domain import Job, Milestone
-from services.jobs.domain.values import (
-    Address,
-    Customer,
+from services.jobs.domain.commands import (
+    AssignTeam,
+    Cancel,
+    CreateLead,
+    DecideApproval,
+    MoveMilestone,
+    RequestApproval,
 )
 from services.jobs.handlers.common import (
+    JobChange,
     change_job,
     decide_change,
     load_job,
@@ -26,20 +28,7 @@ from services.jobs.handlers.common import (
 )
 from services.jobs.ports import JobsDeps, JobsUnitOfWork
 from shared.contracts.base import EventData
-from shared.contracts.jobs import Trade
 from shared.platform.http.auth import Caller
-from shared.platform.text import Identifier, ShortText
-
-
-class CreateLead(BaseModel):
-    """The create-lead command, also the request body of ``POST /jobs``: as strict as the job."""
-
-    customer: Customer
-    address: Address
-    sales_rep_id: Identifier | None = None
-    branch: ShortText | None = None
-    lead_source: ShortText | None = None
-    trades: list[Trade] | None = Field(None, max_length=len(get_args(Trade)))
 
 
 async def create_lead(deps: JobsDeps, caller: Caller, command: CreateLead) -> Job:
@@ -67,40 +56,26 @@ async def create_lead(deps: JobsDeps, caller: Caller, command: CreateLead) -> Jo
     return job
 
 
-async def assign_team(
-    deps: JobsDeps, caller: Caller, job_id: str, people: dict[str, str | None], *, source: str
-) -> Job:
-    async def change(uow: JobsUnitOfWork, job: Job) -> Sequence[EventData]:
-        return job.assign(by=caller.user_id, **people)
-
-    return await change_job(deps, caller, job_id, "assign", change, source=source, detail=people)
-
-
-async def move_milestone(
-    deps: JobsDeps,
-    caller: Caller,
-    job_id: str,
-    to: Milestone,
-    *,
-    reason: str | None,
-    source: str,
-) -> Job:
-    """Move the job along the pipeline: ``jobs.change_job`` decides who may (a Sales user needs
-    an approval), and reaching Approved first passes ``accounting.create_record`` (a sold job has
-    at least one line item) and takes the tenant's next job number."""
-
-    async def change(uow: JobsUnitOfWork, job: Job) -> Sequence[EventData]:
-        return await _move(deps, uow, caller, job, to, reason=reason)
-
+async def assign_team(deps: JobsDeps, caller: Caller, command: AssignTeam) -> Job:
+    people = command.people()
     return await change_job(
         deps,
         caller,
-        job_id,
-        "move_milestone",
-        change,
-        source=source,
-        to_milestone=to,
-        reason=reason,
+        JobChange("assign", command.job_id, detail=people),
+        lambda uow, job: job.assign(by=caller.user_id, **people),
+    )
+
+
+async def move_milestone(deps: JobsDeps, caller: Caller, command: MoveMilestone) -> Job:
+    """Move the job along the pipeline: ``jobs.change_job`` decides who may (a Sales user needs
+    an approval), and reaching Approved first passes ``accounting.create_record`` (a sold job has
+    at least one line item) and takes the tenant's next job number."""
+    to, reason = command.to, command.reason
+    return await change_job(
+        deps,
+        caller,
+        JobChange("move_milestone", command.job_id, to_milestone=to, reason=reason),
+        lambda uow, job: _move(deps, uow, caller, job, to, reason=reason),
     )
 
 
@@ -131,50 +106,35 @@ async def _move(
     return recorded
 
 
-async def request_approval(
-    deps: JobsDeps, caller: Caller, job_id: str, to: Milestone, note: str | None, *, source: str
-) -> Job:
+async def request_approval(deps: JobsDeps, caller: Caller, command: RequestApproval) -> Job:
     """A Sales user submits a move for approval. The move's rules are decided now (an unassigned
     lead, a sale with no line item are refused at once) and again when it is approved."""
-
-    async def change(uow: JobsUnitOfWork, job: Job) -> Sequence[EventData]:
-        return job.request_approval(to, by=caller.user_id, at=deps.clock(), note=note)
-
+    to, note = command.to, command.note
     return await change_job(
         deps,
         caller,
-        job_id,
-        "request_approval",
-        change,
-        source=source,
-        to_milestone=to,
-        reason=note,
+        JobChange("request_approval", command.job_id, to_milestone=to, reason=note),
+        lambda uow, job: job.request_approval(to, by=caller.user_id, at=deps.clock(), note=note),
     )
 
 
-async def decide_approval(
-    deps: JobsDeps,
-    caller: Caller,
-    job_id: str,
-    request_id: str,
-    *,
-    approve: bool,
-    note: str | None,
-    source: str,
-) -> Job:
+async def decide_approval(deps: JobsDeps, caller: Caller, command: DecideApproval) -> Job:
     """An approver answers a Sales user's request; approving performs the move as the approver,
     after the same decisions as a direct move (``decide_change``, with the approver's roles, on
     the job as it is now). Rejecting moves nothing: only who may decide is asked."""
+    note = command.note
     async with deps.unit_of_work(caller.tenant_id) as uow:
-        job = await load_job(uow, caller, job_id, for_update=True)
-        request = job.pending_approval(request_id)
-        to = request.to_milestone if approve else None
-        await decide_change(
-            deps, uow, caller, job, "decide_approval", source=source, to_milestone=to, reason=note
-        )
+        job = await load_job(uow, caller, command.job_id, for_update=True)
+        request = job.pending_approval(command.request_id)
+        to = request.to_milestone if command.approve else None
+        await decide_change(deps, uow, caller, job, "decide_approval", to, reason=note)
         recorded = list(
             job.decide_approval(
-                request_id, approve=approve, by=caller.user_id, at=deps.clock(), note=note
+                command.request_id,
+                approve=command.approve,
+                by=caller.user_id,
+                at=deps.clock(),
+                note=note,
             )
         )
         if to is not None:
@@ -187,15 +147,13 @@ async def decide_approval(
             caller=caller,
             action="decide_approval",
             reason=note,
-            detail={"request_id": request_id, "approved": approve},
+            detail={"request_id": command.request_id, "approved": command.approve},
         )
         await uow.commit()
     return job
 
 
-async def cancel(
-    deps: JobsDeps, caller: Caller, job_id: str, reason: str | None, *, source: str
-) -> Job:
-    return await move_milestone(
-        deps, caller, job_id, Milestone.CANCELED, reason=reason, source=source
-    )
+async def cancel(deps: JobsDeps, caller: Caller, command: Cancel) -> Job:
+    """Canceled/Dead is a move like any other (kept, never deleted)."""
+    move = MoveMilestone(job_id=command.job_id, to=Milestone.CANCELED, reason=command.reason)
+    return await move_milestone(deps, caller, move)

@@ -3,163 +3,155 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date
 
-from services.jobs.domain import Crew, CrewSuggestion, Job, facts, suggest_crews
+from services.jobs.domain import Crew, CrewNotFound, CrewSuggestion, Job, facts, suggest_crews
+from services.jobs.domain.commands import AssignCrew, CompleteJob, HandOff, ScheduleJob, StartWork
 from services.jobs.handlers.common import (
+    JobChange,
     change_job,
     decide_or_refuse,
     load_job,
     record_events,
-    simple_change,
 )
 from services.jobs.ports import JobsDeps, JobsUnitOfWork
 from shared.contracts.base import EventData
 from shared.platform.http.auth import Caller
-from shared.platform.http.problems import NotFound
 from shared.policy.decision import BLOCKING
 from shared.policy.service import PolicyRefused
 
 
-async def hand_off(deps: JobsDeps, caller: Caller, job_id: str, *, source: str) -> Job:
+async def hand_off(deps: JobsDeps, caller: Caller, command: HandOff) -> Job:
     """The CSA passes the file to Production: ``jobs.submit_to_production`` refuses an incomplete
     file (every missing item listed) and sets the scheduling deadline."""
-
-    async def change(uow: JobsUnitOfWork, job: Job) -> Sequence[EventData]:
-        try:
-            decision = await decide_or_refuse(
-                deps,
-                uow,
-                "jobs.submit_to_production",
-                facts.submit_to_production(job),
-                job_id=job.job_id,
-                source=source,
-            )
-        except PolicyRefused as refused:
-            for rule in refused.decision.enforced:
-                if rule.outcome in BLOCKING:
-                    deps.metrics.handoffs_denied.labels(rule.policy, rule.rule).inc()
-            raise
-        due = await deps.policy.schedule(
-            uow.transaction, decision, subject=job.job_id, now=deps.clock()
-        )
-        return job.hand_off(by=caller.user_id, at=deps.clock(), schedule_by=min(due, default=None))
-
     return await change_job(
-        deps, caller, job_id, "hand_off", change, source=source, check=Job.check_hand_off
+        deps,
+        caller,
+        JobChange("hand_off", command.job_id, check=Job.check_hand_off),
+        lambda uow, job: _hand_off(deps, caller, uow, job),
     )
 
 
-async def schedule(
-    deps: JobsDeps,
-    caller: Caller,
-    job_id: str,
-    *,
-    start_date: date,
-    duration_days: int,
-    complexity: int | None = None,
-    source: str,
-) -> Job:
+async def _hand_off(
+    deps: JobsDeps, caller: Caller, uow: JobsUnitOfWork, job: Job
+) -> Sequence[EventData]:
+    try:
+        decision = await decide_or_refuse(
+            deps,
+            uow,
+            "jobs.submit_to_production",
+            facts.submit_to_production(job),
+            job_id=job.job_id,
+        )
+    except PolicyRefused as refused:
+        for rule in refused.decision.enforced:
+            if rule.outcome in BLOCKING:
+                deps.metrics.handoffs_denied.labels(rule.policy, rule.rule).inc()
+        raise
+    due = await deps.policy.schedule(
+        uow.transaction, decision, subject=job.job_id, now=deps.clock()
+    )
+    return job.hand_off(by=caller.user_id, at=deps.clock(), schedule_by=min(due, default=None))
+
+
+async def schedule(deps: JobsDeps, caller: Caller, command: ScheduleJob) -> Job:
     """Production sets (or moves) the dates: the scheduling deadline is met. Moving the dates
     releases the crew's days (the crew is assigned again, its room checked then)."""
-
-    async def change(uow: JobsUnitOfWork, job: Job) -> Sequence[EventData]:
-        first_time = job.scheduling.start_date is None
-        crew_before = job.team.crew_id
-        recorded = job.schedule(
-            start_date=start_date,
-            duration_days=duration_days,
-            complexity=complexity,
-            by=caller.user_id,
-            at=deps.clock(),
-        )
-        # Every open deadline of the job is about getting it scheduled (production_schedule).
-        await deps.policy.meet(uow.transaction, tenant=uow.tenant_id, subject=job.job_id)
-        if crew_before is not None and job.team.crew_id is None:
-            await uow.repos.crews.book(crew_before, job.job_id, [])
-        if first_time and job.handed_off_at is not None:
-            deps.metrics.approval_to_scheduled.observe(
-                (deps.clock() - job.handed_off_at).total_seconds()
-            )
-        return recorded
-
+    detail = {"start_date": command.start_date.isoformat(), "duration_days": command.duration_days}
     return await change_job(
         deps,
         caller,
-        job_id,
-        "schedule",
-        change,
-        source=source,
-        detail={"start_date": start_date.isoformat(), "duration_days": duration_days},
+        JobChange("schedule", command.job_id, detail=detail),
+        lambda uow, job: _schedule(deps, caller, command, uow, job),
     )
 
 
-async def assign_crew(
-    deps: JobsDeps, caller: Caller, job_id: str, crew_id: str, *, source: str
-) -> Job:
+async def _schedule(
+    deps: JobsDeps, caller: Caller, command: ScheduleJob, uow: JobsUnitOfWork, job: Job
+) -> Sequence[EventData]:
+    first_time = job.scheduling.start_date is None
+    crew_before = job.team.crew_id
+    recorded = job.schedule(
+        start_date=command.start_date,
+        duration_days=command.duration_days,
+        complexity=command.complexity,
+        by=caller.user_id,
+        at=deps.clock(),
+    )
+    # Every open deadline of the job is about getting it scheduled (production_schedule).
+    await deps.policy.meet(uow.transaction, tenant=uow.tenant_id, subject=job.job_id)
+    if crew_before is not None and job.team.crew_id is None:
+        await uow.repos.crews.book(crew_before, job.job_id, [])
+    if first_time and job.handed_off_at is not None:
+        deps.metrics.approval_to_scheduled.observe(
+            (deps.clock() - job.handed_off_at).total_seconds()
+        )
+    return recorded
+
+
+async def assign_crew(deps: JobsDeps, caller: Caller, command: AssignCrew) -> Job:
     """``jobs.assign_crew`` decides: trades, complexity, room on every day of the schedule, and
     who assigns special trades. The crew's row is locked while its days are counted."""
-
-    async def change(uow: JobsUnitOfWork, job: Job) -> Sequence[EventData]:
-        crew = await uow.repos.crews.get(crew_id)
-        if crew is None:
-            raise NotFound(f"crew {crew_id} not found")
-        busiest = await uow.repos.crews.busiest_day(crew_id, job.work_days, other_than=job.job_id)
-        await decide_or_refuse(
-            deps,
-            uow,
-            "jobs.assign_crew",
-            facts.assign_crew(job, crew, caller.roles, busiest),
-            job_id=job.job_id,
-            source=source,
-        )
-        recorded = job.assign_crew(
-            crew_id=crew.crew_id, crew_name=crew.name, member_ids=crew.member_ids, by=caller.user_id
-        )
-        await uow.repos.crews.book(crew.crew_id, job.job_id, job.work_days)
-        return recorded
-
     return await change_job(
         deps,
         caller,
-        job_id,
-        "assign_crew",
-        change,
-        source=source,
-        detail={"crew_id": crew_id},
-        check=Job.check_assign_crew,
+        JobChange(
+            "assign_crew",
+            command.job_id,
+            detail={"crew_id": command.crew_id},
+            check=Job.check_assign_crew,
+        ),
+        lambda uow, job: _assign_crew(deps, caller, command.crew_id, uow, job),
     )
 
 
-async def start_work(deps: JobsDeps, caller: Caller, job_id: str, *, source: str) -> Job:
-    return await simple_change(
+async def _assign_crew(
+    deps: JobsDeps, caller: Caller, crew_id: str, uow: JobsUnitOfWork, job: Job
+) -> Sequence[EventData]:
+    crew = await uow.repos.crews.get(crew_id)
+    if crew is None:
+        raise CrewNotFound(f"crew {crew_id} not found")
+    busiest = await uow.repos.crews.busiest_day(crew_id, job.work_days, other_than=job.job_id)
+    await decide_or_refuse(
+        deps,
+        uow,
+        "jobs.assign_crew",
+        facts.assign_crew(job, crew, caller.roles, busiest),
+        job_id=job.job_id,
+    )
+    recorded = job.assign_crew(
+        crew_id=crew.crew_id, crew_name=crew.name, member_ids=crew.member_ids, by=caller.user_id
+    )
+    await uow.repos.crews.book(crew.crew_id, job.job_id, job.work_days)
+    return recorded
+
+
+async def start_work(deps: JobsDeps, caller: Caller, command: StartWork) -> Job:
+    return await change_job(
         deps,
         caller,
-        job_id,
-        "start_work",
-        lambda job: job.start_work(by=caller.user_id, at=deps.clock()),
-        source=source,
+        JobChange("start_work", command.job_id),
+        lambda uow, job: job.start_work(by=caller.user_id, at=deps.clock()),
     )
 
 
-async def complete(deps: JobsDeps, caller: Caller, job_id: str, *, source: str) -> Job:
+async def complete(deps: JobsDeps, caller: Caller, command: CompleteJob) -> Job:
     """The work is confirmed complete: ``jobs.complete_job`` requires the project manager's
     Post Roof Inspection photos and that the caller may confirm (a CSA, by default)."""
-
-    async def change(uow: JobsUnitOfWork, job: Job) -> Sequence[EventData]:
-        await decide_or_refuse(
-            deps,
-            uow,
-            "jobs.complete_job",
-            facts.complete_job(job, caller.roles),
-            job_id=job.job_id,
-            source=source,
-        )
-        return job.complete_production(by=caller.user_id, at=deps.clock())
-
     return await change_job(
-        deps, caller, job_id, "complete", change, source=source, check=Job.check_complete
+        deps,
+        caller,
+        JobChange("complete", command.job_id, check=Job.check_complete),
+        lambda uow, job: _complete(deps, caller, uow, job),
     )
+
+
+async def _complete(
+    deps: JobsDeps, caller: Caller, uow: JobsUnitOfWork, job: Job
+) -> Sequence[EventData]:
+    await decide_or_refuse(
+        deps, uow, "jobs.complete_job", facts.complete_job(job, caller.roles), job_id=job.job_id
+    )
+    return job.complete_production(by=caller.user_id, at=deps.clock())
 
 
 async def receive_final_payment(deps: JobsDeps, uow: JobsUnitOfWork, job_id: str) -> None:

@@ -9,6 +9,7 @@ from decimal import Decimal
 import pytest
 
 from services.jobs import app as jobs_app
+from services.jobs.domain.commands import CreateLead
 from services.jobs.domain.values import Address, Customer
 from services.jobs.handlers import pipeline, queries
 from services.jobs.ports import JobsDeps
@@ -49,7 +50,7 @@ async def test_the_final_payment_is_recorded_on_the_job(
     job = await pipeline.create_lead(
         deps,
         SAM,
-        pipeline.CreateLead(customer=Customer(name="Rita"), address=Address(line="8 Quarry Rd")),
+        CreateLead(customer=Customer(name="Rita"), address=Address(line="8 Quarry Rd")),
     )
     payment = Envelope.wrap(
         FinalPaymentReceived(

@@ -8,12 +8,14 @@ from typing import Any
 
 import httpx
 import pytest
+import sqlalchemy as sa
 
 from services.billing import app as billing_app
 from services.jobs import app as jobs_app
 from shared.platform.http.auth import mint_token
 from shared.platform.service import Service
 from shared.platform.settings import Settings
+from shared.platform.storage.db import create_engine
 from shared.platform.storage.migrations import migrate
 from tests.support.harness import create_topics, eventually, settings_for
 
@@ -115,3 +117,26 @@ async def test_an_installer_cannot_create_leads(
         headers=auth(settings["jobs"], role="installer"),
     )
     assert response.status_code == 403
+
+
+async def test_a_decision_names_the_route_that_asked_for_it(
+    clients: dict[str, httpx.AsyncClient], settings: dict[str, Settings]
+) -> None:
+    """No handler is given the route: the platform's middleware keeps the request, and the
+    decision is logged with the method and route template the request matched."""
+    jobs, headers = clients["jobs"], auth(settings["jobs"], role="csa")
+    lead = {"customer": {"name": "Dana Reyes"}, "address": {"line": "12 Elm St"}}
+    job_id = (await jobs.post("/jobs", json=lead, headers=headers)).json()["job_id"]
+    refused = await jobs.post(f"/jobs/{job_id}/milestone", json={"to": "approved"}, headers=headers)
+    assert refused.status_code == 409, refused.text
+    engine = create_engine(settings["jobs"])
+    try:
+        async with engine.connect() as connection:
+            result = await connection.execute(
+                sa.text("SELECT source FROM policy_decisions WHERE subject = :job"),
+                {"job": job_id},
+            )
+            sources = set(result.scalars())
+    finally:
+        await engine.dispose()
+    assert sources == {"POST /jobs/{job_id}/milestone"}

@@ -6,7 +6,7 @@ from __future__ import annotations
 import copy
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from types import TracebackType
@@ -291,9 +291,11 @@ class FakePolicy:
     async def schedule(
         self, uow: FakeUnitOfWork, decision: Decision, *, subject: str, now: datetime | None = None
     ) -> list[datetime]:
+        start = now or datetime.now(UTC)
         due = [
-            now + timedelta(days=rule.within_business_days or 0) for rule in decision.of("schedule")
-        ]  # type: ignore[operator]
+            start + timedelta(days=rule.within_business_days or 0)
+            for rule in decision.of("schedule")
+        ]
         for when in due:
             self.deadlines[subject] = when
         return due
@@ -313,9 +315,10 @@ class FakePolicy:
 
 def fake_deps(now: datetime) -> tuple[JobsDeps, Store, FakePolicy]:
     store, policy = Store(), FakePolicy()
+    # Typed against the ports: mypy checks that the fakes satisfy them.
     deps = JobsDeps(
-        unit_of_work=lambda tenant: FakeUnitOfWork(store, tenant, policy),  # type: ignore[arg-type,return-value]
-        policy=policy,  # type: ignore[arg-type]
+        unit_of_work=lambda tenant: FakeUnitOfWork(store, tenant, policy),
+        policy=policy,
         metrics=JobsMetrics(),
         clock=lambda: now,
     )

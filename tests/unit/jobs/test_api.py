@@ -11,9 +11,11 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from services.jobs.api import router
+from services.jobs.api import ROUTERS
+from services.jobs.api.deps import jobs_deps
+from services.jobs.api.errors import ERRORS
 from shared.platform.http.auth import mint_token
-from shared.platform.http.problems import install_problem_handlers
+from shared.platform.http.problems import install_problem_handlers, map_errors
 from shared.platform.settings import load_settings
 from tests.unit.jobs.fakes import fake_deps
 
@@ -35,8 +37,11 @@ async def jobs() -> AsyncIterator[httpx.AsyncClient]:
     deps, _, _ = fake_deps(NOW)
     app = FastAPI()
     app.state.settings = SETTINGS
+    app.dependency_overrides[jobs_deps] = lambda: deps
     install_problem_handlers(app)
-    app.include_router(router(deps))
+    map_errors(app, ERRORS)
+    for router in ROUTERS:
+        app.include_router(router)
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://jobs") as client:
         yield client

@@ -8,7 +8,33 @@ from decimal import Decimal
 
 import pytest
 
-from services.jobs.domain import Crew, Job, JobRuleBroken, Milestone, ProductionStatus, facts
+from services.jobs.domain import (
+    Crew,
+    Job,
+    JobNotFound,
+    JobRuleBroken,
+    Milestone,
+    ProductionStatus,
+    facts,
+)
+from services.jobs.domain.commands import (
+    AddDocument,
+    AddLineItem,
+    AssignCrew,
+    AssignTeam,
+    Cancel,
+    CompleteJob,
+    CreateLead,
+    DecideApproval,
+    HandOff,
+    MoveMilestone,
+    RecordMaterials,
+    RecordMeasurements,
+    RequestApproval,
+    ScheduleJob,
+    SignContract,
+    StartWork,
+)
 from services.jobs.domain.values import (
     Address,
     Customer,
@@ -18,15 +44,12 @@ from services.jobs.domain.values import (
     Measurements,
 )
 from services.jobs.handlers import file, pipeline, production, queries
-from services.jobs.handlers.pipeline import CreateLead
 from shared.contracts import jobs as events
 from shared.platform.http.auth import Caller
-from shared.platform.http.problems import NotFound
 from shared.policy.service import PolicyRefused
 from tests.unit.jobs.fakes import fake_deps
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
-SRC = "test"
 
 
 def caller(*roles: str, user: str = "u1", tenant: str = "acme") -> Caller:
@@ -62,50 +85,56 @@ async def lead(deps, trades=None) -> str:
 async def sold(deps, trades=None) -> str:
     job_id = await lead(deps, trades)
     await file.add_line_item(
-        deps, CSA, job_id, LineItem(description="Roof", unit_price=Decimal("9000")), source=SRC
+        deps,
+        CSA,
+        AddLineItem(job_id=job_id, item=LineItem(description="Roof", unit_price=Decimal("9000"))),
     )
-    await file.sign_contract(deps, CSA, job_id, _contract(), source=SRC)
-    await pipeline.move_milestone(deps, CSA, job_id, Milestone.APPROVED, reason=None, source=SRC)
+    await file.sign_contract(deps, CSA, _contract(job_id))
+    await pipeline.move_milestone(deps, CSA, MoveMilestone(job_id=job_id, to=Milestone.APPROVED))
     return job_id
 
 
-def _contract():
-    from services.jobs.api.models import SignContract
-
-    return SignContract(signed_on=date(2026, 11, 20), contract_price=Decimal("12500.00"))
+def _contract(job_id: str) -> SignContract:
+    return SignContract(
+        job_id=job_id, signed_on=date(2026, 11, 20), contract_price=Decimal("12500.00")
+    )
 
 
 async def complete_file(deps, job_id: str, *, metal: bool = False) -> None:
     await file.record_materials(
         deps,
         CSA,
-        job_id,
-        Materials(
-            manufacturer="GAF",
-            product="HDZ",
-            colour="Charcoal",
-            quantity_squares=Decimal("32"),
-            supplier="ABC Supply",
-            colour_confirmed=metal,
+        RecordMaterials(
+            job_id=job_id,
+            materials=Materials(
+                manufacturer="GAF",
+                product="HDZ",
+                colour="Charcoal",
+                quantity_squares=Decimal("32"),
+                supplier="ABC Supply",
+                colour_confirmed=metal,
+            ),
         ),
-        source=SRC,
     )
     await file.record_measurements(
-        deps, CSA, job_id, Measurements(roof_squares=Decimal("31")), source=SRC
+        deps,
+        CSA,
+        RecordMeasurements(job_id=job_id, measurements=Measurements(roof_squares=Decimal("31"))),
     )
     for checklist in ("property", "colour") if metal else ("property",):
         await file.add_document(
             deps,
             CSA,
-            job_id,
-            Document(
-                type="photo",
-                checklist=checklist,
-                uploaded_by="ann",
-                uploaded_at=NOW,
-                location="s3://p.jpg",
+            AddDocument(
+                job_id=job_id,
+                document=Document(
+                    type="photo",
+                    checklist=checklist,
+                    uploaded_by="ann",
+                    uploaded_at=NOW,
+                    location="s3://p.jpg",
+                ),
             ),
-            source=SRC,
         )
 
 
@@ -116,9 +145,9 @@ async def test_an_incomplete_handoff_is_refused_with_everything_missing_and_chan
     job_id = await sold(deps)
     before = store.jobs[("acme", job_id)].model_copy(deep=True)
     with pytest.raises(PolicyRefused) as refused:
-        await production.hand_off(deps, CSA, job_id, source=SRC)
-    body = refused.value.body()
-    assert body["status"] == 409 and body["type"] == "urn:roofline:problem:policy-denied"
+        await production.hand_off(deps, CSA, HandOff(job_id=job_id))
+    body = refused.value.extensions
+    assert body["outcome"] == "require"
     assert body["missing"] == [
         "material manufacturer",
         "material product line",
@@ -137,7 +166,7 @@ async def test_an_incomplete_handoff_is_refused_with_everything_missing_and_chan
     )
 
     await complete_file(deps, job_id)
-    job = await production.hand_off(deps, CSA, job_id, source=SRC)
+    job = await production.hand_off(deps, CSA, HandOff(job_id=job_id))
     assert job.handed_off_at == NOW
     handed = [e for _, _, e in store.events if isinstance(e, events.HandedOffToProduction)]
     assert handed[0].schedule_by is not None and job_id in policy.deadlines
@@ -147,9 +176,9 @@ async def test_scheduling_meets_the_deadline(env) -> None:
     deps, _, policy = env
     job_id = await sold(deps)
     await complete_file(deps, job_id)
-    await production.hand_off(deps, CSA, job_id, source=SRC)
+    await production.hand_off(deps, CSA, HandOff(job_id=job_id))
     job = await production.schedule(
-        deps, PM, job_id, start_date=date(2026, 11, 30), duration_days=2, source=SRC
+        deps, PM, ScheduleJob(job_id=job_id, start_date=date(2026, 11, 30), duration_days=2)
     )
     assert job.production_status == ProductionStatus.SCHEDULED
     assert (job_id, "met") in policy.met and job_id not in policy.deadlines
@@ -158,19 +187,21 @@ async def test_scheduling_meets_the_deadline(env) -> None:
 async def test_a_sales_user_needs_an_approval_and_a_csa_gives_it(env) -> None:
     deps, store, _ = env
     job_id = await lead(deps)
-    await file.add_line_item(deps, SALES, job_id, LineItem(description="Roof"), source=SRC)
+    await file.add_line_item(
+        deps, SALES, AddLineItem(job_id=job_id, item=LineItem(description="Roof"))
+    )
     with pytest.raises(PolicyRefused) as refused:
         await pipeline.move_milestone(
-            deps, SALES, job_id, Milestone.APPROVED, reason=None, source=SRC
+            deps, SALES, MoveMilestone(job_id=job_id, to=Milestone.APPROVED)
         )
-    assert refused.value.body()["missing"] == ["approval by a CSA, production manager or admin"]
+    assert refused.value.extensions["missing"] == ["approval by a CSA, production manager or admin"]
 
     job = await pipeline.request_approval(
-        deps, SALES, job_id, Milestone.APPROVED, "signed today", source=SRC
+        deps, SALES, RequestApproval(job_id=job_id, to=Milestone.APPROVED, note="signed today")
     )
     request_id = job.approval_requests[0].request_id
     job = await pipeline.decide_approval(
-        deps, CSA, job_id, request_id, approve=True, note="ok", source=SRC
+        deps, CSA, DecideApproval(job_id=job_id, request_id=request_id, approve=True, note="ok")
     )
     assert job.milestone == Milestone.APPROVED and job.job_number == "2026-0001"
     kinds = [type(e).__name__ for _, _, e in store.events if getattr(e, "job_id", None) == job_id]
@@ -189,9 +220,9 @@ async def test_a_job_is_never_sold_without_a_line_item(env) -> None:
     job_id = await lead(deps)
     with pytest.raises(PolicyRefused) as refused:
         await pipeline.move_milestone(
-            deps, CSA, job_id, Milestone.APPROVED, reason=None, source=SRC
+            deps, CSA, MoveMilestone(job_id=job_id, to=Milestone.APPROVED)
         )
-    body = refused.value.body()
+    body = refused.value.extensions
     assert body["rules"][0]["rule"] == "at-least-one-line-item"
     assert body["outcome"] == "deny" and body["missing"] == ["line item"]  # what is missing
 
@@ -200,19 +231,25 @@ async def test_a_sale_needs_a_line_item_when_requested_and_when_approved(env) ->
     deps, store, _ = env
     job_id = await lead(deps)
     with pytest.raises(PolicyRefused) as refused:
-        await pipeline.request_approval(deps, SALES, job_id, Milestone.APPROVED, None, source=SRC)
-    assert refused.value.body()["missing"] == ["line item"]
+        await pipeline.request_approval(
+            deps, SALES, RequestApproval(job_id=job_id, to=Milestone.APPROVED)
+        )
+    assert refused.value.extensions["missing"] == ["line item"]
     assert store.jobs[("acme", job_id)].approval_requests == []
 
-    await file.add_line_item(deps, SALES, job_id, LineItem(description="Roof"), source=SRC)
-    job = await pipeline.request_approval(deps, SALES, job_id, Milestone.APPROVED, None, source=SRC)
+    await file.add_line_item(
+        deps, SALES, AddLineItem(job_id=job_id, item=LineItem(description="Roof"))
+    )
+    job = await pipeline.request_approval(
+        deps, SALES, RequestApproval(job_id=job_id, to=Milestone.APPROVED)
+    )
     request_id = job.approval_requests[0].request_id
     store.jobs[("acme", job_id)].line_items = []  # the job changed before the approval
     with pytest.raises(PolicyRefused) as refused:
         await pipeline.decide_approval(
-            deps, CSA, job_id, request_id, approve=True, note=None, source=SRC
+            deps, CSA, DecideApproval(job_id=job_id, request_id=request_id, approve=True)
         )
-    assert refused.value.body()["missing"] == ["line item"]
+    assert refused.value.extensions["missing"] == ["line item"]
     job = store.jobs[("acme", job_id)]
     assert job.milestone == Milestone.LEAD and job.job_number is None
     assert job.approval_requests[0].status == "pending"
@@ -227,33 +264,43 @@ async def test_every_path_to_a_milestone_keeps_an_unassigned_lead_out(env) -> No
             deps, CSA, CreateLead(customer=Customer(name="X"), address=Address(line="Y"))
         )
     ).job_id
-    await file.add_line_item(deps, CSA, job_id, LineItem(description="Roof"), source=SRC)
+    await file.add_line_item(
+        deps, CSA, AddLineItem(job_id=job_id, item=LineItem(description="Roof"))
+    )
     refusals = [
-        pipeline.move_milestone(deps, CSA, job_id, Milestone.APPROVED, reason=None, source=SRC),
-        pipeline.request_approval(deps, SALES, job_id, Milestone.APPROVED, None, source=SRC),
-        pipeline.request_approval(deps, SALES, job_id, Milestone.PROSPECT, None, source=SRC),
+        pipeline.move_milestone(deps, CSA, MoveMilestone(job_id=job_id, to=Milestone.APPROVED)),
+        pipeline.request_approval(
+            deps, SALES, RequestApproval(job_id=job_id, to=Milestone.APPROVED)
+        ),
+        pipeline.request_approval(
+            deps, SALES, RequestApproval(job_id=job_id, to=Milestone.PROSPECT)
+        ),
     ]
     for attempt in refusals:
         with pytest.raises(PolicyRefused) as refused:
             await attempt
-        body = refused.value.body()
+        body = refused.value.extensions
         assert [rule["rule"] for rule in body["rules"]] == ["unassigned-lead-stays-out"]
         assert body["missing"] == ["assignment to a user"]
 
     # Assigned, the request goes in; unassigned again before the approval, it is refused then.
-    await pipeline.assign_team(deps, CSA, job_id, {"sales_rep_id": "sam"}, source=SRC)
-    job = await pipeline.request_approval(deps, SALES, job_id, Milestone.APPROVED, None, source=SRC)
+    await pipeline.assign_team(deps, CSA, AssignTeam(job_id=job_id, sales_rep_id="sam"))
+    job = await pipeline.request_approval(
+        deps, SALES, RequestApproval(job_id=job_id, to=Milestone.APPROVED)
+    )
     request_id = job.approval_requests[0].request_id
     stored = store.jobs[("acme", job_id)]
     stored.team = stored.team.model_copy(update={"sales_rep_id": None})
     with pytest.raises(PolicyRefused, match="assign it to a user first"):
         await pipeline.decide_approval(
-            deps, CSA, job_id, request_id, approve=True, note=None, source=SRC
+            deps, CSA, DecideApproval(job_id=job_id, request_id=request_id, approve=True)
         )
     assert store.jobs[("acme", job_id)].milestone == Milestone.LEAD
     # Rejecting the request moves nothing, so it is not refused.
     job = await pipeline.decide_approval(
-        deps, CSA, job_id, request_id, approve=False, note="assign it first", source=SRC
+        deps,
+        CSA,
+        DecideApproval(job_id=job_id, request_id=request_id, approve=False, note="assign it first"),
     )
     assert job.milestone == Milestone.LEAD and job.approval_requests[0].status == "rejected"
 
@@ -266,11 +313,11 @@ async def test_an_unassigned_lead_stays_out_of_the_pipeline(env) -> None:
     assert not job.assigned
     with pytest.raises(PolicyRefused, match="assign it to a user first"):
         await pipeline.move_milestone(
-            deps, CSA, job.job_id, Milestone.PROSPECT, reason=None, source=SRC
+            deps, CSA, MoveMilestone(job_id=job.job_id, to=Milestone.PROSPECT)
         )
-    await pipeline.assign_team(deps, CSA, job.job_id, {"sales_rep_id": "sam"}, source=SRC)
+    await pipeline.assign_team(deps, CSA, AssignTeam(job_id=job.job_id, sales_rep_id="sam"))
     moved = await pipeline.move_milestone(
-        deps, CSA, job.job_id, Milestone.PROSPECT, reason=None, source=SRC
+        deps, CSA, MoveMilestone(job_id=job.job_id, to=Milestone.PROSPECT)
     )
     assert moved.milestone == Milestone.PROSPECT
 
@@ -278,11 +325,13 @@ async def test_an_unassigned_lead_stays_out_of_the_pipeline(env) -> None:
 async def test_a_closed_job_refuses_every_change(env) -> None:
     deps, store, _ = env
     job_id = await lead(deps)
-    await pipeline.cancel(deps, CSA, job_id, "duplicate", source=SRC)
+    await pipeline.cancel(deps, CSA, Cancel(job_id=job_id, reason="duplicate"))
     job = store.jobs[("acme", job_id)]
     job.milestone = Milestone.CLOSED  # a closed job, as if it had gone the whole way
     with pytest.raises(PolicyRefused, match="Closed and can no longer be edited"):
-        await file.add_line_item(deps, ADMIN, job_id, LineItem(description="late"), source=SRC)
+        await file.add_line_item(
+            deps, ADMIN, AddLineItem(job_id=job_id, item=LineItem(description="late"))
+        )
 
 
 async def test_crews_over_capacity_and_special_trades(env) -> None:
@@ -303,31 +352,31 @@ async def test_crews_over_capacity_and_special_trades(env) -> None:
     first, second = await sold(deps), await sold(deps)
     for job_id in (first, second):
         await complete_file(deps, job_id)
-        await production.hand_off(deps, CSA, job_id, source=SRC)
+        await production.hand_off(deps, CSA, HandOff(job_id=job_id))
         await production.schedule(
-            deps, PM, job_id, start_date=date(2026, 12, 1), duration_days=1, source=SRC
+            deps, PM, ScheduleJob(job_id=job_id, start_date=date(2026, 12, 1), duration_days=1)
         )
-    await production.assign_crew(deps, PM, first, crew.crew_id, source=SRC)
+    await production.assign_crew(deps, PM, AssignCrew(job_id=first, crew_id=crew.crew_id))
     with pytest.raises(PolicyRefused, match="The crew is full"):
-        await production.assign_crew(deps, PM, second, crew.crew_id, source=SRC)
+        await production.assign_crew(deps, PM, AssignCrew(job_id=second, crew_id=crew.crew_id))
 
     metal = await sold(deps, trades=["metal"])
     await complete_file(deps, metal, metal=True)
-    await production.hand_off(deps, CSA, metal, source=SRC)
+    await production.hand_off(deps, CSA, HandOff(job_id=metal))
     await production.schedule(
-        deps, PM, metal, start_date=date(2026, 12, 8), duration_days=1, source=SRC
+        deps, PM, ScheduleJob(job_id=metal, start_date=date(2026, 12, 8), duration_days=1)
     )
     with pytest.raises(PolicyRefused, match="assigned by the trade manager"):
-        await production.assign_crew(deps, PM, metal, crew.crew_id, source=SRC)
+        await production.assign_crew(deps, PM, AssignCrew(job_id=metal, crew_id=crew.crew_id))
     job = await production.assign_crew(
-        deps, caller("trade_manager"), metal, crew.crew_id, source=SRC
+        deps, caller("trade_manager"), AssignCrew(job_id=metal, crew_id=crew.crew_id)
     )
     assert job.team.crew_id == crew.crew_id
 
     # The installer on that crew sees the job; another installer does not.
     ivan, olga = caller("installer", user="ivan"), caller("installer", user="olga")
     assert (await queries.get_job(deps, ivan, metal))[0].job_id == metal
-    with pytest.raises(NotFound):
+    with pytest.raises(JobNotFound):
         await queries.get_job(deps, olga, metal)
     found = await queries.search(deps, ivan, None, limit=10, offset=0)
     assert {j.job_id for j in found} == {first, metal}  # not `second`: no crew of his
@@ -337,9 +386,9 @@ async def test_completion_needs_the_inspection_photos_and_a_csa(env) -> None:
     deps, _, policy = env
     job_id = await sold(deps)
     await complete_file(deps, job_id)
-    await production.hand_off(deps, CSA, job_id, source=SRC)
+    await production.hand_off(deps, CSA, HandOff(job_id=job_id))
     await production.schedule(
-        deps, PM, job_id, start_date=date(2026, 12, 1), duration_days=1, source=SRC
+        deps, PM, ScheduleJob(job_id=job_id, start_date=date(2026, 12, 1), duration_days=1)
     )
     crew = await production.add_crew(
         deps,
@@ -353,30 +402,34 @@ async def test_completion_needs_the_inspection_photos_and_a_csa(env) -> None:
             member_ids=[INSTALLER.user_id],
         ),
     )
-    await production.assign_crew(deps, PM, job_id, crew.crew_id, source=SRC)
-    await production.start_work(deps, PM, job_id, source=SRC)
+    await production.assign_crew(deps, PM, AssignCrew(job_id=job_id, crew_id=crew.crew_id))
+    await production.start_work(deps, PM, StartWork(job_id=job_id))
     with pytest.raises(PolicyRefused) as refused:
-        await production.complete(deps, CSA, job_id, source=SRC)
-    assert refused.value.body()["missing"] == [
+        await production.complete(deps, CSA, CompleteJob(job_id=job_id))
+    assert refused.value.extensions["missing"] == [
         "Post Roof Inspection photos from the project manager"
     ]
     # Seed 000: the project manager uploads them. Anyone else's (an installer's, the production
     # manager's) do not count, whatever the document claims about its uploader.
     for uploader in (INSTALLER, PM):
         job = await file.add_document(
-            deps, uploader, job_id, _inspection_photo(uploaded_by="pete"), source=SRC
+            deps,
+            uploader,
+            AddDocument(job_id=job_id, document=_inspection_photo(uploaded_by="pete")),
         )
         assert job.documents[-1].uploaded_by == uploader.user_id
         assert job.documents[-1].uploaded_by_roles == sorted(uploader.roles)
         with pytest.raises(PolicyRefused) as refused:
-            await production.complete(deps, CSA, job_id, source=SRC)
-        assert refused.value.body()["missing"] == [
+            await production.complete(deps, CSA, CompleteJob(job_id=job_id))
+        assert refused.value.extensions["missing"] == [
             "Post Roof Inspection photos from the project manager"
         ]
     facts_ = policy.log[-1].decision_point, job.photos("post_roof_inspection")
     assert facts_ == ("jobs.complete_job", 2)
-    await file.add_document(deps, PROJECT_MANAGER, job_id, _inspection_photo(), source=SRC)
-    job = await production.complete(deps, CSA, job_id, source=SRC)
+    await file.add_document(
+        deps, PROJECT_MANAGER, AddDocument(job_id=job_id, document=_inspection_photo())
+    )
+    job = await production.complete(deps, CSA, CompleteJob(job_id=job_id))
     assert job.production_status == ProductionStatus.COMPLETE
 
 
@@ -421,19 +474,23 @@ async def test_a_job_that_cannot_take_the_command_is_a_conflict_not_a_policy_mat
     job_id = await lead(deps)
     decisions = len(policy.log)
     with pytest.raises(JobRuleBroken, match="only an approved job goes to production"):
-        await production.hand_off(deps, CSA, job_id, source=SRC)
+        await production.hand_off(deps, CSA, HandOff(job_id=job_id))
     assert len(policy.log) == decisions  # nothing was asked, nothing logged
 
 
 async def test_only_approvers_decide_approval_requests(env) -> None:
     deps, _, _ = env
     job_id = await lead(deps)
-    await file.add_line_item(deps, SALES, job_id, LineItem(description="Roof"), source=SRC)
-    job = await pipeline.request_approval(deps, SALES, job_id, Milestone.APPROVED, None, source=SRC)
+    await file.add_line_item(
+        deps, SALES, AddLineItem(job_id=job_id, item=LineItem(description="Roof"))
+    )
+    job = await pipeline.request_approval(
+        deps, SALES, RequestApproval(job_id=job_id, to=Milestone.APPROVED)
+    )
     request_id = job.approval_requests[0].request_id
     with pytest.raises(PolicyRefused, match="Only a CSA, production manager or admin"):
         await pipeline.decide_approval(
-            deps, SALES, job_id, request_id, approve=True, note=None, source=SRC
+            deps, SALES, DecideApproval(job_id=job_id, request_id=request_id, approve=True)
         )
 
 
@@ -446,19 +503,21 @@ async def test_moving_dates_or_canceling_frees_the_crew(env) -> None:
     )
     job_id = await sold(deps)
     await complete_file(deps, job_id)
-    await production.hand_off(deps, CSA, job_id, source=SRC)
+    await production.hand_off(deps, CSA, HandOff(job_id=job_id))
     await production.schedule(
-        deps, PM, job_id, start_date=date(2026, 12, 1), duration_days=2, source=SRC
+        deps, PM, ScheduleJob(job_id=job_id, start_date=date(2026, 12, 1), duration_days=2)
     )
-    await production.assign_crew(deps, PM, job_id, crew.crew_id, source=SRC)
+    await production.assign_crew(deps, PM, AssignCrew(job_id=job_id, crew_id=crew.crew_id))
     assert len(store.bookings) == 2
     job = await production.schedule(
-        deps, PM, job_id, start_date=date(2026, 12, 8), duration_days=2, complexity=2, source=SRC
+        deps,
+        PM,
+        ScheduleJob(job_id=job_id, start_date=date(2026, 12, 8), duration_days=2, complexity=2),
     )
     assert job.team.crew_id is None and store.bookings == set()  # reassign for the new dates
     assert job.scheduling.complexity == 2
-    await production.assign_crew(deps, PM, job_id, crew.crew_id, source=SRC)
+    await production.assign_crew(deps, PM, AssignCrew(job_id=job_id, crew_id=crew.crew_id))
     assert {day for _, _, day, _ in store.bookings} == {date(2026, 12, 8), date(2026, 12, 9)}
-    await pipeline.cancel(deps, ADMIN, job_id, "customer moved away", source=SRC)
+    await pipeline.cancel(deps, ADMIN, Cancel(job_id=job_id, reason="customer moved away"))
     assert store.bookings == set()
     assert (job_id, "canceled") in policy.met

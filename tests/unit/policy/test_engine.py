@@ -134,7 +134,7 @@ def test_a_refusal_names_what_is_missing_whatever_the_outcome() -> None:
     finally:
         engine.close()
     assert denied.outcome == "deny" and denied.missing == ["line item"]
-    assert PolicyRefused(denied).body()["missing"] == ["line item"]
+    assert PolicyRefused(denied).extensions["missing"] == ["line item"]
     assert moved.outcome == "require" and moved.missing == ["a reason for canceling"]
 
 
