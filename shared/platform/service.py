@@ -52,7 +52,7 @@ from shared.platform.metrics import ServiceMetrics
 from shared.platform.settings import DEV_JWT_SECRET, Settings
 from shared.platform.storage.db import PlatformTables, create_engine, create_schema
 from shared.platform.storage.uow import UnitOfWorkFactory
-from shared.policy.service import PolicyLayer
+from shared.policy.service import POLICY_ERRORS, PolicyLayer
 
 log = logging.getLogger(__name__)
 
@@ -230,7 +230,9 @@ class ServicePlatform:
         for provision in provisions:
             app.dependency_overrides[provision.dependency] = provision.provider
         install_problem_handlers(app)
-        map_errors(app, errors or {})
+        # A service that asks the policy layer answers its refusals alike: 409 policy-denied.
+        policy_errors = POLICY_ERRORS if self.policy is not None else {}
+        map_errors(app, {**policy_errors, **(errors or {})})
         document_problems(app)
         # Inside the metrics middleware, so its refusals are counted like any other answer.
         app.add_middleware(LimitBodySize, max_body_bytes=self.settings.max_message_bytes)

@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from prometheus_client import CollectorRegistry
 from pydantic import BaseModel
 
+from shared.platform.http.problems import PolicyDenied, Problem
 from shared.platform.settings import Settings
 from shared.platform.storage.uow import UnitOfWork, UnitOfWorkFactory
 from shared.policy.decision import BLOCKING, Decision, combine
@@ -34,7 +35,8 @@ from shared.policy.store import (
 
 class PolicyRefused(Exception):
     """A decision did not let the command go ahead. Not an HTTP error: the policy engine knows
-    no HTTP. A service maps it to its ``policy-denied`` problem (409) in its ``api/errors.py``;
+    no HTTP. The platform answers it as the ``policy-denied`` problem (409) in every service that
+    asks the policy layer;
     ``extensions`` (every rule that refused it with its reason, every missing item, the
     strongest outcome, the decision's id) go into the problem's body."""
 
@@ -52,6 +54,11 @@ class PolicyRefused(Exception):
             ],
             "missing": decision.missing,
         }
+
+
+# How a service that asks the policy layer answers its refusals over HTTP (the platform mounts
+# this for every such service): 409 policy-denied, the body from the refusal's extensions.
+POLICY_ERRORS: dict[type[Exception], type[Problem]] = {PolicyRefused: PolicyDenied}
 
 
 class PolicyLayer:

@@ -17,6 +17,7 @@ from services.jobs.api.errors import ERRORS
 from shared.platform.http.auth import mint_token
 from shared.platform.http.problems import install_problem_handlers, map_errors
 from shared.platform.settings import load_settings
+from shared.policy.service import POLICY_ERRORS
 from tests.unit.jobs.fakes import fake_deps
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
@@ -39,7 +40,7 @@ async def jobs() -> AsyncIterator[httpx.AsyncClient]:
     app.state.settings = SETTINGS
     app.dependency_overrides[jobs_deps] = lambda: deps
     install_problem_handlers(app)
-    map_errors(app, ERRORS)
+    map_errors(app, {**POLICY_ERRORS, **ERRORS})
     for router in ROUTERS:
         app.include_router(router)
     transport = httpx.ASGITransport(app=app)
