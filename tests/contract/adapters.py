@@ -106,3 +106,19 @@ async def in_transaction(engine: AsyncEngine) -> AsyncIterator[SqlAdapter]:
         finally:
             if connection.in_transaction():
                 await connection.rollback()
+
+
+async def row_is_locked(engine: AsyncEngine, table: sa.Table, key: str, value: str) -> bool:
+    """Whether another connection finds this tenant's row locked (``FOR UPDATE NOWAIT``)."""
+    async with engine.connect() as other:
+        try:
+            await other.execute(
+                sa.select(table.c[key])
+                .where(table.c.tenant_id == "acme", table.c[key] == value)
+                .with_for_update(nowait=True)
+            )
+        except sa.exc.DBAPIError as exc:
+            if "could not obtain lock" in str(exc):
+                return True
+            raise
+    return False

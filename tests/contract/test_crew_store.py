@@ -6,13 +6,11 @@ from __future__ import annotations
 import asyncio
 from datetime import date
 
-import pytest
 import sqlalchemy as sa
-from sqlalchemy.exc import DBAPIError
 
 from services.jobs.domain import Crew
 from services.jobs.tables import crews as crews_table
-from tests.contract.adapters import Adapter, SqlAdapter
+from tests.contract.adapters import Adapter, SqlAdapter, row_is_locked
 
 MON, TUE, WED, THU, FRI = (date(2026, 3, d) for d in range(2, 7))
 
@@ -176,17 +174,12 @@ async def test_busiest_day_locks_the_crews_row(sql_adapter: SqlAdapter) -> None:
         assert await store.busiest_day("locked", [MON], other_than="j") == 0
         assert await store.get("free") is not None
 
-        async def try_lock(crew_id: str) -> None:
-            async with sql_adapter.engine.connect() as other:
-                await other.execute(
-                    sa.select(crews_table.c.crew_id)
-                    .where(crews_table.c.tenant_id == "acme", crews_table.c.crew_id == crew_id)
-                    .with_for_update(nowait=True)
-                )
-
-        with pytest.raises(DBAPIError, match="could not obtain lock"):
-            await asyncio.wait_for(try_lock("locked"), 10)
-        await asyncio.wait_for(try_lock("free"), 10)
+        assert await asyncio.wait_for(
+            row_is_locked(sql_adapter.engine, crews_table, "crew_id", "locked"), 10
+        )
+        assert not await asyncio.wait_for(
+            row_is_locked(sql_adapter.engine, crews_table, "crew_id", "free"), 10
+        )
     finally:
         await sql_adapter.connection.rollback()
         async with sql_adapter.engine.begin() as cleanup:

@@ -10,7 +10,6 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from sqlalchemy.exc import DBAPIError
 
 from services.jobs.domain import Job
 from services.jobs.domain.values import (
@@ -33,7 +32,7 @@ from services.jobs.domain.values import (
     Team,
 )
 from services.jobs.tables import jobs as jobs_table
-from tests.contract.adapters import Adapter, SqlAdapter
+from tests.contract.adapters import Adapter, SqlAdapter, row_is_locked
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 _serial = iter(range(1_000_000))
@@ -655,17 +654,12 @@ async def test_get_for_update_locks_the_jobs_row(sql_adapter: SqlAdapter) -> Non
         assert await store.get("locked", for_update=True) is not None
         assert await store.get("free") is not None  # no lock without for_update
 
-        async def try_lock(job_id: str) -> None:
-            async with sql_adapter.engine.connect() as other:
-                await other.execute(
-                    sa.select(jobs_table.c.job_id)
-                    .where(jobs_table.c.tenant_id == "acme", jobs_table.c.job_id == job_id)
-                    .with_for_update(nowait=True)
-                )
-
-        with pytest.raises(DBAPIError, match="could not obtain lock"):
-            await asyncio.wait_for(try_lock("locked"), 10)
-        await asyncio.wait_for(try_lock("free"), 10)
+        assert await asyncio.wait_for(
+            row_is_locked(sql_adapter.engine, jobs_table, "job_id", "locked"), 10
+        )
+        assert not await asyncio.wait_for(
+            row_is_locked(sql_adapter.engine, jobs_table, "job_id", "free"), 10
+        )
     finally:
         await sql_adapter.connection.rollback()
         async with sql_adapter.engine.begin() as cleanup:
