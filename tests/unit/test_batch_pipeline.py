@@ -26,6 +26,7 @@ from shared.platform.messaging.consumer import (
 from shared.platform.messaging.envelope import Envelope
 from shared.platform.metrics import ServiceMetrics
 from shared.platform.settings import load_settings
+from tests.support.harness import kafka_headers
 from tests.support.tally import Incremented, apply_increments, incremented
 
 TOPIC = "unit.tally.events"
@@ -33,9 +34,9 @@ P0, P1 = TopicPartition(TOPIC, 0), TopicPartition(TOPIC, 1)
 
 
 def record(partition: int, offset: int, seq: int = 1) -> ConsumerRecord:
-    envelope = incremented(f"c{partition}", seq)
-    value = envelope.to_bytes(100_000)
-    headers = tuple((key, value.encode()) for key, value in envelope.headers().items())
+    event = incremented(f"c{partition}", seq)
+    value = event.body
+    headers = tuple(kafka_headers(event))
     return ConsumerRecord(TOPIC, partition, offset, 0, 0, b"c", value, None, 1, len(value), headers)
 
 
