@@ -6,8 +6,10 @@
     outbox table (a service's own table definitions); (b) platform: the same number of events
     through a consumer built on shared/ (FastStream batch subscriber, envelope parsing and
     validation, inbox, a projection write, outbox). Prints events/s for both and
-    ``platform/floor ratio: X`` on a line of its own, the relay's publish rate, and command ->
-    consumed latency at a steady command rate.
+    ``platform/floor ratio: X`` on a line of its own. (c) the relay's publish rate against its
+    floor, the same outbox rows read, sent with a plain aiokafka producer (same settings) and
+    marked sent, ``relay/produce floor ratio: X``; (d) command -> consumed latency at a steady
+    command rate.
 
 Uses the embedded servers unless ROOFLINE_TEST_DATABASE_URL / ROOFLINE_TEST_KAFKA_BOOTSTRAP_SERVERS
 name others. Numbers, not assertions: nothing here fails on a slow machine.
@@ -33,8 +35,8 @@ import sqlalchemy as sa
 from aiokafka import AIOKafkaConsumer
 
 from shared.cli.embedded import EmbeddedBroker, EmbeddedPostgres
-from shared.platform.messaging.broker import create_broker, ensure_topics
-from shared.platform.messaging.relay import OutboxRelay, broker_publisher
+from shared.platform.messaging.broker import create_producer, ensure_topics
+from shared.platform.messaging.relay import KafkaPublisher, OutboxRelay
 from shared.platform.service import ServicePlatform
 from shared.platform.settings import Settings, load_settings
 from shared.platform.storage.db import (
@@ -207,12 +209,15 @@ def timed_view(
 
 
 async def applied_count(platform: ServicePlatform) -> float:
-    total = 0.0
-    for family in platform.metrics.registry.collect():
-        for sample in family.samples:
-            if sample.name == "roofline_events_applied_total":
-                total += sample.value
-    return total
+    """Events applied so far. Collects that one counter, not the whole registry: the bench
+    polls this every 20 ms in the platform's process, and a whole collection (FastStream's
+    histograms included) took about 5% of the process's CPU time during a run."""
+    return sum(
+        sample.value
+        for family in platform.metrics.events_applied.collect()
+        for sample in family.samples
+        if sample.name == "roofline_events_applied_total"
+    )
 
 
 async def wait_applied(platform: ServicePlatform, count: int, timeout: float = 600) -> None:
@@ -243,23 +248,32 @@ async def platform_rate(database_url: str, bootstrap: str, ns: str, count: int) 
 # -- relay and latency ----------------------------------------------------------------------------
 
 
-async def relay_rate(database_url: str, bootstrap: str, ns: str, count: int) -> float:
-    settings = bench_settings("tally", f"{ns}r", database_url, bootstrap)
-    await ensure_topics(bootstrap, [settings.own_topic], 6)
+async def fill_outbox(settings: Settings, count: int) -> tuple[ServicePlatform, dict[Any, Any]]:
+    """``count`` unsent outbox rows, recorded as the tally service records them; and each
+    event's Kafka headers, by event id, as the relay sends them (for the produce floor)."""
+    await ensure_topics(settings.kafka_bootstrap_servers, [settings.own_topic], 6)
     producer = tally_platform(settings)
     await create_schema(producer.engine, settings.schema, producer.metadata)
+    headers = {}
     for start in range(0, count, BATCH):
         async with producer.uow_factory() as uow:
             for i in range(start, min(start + BATCH, count)):
-                uow.record(
+                event = uow.record(
                     Incremented(counter_id=f"c{i % COUNTERS}", amount=1, seq=i),
                     subject=f"c{i % COUNTERS}",
                     tenant_id="bench",
                 )
+                headers[event.id] = [(k, v.encode()) for k, v in event.headers().items()]
             await uow.commit()
-    broker = create_broker(settings)
-    await broker.connect()
-    relay = OutboxRelay(settings, broker_publisher(broker), producer.metrics)
+    return producer, headers
+
+
+async def relay_rate(database_url: str, bootstrap: str, ns: str, count: int) -> float:
+    settings = bench_settings("tally", f"{ns}r", database_url, bootstrap)
+    producer, _ = await fill_outbox(settings, count)
+    publisher = KafkaPublisher(settings)  # as a service's platform runs it
+    await publisher.start()
+    relay = OutboxRelay(settings, publisher, producer.metrics)
     started = time.perf_counter()
     task = asyncio.create_task(relay.run())
     try:
@@ -271,8 +285,45 @@ async def relay_rate(database_url: str, bootstrap: str, ns: str, count: int) -> 
     finally:
         relay.stop()
         await task
-        await broker.stop()
+        await publisher.stop()
         await producer.engine.dispose()
+        await _drop(settings)
+
+
+async def produce_floor(database_url: str, bootstrap: str, ns: str, count: int) -> float:
+    """The relay's floor: the same outbox rows read, published with a plain AIOKafkaProducer
+    (the producer settings every service producer has: acks, linger, batch, request size) and
+    marked sent, batch by batch, with the Kafka headers built before the clock starts. Its
+    database connection is opened on the clock, like the relay's."""
+    settings = bench_settings("tally", f"{ns}rf", database_url, bootstrap)
+    platform, headers = await fill_outbox(settings, count)
+    await platform.engine.dispose()
+    producer = create_producer(settings)
+    await producer.start()
+    started = time.perf_counter()
+    connection = await asyncpg.connect(asyncpg_dsn(database_url))
+    select = (
+        f'SELECT id, event_id, topic, key, payload FROM "{settings.schema}".outbox '
+        "WHERE sent_at IS NULL ORDER BY id LIMIT $1"
+    )
+    mark = f'UPDATE "{settings.schema}".outbox SET sent_at = now() WHERE id = ANY($1::bigint[])'
+    try:
+        done = 0
+        while done < count:
+            rows = await connection.fetch(select, settings.relay_batch_size)
+            acks = [
+                await producer.send(
+                    topic, bytes(payload), key=key.encode(), headers=headers[event_id]
+                )
+                for _, event_id, topic, key, payload in rows
+            ]
+            await asyncio.gather(*acks)
+            await connection.execute(mark, [row[0] for row in rows])
+            done += len(rows)
+        return count / (time.perf_counter() - started)
+    finally:
+        await producer.stop()
+        await connection.close()
         await _drop(settings)
 
 
@@ -359,8 +410,24 @@ async def main(events: int, rate: int, seconds: float, rounds: int) -> None:
         say(f"floor (aiokafka + asyncpg, inbox + outbox):          {floor_rate:9,.0f} events/s")
         say(f"platform (shared/: envelope, inbox, projection, outbox): {platform:7,.0f} events/s")
         say(f"platform/floor ratio: {ratio:.2f}")
-        relay = await relay_rate(database_url, bootstrap, ns, events)
+        # The relay the same way: each relay run between two produce-floor runs.
+        produce_floors = [await produce_floor(database_url, bootstrap, f"{ns}g0", events)]
+        relays, relay_ratios = [], []
+        for n in range(rounds):
+            relays.append(await relay_rate(database_url, bootstrap, f"{ns}r{n}", events))
+            produce_floors.append(
+                await produce_floor(database_url, bootstrap, f"{ns}g{n + 1}", events)
+            )
+            relay_ratios.append(relays[-1] / statistics.geometric_mean(produce_floors[-2:]))
+            say(
+                f"  relay round {n + 1}: floor {produce_floors[-2]:,.0f}/s, relay "
+                f"{relays[-1]:,.0f}/s, floor {produce_floors[-1]:,.0f}/s, "
+                f"ratio {relay_ratios[-1]:.2f}"
+            )
+        pfloor, relay = statistics.median(produce_floors), statistics.median(relays)
+        say(f"produce floor (asyncpg + aiokafka producer):       {pfloor:9,.0f} events/s")
         say(f"relay publish rate:                                 {relay:9,.0f} events/s")
+        say(f"relay/produce floor ratio: {statistics.median(relay_ratios):.2f}")
         p50, p99, n = await latency(database_url, bootstrap, ns, rate, seconds)
         say(
             f"command->consumed latency at {rate} commands/s ({n} commands): "

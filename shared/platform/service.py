@@ -47,7 +47,7 @@ from shared.platform.http.provided import Provided, Provision
 from shared.platform.logging import configure_logging
 from shared.platform.messaging.broker import create_broker
 from shared.platform.messaging.consumer import EventConsumer, broker_dead_letter
-from shared.platform.messaging.relay import OutboxRelay, broker_publisher
+from shared.platform.messaging.relay import KafkaPublisher, OutboxRelay
 from shared.platform.metrics import ServiceMetrics
 from shared.platform.settings import DEV_JWT_SECRET, Settings
 from shared.platform.storage.db import PlatformTables, create_engine, create_schema
@@ -106,7 +106,8 @@ class ServicePlatform:
         self.consumer = EventConsumer(
             settings, self.uow_factory, self.metrics, broker_dead_letter(self.broker)
         )
-        self.relay = OutboxRelay(settings, broker_publisher(self.broker), self.metrics)
+        self.relay_publisher = KafkaPublisher(settings)
+        self.relay = OutboxRelay(settings, self.relay_publisher, self.metrics)
         self._relay_task: asyncio.Task[None] | None = None
         # Extra checks a service adds to readiness (e.g. "policies loaded"); each returns an error
         # message or None.
@@ -141,6 +142,13 @@ class ServicePlatform:
             await self.engine.dispose()
             raise
         if relay:
+            try:
+                await self.relay_publisher.start()
+            except BaseException:
+                await self.broker.stop()
+                await self.engine.dispose()
+                raise
+        if relay:
             self._relay_task = asyncio.create_task(
                 self.relay.run(), name=f"relay-{self.settings.service}"
             )
@@ -165,6 +173,7 @@ class ServicePlatform:
             with contextlib.suppress(asyncio.CancelledError, TimeoutError):
                 await asyncio.wait_for(self._relay_task, timeout=5)
             self._relay_task = None
+        await self.relay_publisher.stop()
         try:
             # A batch still in its transaction finishes and commits its offsets first; batches
             # handed over after that are left for the next start (the inbox absorbs repeats).

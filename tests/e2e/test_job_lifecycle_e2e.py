@@ -16,7 +16,7 @@ import httpx
 
 from shared.contracts.billing import FinalPaymentReceived
 from shared.platform.http.auth import mint_token
-from shared.platform.messaging.envelope import Envelope
+from shared.platform.messaging.envelope import encode_event
 from shared.platform.settings import load_settings
 from tests.support.harness import decode, raw_producer, read_topic, send_envelope
 
@@ -225,11 +225,12 @@ def test_a_metal_job_from_lead_to_closed(
 
     # Billing's final payment releases the job; then it can be closed, and is read-only.
     settings = load_settings(topic_prefix=namespace)
-    payment = Envelope.wrap(
+    payment = encode_event(
         FinalPaymentReceived(job_id=job_id, amount=Decimal("13250.00"), received_on=date.today()),
         source="billing",
         subject=job_id,
         tenant_id=TENANT,
+        max_bytes=settings.max_message_bytes,
     )
 
     async def pay() -> None:

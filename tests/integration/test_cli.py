@@ -13,7 +13,7 @@ from shared.cli.app import app
 from shared.contracts.billing import FinanceFolderOpened
 from shared.contracts.jobs import LeadCreated
 from shared.platform.http.auth import decode_token
-from shared.platform.messaging.envelope import Envelope
+from shared.platform.messaging.envelope import encode_event
 from shared.platform.settings import load_settings
 from tests.support.harness import (
     create_topics,
@@ -86,7 +86,7 @@ async def test_events_from_the_beginning_come_in_the_order_they_happened(
     settings = load_settings(topic_prefix=namespace, kafka_bootstrap_servers=bootstrap_servers)
     await create_topics(settings, "jobs", "billing")
     leads = [
-        Envelope.wrap(
+        encode_event(
             LeadCreated(
                 job_id=f"j{n}",
                 customer_name="Dana",
@@ -96,16 +96,18 @@ async def test_events_from_the_beginning_come_in_the_order_they_happened(
             source="jobs",
             subject=f"j{n}",
             tenant_id="acme",
+            max_bytes=settings.max_message_bytes,
         )
         for n in range(3)
     ]
     folders = [
-        Envelope.wrap(
+        encode_event(
             FinanceFolderOpened(job_id=f"j{n}"),
             source="billing",
             subject=f"j{n}",
             tenant_id="acme",
             causation_id=str(leads[n].id),
+            max_bytes=settings.max_message_bytes,
         )
         for n in range(3)
     ]

@@ -6,9 +6,8 @@ import asyncio
 
 import pytest
 
-from shared.platform.messaging.broker import create_broker
 from shared.platform.messaging.envelope import Envelope
-from shared.platform.messaging.relay import OutboxRelay, broker_publisher
+from shared.platform.messaging.relay import KafkaPublisher, OutboxRelay
 from shared.platform.metrics import ServiceMetrics
 from shared.platform.settings import Settings
 from tests.support.harness import (
@@ -92,9 +91,9 @@ async def test_relay_crash_between_ack_and_mark_sent_has_one_effect_each(
     for i in range(10):
         await increment(producer.uow_factory, "acme", f"c{i % 3}", 1)
 
-    broker = create_broker(producer_settings)
-    await broker.connect()
-    relay = CrashAfterAck(producer_settings, broker_publisher(broker), ServiceMetrics("tally"))
+    publisher = KafkaPublisher(producer_settings)
+    await publisher.start()
+    relay = CrashAfterAck(producer_settings, publisher, ServiceMetrics("tally"))
     relay_task = asyncio.create_task(relay.run())
     async with running(view_platform(settings, producer_settings.own_topic)) as view:
         await eventually(lambda: applied(view, 10), what="ten events applied")
@@ -109,7 +108,7 @@ async def test_relay_crash_between_ack_and_mark_sent_has_one_effect_each(
         assert summary == {"applied": 10, "out_of_order": 0, "counters": 3}  # ... and counted once
     relay.stop()
     await relay_task
-    await broker.stop()
+    await publisher.stop()
     await producer.engine.dispose()
 
 

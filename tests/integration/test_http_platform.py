@@ -159,10 +159,9 @@ async def test_health_metrics_and_asyncapi(client: httpx.AsyncClient, settings: 
     ) in metrics
     assert "roofline_outbox_backlog 0.0" in metrics
     assert "roofline_relay_leader 1.0" in metrics
-    # FastStream's own Kafka metrics share the service's registry.
-    assert (
-        'faststream_published_messages_total{app_name="tally",broker="kafka",'
-        f'destination="{settings.own_topic}",status="success"}} 1.0'
-    ) in metrics
+    # FastStream's own Kafka metrics share the service's registry (they count what FastStream
+    # consumes and dead-letters; the relay publishes with its own producer, counted above).
+    assert "# TYPE faststream_published_messages_total counter" in metrics
+    assert "# TYPE faststream_received_messages_total counter" in metrics
     spec = (await client.get("/asyncapi.json")).json()
     assert spec["info"]["title"] == "tally"

@@ -1,4 +1,5 @@
-"""Outbox -> relay -> Kafka -> consumer keeps each aggregate's order, with two relays competing."""
+"""Outbox -> relay -> Kafka -> consumer keeps each aggregate's order, with two relays competing;
+and what the relay puts on the topic is the recorded event, byte for byte."""
 
 from __future__ import annotations
 
@@ -7,12 +8,12 @@ import json
 import random
 from collections import defaultdict
 
-from shared.platform.messaging.broker import create_broker
-from shared.platform.messaging.relay import OutboxRelay, broker_publisher
+from shared.platform.messaging.relay import KafkaPublisher, OutboxRelay
 from shared.platform.metrics import ServiceMetrics
 from tests.support.harness import (
     create_topics,
     eventually,
+    kafka_headers,
     prepare_schema,
     read_topic,
     running,
@@ -35,14 +36,14 @@ async def test_fifty_aggregates_arrive_in_order_while_relays_compete(
 
     # Two relay instances for the same service, each with its own Kafka producer: only the one
     # holding the advisory lock publishes. Midway the leader goes away and the other takes over.
-    relays, brokers, tasks = [], [], []
+    relays, publishers, tasks = [], [], []
     for name in ("relay-a", "relay-b"):
-        broker = create_broker(producer_settings)
-        await broker.connect()
+        publisher = KafkaPublisher(producer_settings)
+        await publisher.start()
         metrics = ServiceMetrics("tally")
-        relay = OutboxRelay(producer_settings, broker_publisher(broker), metrics, name=name)
+        relay = OutboxRelay(producer_settings, publisher, metrics, name=name)
         relays.append(relay)
-        brokers.append(broker)
+        publishers.append(publisher)
         tasks.append(asyncio.create_task(relay.run()))
 
     async with running(view_platform(view_settings, producer_settings.own_topic)) as view:
@@ -87,9 +88,39 @@ async def test_fifty_aggregates_arrive_in_order_while_relays_compete(
     for relay in relays:
         relay.stop()
     await asyncio.gather(*tasks)
-    for broker in brokers:
-        await broker.stop()
+    for publisher in publishers:
+        await publisher.stop()
     await producer.engine.dispose()
+
+
+async def test_a_relayed_record_is_the_recorded_event_byte_for_byte(
+    namespace: str, database_url: str, bootstrap_servers: str
+) -> None:
+    """Value, key and ``ce_*`` headers (names, order, values) as the encoder gave them, and no
+    other headers: the relay builds them from outbox columns and the stored envelope."""
+    settings = settings_for("tally", f"{namespace}x", database_url, bootstrap_servers)
+    await create_topics(settings, "tally")
+    producer = tally_platform(settings)
+    await prepare_schema(producer)
+    events = [await increment(producer.uow_factory, "acme", f"c{n % 2}", n) for n in (1, 2, 3)]
+    publisher = KafkaPublisher(settings)
+    await publisher.start()
+    relay = OutboxRelay(settings, publisher, ServiceMetrics("tally"))
+    task = asyncio.create_task(relay.run())
+    try:
+        await eventually(lambda: asyncio.sleep(0, _published_count(relay) >= 3), what="relayed")
+        records = await read_topic(bootstrap_servers, settings.own_topic)
+    finally:
+        relay.stop()
+        await task
+        await publisher.stop()
+        await producer.engine.dispose()
+    by_value = {record.value: record for record in records}
+    assert len(records) == len(events)
+    for event in events:
+        record = by_value[event.body]
+        assert record.key == event.subject.encode()
+        assert list(record.headers) == kafka_headers(event)
 
 
 async def _leader_count(relays: list[OutboxRelay]) -> bool:

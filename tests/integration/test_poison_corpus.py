@@ -20,13 +20,14 @@ from typing import Any
 import pytest
 from aiokafka import AIOKafkaProducer
 
-from shared.platform.messaging.envelope import Envelope
+from shared.platform.messaging.envelope import Envelope, OutgoingEvent
 from shared.platform.service import ServicePlatform
 from shared.platform.settings import Settings
 from shared.platform.storage.uow import UnitOfWork
 from tests.support.harness import (
     create_topics,
     eventually,
+    kafka_headers,
     metric_total,
     read_dlq,
     running,
@@ -67,7 +68,7 @@ class Sent:
         self.producer, self.topic = producer, topic
         self.bootstrap_servers = bootstrap_servers
         self.bad: dict[tuple[int, int], str] = {}  # (partition, offset) -> what it was
-        self.valid: list[Envelope] = []
+        self.valid: list[OutgoingEvent] = []
 
     async def record(
         self,
@@ -82,7 +83,7 @@ class Sent:
 
     async def event(
         self,
-        envelope: Envelope,
+        envelope: OutgoingEvent,
         *,
         headers: list[tuple[str, bytes | None]] | None = None,
         extra: tuple[tuple[str, bytes | None], ...] = (),
@@ -91,28 +92,29 @@ class Sent:
         await self._send(envelope, headers, extra)
         self.valid.append(envelope)
 
-    async def poison(self, what: str, envelope: Envelope) -> None:
+    async def poison(self, what: str, envelope: OutgoingEvent) -> None:
         """Well-formed, but its handling fails for good."""
         meta = await self._send(envelope)
         self.bad[(meta.partition, meta.offset)] = what
 
     async def _send(
         self,
-        envelope: Envelope,
+        envelope: OutgoingEvent,
         headers: list[tuple[str, bytes | None]] | None = None,
         extra: tuple[tuple[str, bytes | None], ...] = (),
     ) -> Any:
         if headers is None:
-            headers = [(k, v.encode()) for k, v in envelope.headers().items()]
+            headers = list(kafka_headers(envelope))
         return await self.producer.send_and_wait(
-            self.topic,
-            envelope.to_bytes(10_000_000),
-            key=envelope.subject.encode(),
-            headers=[*headers, *extra],
+            self.topic, envelope.body, key=envelope.subject.encode(), headers=[*headers, *extra]
         )
 
     async def unreadable_header_name(
-        self, key: bytes, *, before: Envelope | None = None, after: Envelope | None = None
+        self,
+        key: bytes,
+        *,
+        before: OutgoingEvent | None = None,
+        after: OutgoingEvent | None = None,
     ) -> None:
         """A record aiokafka itself cannot unpack (a header name that is not UTF-8); with
         ``before`` and ``after``, those valid events go around it in the same record batch."""
@@ -123,8 +125,8 @@ class Sent:
             self.bootstrap_servers,
             self.topic,
             key.decode(),
-            before.model_dump_json() if before else "",
-            after.model_dump_json() if after else "",
+            before.body.decode() if before else "",
+            after.body.decode() if after else "",
             env={**os.environ, "AIOKAFKA_NO_EXTENSIONS": "1"},
             cwd=REPOSITORY,
             stdout=asyncio.subprocess.PIPE,

@@ -12,7 +12,7 @@ from typing import Any
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
 from shared.platform.messaging.broker import all_topics, dlq_topic, ensure_topics
-from shared.platform.messaging.envelope import Envelope
+from shared.platform.messaging.envelope import OutgoingEvent
 from shared.platform.service import ServicePlatform
 from shared.platform.settings import Settings, load_settings
 from shared.platform.storage.db import create_schema, drop_schema
@@ -98,12 +98,15 @@ async def raw_producer(bootstrap_servers: str) -> AsyncIterator[AIOKafkaProducer
         await producer.stop()
 
 
-async def send_envelope(producer: AIOKafkaProducer, topic: str, envelope: Envelope) -> None:
+def kafka_headers(event: OutgoingEvent) -> list[tuple[str, bytes]]:
+    """``event``'s ``ce_*`` headers as a Kafka client sends them."""
+    return [(name, value.encode()) for name, value in event.headers().items()]
+
+
+async def send_envelope(producer: AIOKafkaProducer, topic: str, event: OutgoingEvent) -> None:
+    """Publish ``event`` as the relay would: its envelope, keyed by subject, ``ce_*`` headers."""
     await producer.send_and_wait(
-        topic,
-        envelope.to_bytes(10_000_000),
-        key=envelope.subject.encode(),
-        headers=[(k, v.encode()) for k, v in envelope.headers().items()],
+        topic, event.body, key=event.subject.encode(), headers=kafka_headers(event)
     )
 
 
@@ -117,12 +120,9 @@ async def produce_increments(bootstrap_servers: str, topic: str, counters: int, 
     try:
         for seq in range(1, each + 1):
             for counter in range(counters):
-                envelope = incremented(f"c{counter:02d}", seq)
+                event = incremented(f"c{counter:02d}", seq)
                 await producer.send(
-                    topic,
-                    envelope.to_bytes(1_000_000),
-                    key=envelope.subject.encode(),
-                    headers=[(k, v.encode()) for k, v in envelope.headers().items()],
+                    topic, event.body, key=event.subject.encode(), headers=kafka_headers(event)
                 )
         await producer.flush()
     finally:

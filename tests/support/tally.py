@@ -20,7 +20,7 @@ from shared.contracts.roles import ROLES
 from shared.platform.http.access import GuardedRouter
 from shared.platform.http.auth import Caller, current_caller
 from shared.platform.http.problems import NotFound
-from shared.platform.messaging.envelope import Envelope, OutgoingEvent
+from shared.platform.messaging.envelope import Envelope, OutgoingEvent, encode_event
 from shared.platform.service import ServicePlatform
 from shared.platform.settings import Settings
 from shared.platform.storage.uow import TenantScopedRepository, UnitOfWork, UnitOfWorkFactory
@@ -95,14 +95,15 @@ async def increment(
     return envelope
 
 
-def incremented(counter: str, seq: int, amount: int = 1, tenant: str = "acme") -> Envelope:
+def incremented(counter: str, seq: int, amount: int = 1, tenant: str = "acme") -> OutgoingEvent:
     """An event as the tally service would publish it, for tests that produce to Kafka directly."""
-    return Envelope.wrap(
+    return encode_event(
         Incremented(counter_id=counter, amount=amount, seq=seq),
         source="tally",
         subject=counter,
         tenant_id=tenant,
         sequence=seq,
+        max_bytes=10_000_000,
     )
 
 

@@ -16,16 +16,14 @@ from aiokafka.errors import IllegalStateError
 from faststream.kafka.message import KafkaMessage
 from faststream.kafka.parser import AioKafkaBatchParser
 
-from shared.platform.messaging.consumer import (
-    BatchPipeline,
-    BatchResult,
-    EventConsumer,
-    ParsedBatch,
-    _parse_batch_lightly,
-)
+from shared.platform.messaging.consumer import EventConsumer
 from shared.platform.messaging.envelope import Envelope
+from shared.platform.messaging.parsing import ParsedBatch, parse_batch_lightly
+from shared.platform.messaging.pipeline import BatchPipeline
+from shared.platform.messaging.retry import BatchResult
 from shared.platform.metrics import ServiceMetrics
 from shared.platform.settings import load_settings
+from tests.support.harness import kafka_headers
 from tests.support.tally import Incremented, apply_increments, incremented
 
 TOPIC = "unit.tally.events"
@@ -33,9 +31,9 @@ P0, P1 = TopicPartition(TOPIC, 0), TopicPartition(TOPIC, 1)
 
 
 def record(partition: int, offset: int, seq: int = 1) -> ConsumerRecord:
-    envelope = incremented(f"c{partition}", seq)
-    value = envelope.to_bytes(100_000)
-    headers = tuple((key, value.encode()) for key, value in envelope.headers().items())
+    event = incremented(f"c{partition}", seq)
+    value = event.body
+    headers = tuple(kafka_headers(event))
     return ConsumerRecord(TOPIC, partition, offset, 0, 0, b"c", value, None, 1, len(value), headers)
 
 
@@ -303,5 +301,5 @@ async def test_a_batch_whose_first_record_has_unreadable_header_values_is_still_
     parser = AioKafkaBatchParser(KafkaMessage, None)
     with pytest.raises((UnicodeDecodeError, AttributeError)):
         await parser.parse_batch(records)  # what FastStream alone does with it
-    message = await _parse_batch_lightly(records, parser.parse_batch)
+    message = await parse_batch_lightly(records, parser.parse_batch)
     assert message.raw_message == records

@@ -4,19 +4,20 @@ import json
 
 from shared.cli.watch import describe, event_time, merge_by_time
 from shared.contracts.jobs import LeadCreated
-from shared.platform.messaging.envelope import Envelope
+from shared.platform.messaging.envelope import encode_event
 
 
 def test_an_event_is_one_readable_line() -> None:
-    envelope = Envelope.wrap(
+    event = encode_event(
         LeadCreated(
             job_id="j1", customer_name="Dana", property_address="12 Elm St", salesman_id="sam"
         ),
         source="jobs",
         subject="j1",
         tenant_id="acme",
+        max_bytes=10_000,
     )
-    line = describe(envelope.to_bytes(10_000))
+    line = describe(event.body)
     assert "jobs.lead_created.v1" in line
     assert "tenant=acme" in line
     assert '"customer_name":"Dana"' in line

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
+from typing import Any
 
+from aiokafka import AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from faststream.kafka import KafkaBroker
 from faststream.kafka.prometheus import KafkaPrometheusMiddleware
@@ -30,6 +32,26 @@ def dlq_topic(topic: str) -> str:
     return f"{topic}.dlq"
 
 
+def producer_options(settings: Settings) -> dict[str, Any]:
+    """What every producer of a service is built with (the broker's, the relay's): acks from
+    every in-sync replica, the idempotence setting, a request size above the event size limit.
+    Linger and batch size are the client's defaults (0 ms, 16 KiB) in both."""
+    return {
+        "client_id": f"roofline-{settings.service}",
+        "acks": "all",
+        "request_timeout_ms": settings.kafka_request_timeout_ms,
+        "enable_idempotence": settings.kafka_enable_idempotence,
+        "max_request_size": settings.max_message_bytes + 64 * 1024,
+    }
+
+
+def create_producer(settings: Settings) -> AIOKafkaProducer:
+    """A plain aiokafka producer with the broker's producer settings (not started)."""
+    return AIOKafkaProducer(
+        bootstrap_servers=settings.kafka_bootstrap_servers, **producer_options(settings)
+    )
+
+
 def create_broker(settings: Settings, metrics: ServiceMetrics | None = None) -> KafkaBroker:
     middlewares = []
     if metrics is not None:
@@ -38,12 +60,8 @@ def create_broker(settings: Settings, metrics: ServiceMetrics | None = None) -> 
         )
     return KafkaBroker(
         settings.kafka_bootstrap_servers,
-        client_id=f"roofline-{settings.service}",
-        acks="all",
-        request_timeout_ms=settings.kafka_request_timeout_ms,
-        enable_idempotence=settings.kafka_enable_idempotence,
+        **producer_options(settings),
         allow_auto_create_topics=False,
-        max_request_size=settings.max_message_bytes + 64 * 1024,
         middlewares=middlewares,
         logger=logging.getLogger(f"roofline.{settings.service}.kafka"),
         log_level=logging.DEBUG,

@@ -69,8 +69,9 @@ def outbox_table(metadata: sa.MetaData) -> sa.Table:
         sa.Column("key", sa.Text, nullable=False),
         sa.Column("event_type", sa.Text, nullable=False),
         sa.Column("tenant_id", sa.Text, nullable=False),
-        # The envelope as sent. Kafka headers are derived from it by the relay, so there is one
-        # source of truth and nothing else to encode per command.
+        # The envelope as sent. The relay builds the Kafka headers from the columns above and
+        # reads the other attributes (source, time, correlation, causation, sequence) from it:
+        # columns for those cost each insert more than reading them costs the relay (measured).
         sa.Column("payload", sa.LargeBinary, nullable=False),
         sa.Column(
             "created_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()

@@ -15,7 +15,7 @@ from services.jobs.handlers import pipeline, queries
 from services.jobs.ports import JobsDeps
 from shared.contracts.billing import FinalPaymentReceived
 from shared.platform.http.auth import Caller
-from shared.platform.messaging.envelope import Envelope
+from shared.platform.messaging.envelope import encode_event
 from shared.platform.service import Service
 from shared.platform.settings import Settings
 from tests.support.harness import (
@@ -52,13 +52,14 @@ async def test_the_final_payment_is_recorded_on_the_job(
         SAM,
         CreateLead(customer=Customer(name="Rita"), address=Address(line="8 Quarry Rd")),
     )
-    payment = Envelope.wrap(
+    payment = encode_event(
         FinalPaymentReceived(
             job_id=job.job_id, amount=Decimal("100.00"), received_on=date(2026, 12, 1)
         ),
         source="billing",
         subject=job.job_id,
         tenant_id="acme",
+        max_bytes=settings.max_message_bytes,
     )
     async with raw_producer(settings.kafka_bootstrap_servers) as producer:
         await send_envelope(producer, settings.topic("billing"), payment)

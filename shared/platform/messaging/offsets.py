@@ -1,0 +1,68 @@
+"""Kafka offsets and lag for a consumed batch: commit its own offsets, never the position.
+
+Kept apart from the pipeline because the rule is subtle and shared: a batch commits the offset
+after its last record per partition (the consumer's position may already be past the next
+batch, which is not applied yet), only for partitions still assigned (aiokafka refuses the whole
+commit otherwise), and a failed commit is logged, not raised: the new owner re-reads from the
+last commit and the inbox turns the redelivery into no-ops. Lag comes from ``highwater()``
+(the embedded broker's ``end_offsets()`` can be wrong after a batched produce).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+from aiokafka import ConsumerRecord, TopicPartition
+from aiokafka.errors import KafkaError
+
+from shared.platform.metrics import ServiceMetrics
+
+log = logging.getLogger(__name__)
+
+Records = Sequence[ConsumerRecord]
+
+
+def first_offsets(records: Records) -> dict[TopicPartition, int]:
+    """Each partition's first offset in ``records`` (where a hand-back seeks to)."""
+    first: dict[TopicPartition, int] = {}
+    for record in records:
+        first.setdefault(TopicPartition(record.topic, record.partition), record.offset)
+    return first
+
+
+async def commit_offsets(
+    kafka: Any, records: Records, *, timeout_s: float, metrics: ServiceMetrics, consumer: str
+) -> None:
+    """Commit the offsets after ``records`` (their own, not the consumer's position, which
+    may already be past the next batch), then report the lag behind each partition."""
+    last: dict[TopicPartition, int] = {}
+    for record in records:
+        last[TopicPartition(record.topic, record.partition)] = record.offset
+    # A partition a rebalance took away is its new owner's to commit (aiokafka refuses the
+    # whole commit if one partition is not assigned, and the others would be left behind).
+    assigned = kafka.assignment()
+    offsets = {p: offset + 1 for p, offset in last.items() if p in assigned}
+    try:
+        if offsets:
+            # Bounded: aiokafka retries a commit for as long as Kafka is unreachable, and a
+            # stopping service waits for this batch.
+            await asyncio.wait_for(kafka.commit(offsets), timeout=timeout_s)
+    except (KafkaError, TimeoutError) as exc:
+        # A rebalance took the partitions away: the new owner re-reads from the last commit,
+        # and the inbox turns that redelivery into no-ops.
+        log.warning(
+            "offset commit failed; redelivery will be absorbed by the inbox",
+            extra={"consumer": consumer, "error": repr(exc)},
+        )
+    for partition, offset in last.items():
+        try:
+            highwater = kafka.highwater(partition)
+        except Exception:  # consumer gone or partition revoked
+            continue
+        if highwater is not None:
+            metrics.consumer_lag.labels(partition.topic, str(partition.partition)).set(
+                max(highwater - offset - 1, 0)
+            )
