@@ -124,7 +124,7 @@ FLOOR_OUTBOX = (
 async def floor(database_url: str, bootstrap: str, ns: str, count: int) -> float:
     topic = f"{ns}.floor"
     settings = bench_settings("floor", ns, database_url, bootstrap)
-    schema = settings.schema
+    schema = settings.schema_name
     await ensure_topics(bootstrap, [topic], 6)
     await produce(bootstrap, topic, count)
     engine = create_engine(settings)
@@ -235,7 +235,7 @@ async def platform_rate(database_url: str, bootstrap: str, ns: str, count: int) 
     await produce(bootstrap, source, count)
     marks: dict[str, Any] = {}
     view = timed_view(settings, source, marks)
-    await create_schema(view.engine, settings.schema, view.metadata)
+    await create_schema(view.engine, settings.schema_name, view.metadata)
     await view.start(relay=False)  # like the floor: write the outbox, do not publish it
     try:
         await wait_applied(view, count)
@@ -253,7 +253,7 @@ async def fill_outbox(settings: Settings, count: int) -> tuple[ServicePlatform, 
     event's Kafka headers, by event id, as the relay sends them (for the produce floor)."""
     await ensure_topics(settings.kafka_bootstrap_servers, [settings.own_topic], 6)
     producer = tally_platform(settings)
-    await create_schema(producer.engine, settings.schema, producer.metadata)
+    await create_schema(producer.engine, settings.schema_name, producer.metadata)
     headers = {}
     for start in range(0, count, BATCH):
         async with producer.uow_factory() as uow:
@@ -303,10 +303,11 @@ async def produce_floor(database_url: str, bootstrap: str, ns: str, count: int) 
     started = time.perf_counter()
     connection = await asyncpg.connect(asyncpg_dsn(database_url))
     select = (
-        f'SELECT id, event_id, topic, key, payload FROM "{settings.schema}".outbox '
+        f'SELECT id, event_id, topic, key, payload FROM "{settings.schema_name}".outbox '
         "WHERE sent_at IS NULL ORDER BY id LIMIT $1"
     )
-    mark = f'UPDATE "{settings.schema}".outbox SET sent_at = now() WHERE id = ANY($1::bigint[])'
+    schema = settings.schema_name
+    mark = f'UPDATE "{schema}".outbox SET sent_at = now() WHERE id = ANY($1::bigint[])'
     try:
         done = 0
         while done < count:
@@ -344,8 +345,8 @@ async def latency(
     producer = tally_platform(producer_settings)
     marks: dict[str, Any] = {"latencies": []}
     view = timed_view(view_settings, producer_settings.own_topic, marks, latencies=True)
-    await create_schema(producer.engine, producer_settings.schema, producer.metadata)
-    await create_schema(view.engine, view_settings.schema, view.metadata)
+    await create_schema(producer.engine, producer_settings.schema_name, producer.metadata)
+    await create_schema(view.engine, view_settings.schema_name, view.metadata)
     await producer.start()
     await view.start()
     try:
@@ -379,7 +380,7 @@ async def latency(
 
 async def _drop(settings: Settings) -> None:
     engine = create_engine(settings)
-    await drop_schema(engine, settings.schema)
+    await drop_schema(engine, settings.schema_name)
     await engine.dispose()
 
 

@@ -91,7 +91,7 @@ def outbox_replay(
         count = asyncio.run(replay_outbox(settings, start, end))
     except asyncpg.UndefinedTableError as exc:
         typer.echo(
-            f"error: no outbox table in schema {settings.schema!r}: is {service!r} the "
+            f"error: no outbox table in schema {settings.schema_name!r}: is {service!r} the "
             "right service, and has it been migrated?",
             err=True,
         )

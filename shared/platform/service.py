@@ -132,7 +132,7 @@ class ServicePlatform:
                 extra={"service": self.settings.service},
             )
         if create_tables:
-            await create_schema(self.engine, self.settings.schema, self.metadata)
+            await create_schema(self.engine, self.settings.schema_name, self.metadata)
         self.consumer.resume()
         try:
             await self.broker.connect()

@@ -104,7 +104,7 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
 
     @property
-    def schema(self) -> str:
+    def schema_name(self) -> str:
         return self.db_schema or self.service
 
     def topic(self, service: str) -> str:

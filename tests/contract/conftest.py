@@ -38,7 +38,7 @@ async def contract_engine(contract_settings: Settings) -> AsyncIterator[AsyncEng
     try:
         yield engine
     finally:
-        await drop_schema(engine, contract_settings.schema)
+        await drop_schema(engine, contract_settings.schema_name)
         await engine.dispose()
 
 

@@ -60,7 +60,7 @@ async def test_outbox_replay_requeues_sent_rows(
         await conn.execute(sa.update(outbox).values(sent_at=sa.func.now()))
 
     monkeypatch.setenv("ROOFLINE_DATABASE_URL", database_url)
-    monkeypatch.setenv("ROOFLINE_TALLY__DB_SCHEMA", settings.schema)
+    monkeypatch.setenv("ROOFLINE_TALLY__DB_SCHEMA", settings.schema_name)
     result = await asyncio.to_thread(
         runner.invoke, app, ["outbox", "replay", "--service", "tally", "--since", "1h"]
     )

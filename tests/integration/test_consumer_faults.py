@@ -83,7 +83,7 @@ async def test_relay_crash_between_ack_and_mark_sent_has_one_effect_each(
     settings: Settings,
 ) -> None:
     producer_settings = settings.model_copy(
-        update={"service": "tally", "db_schema": settings.schema.replace("tallyview", "tally")}
+        update={"service": "tally", "db_schema": settings.schema_name.replace("tallyview", "tally")}
     )
     await create_topics(settings, "tally", "tallyview")
     producer = tally_platform(producer_settings)

@@ -31,7 +31,7 @@ def start_view(settings, source: str, port: int) -> subprocess.Popen[bytes]:
             "ROOFLINE_DATABASE_URL": settings.database_url,
             "ROOFLINE_KAFKA_BOOTSTRAP_SERVERS": settings.kafka_bootstrap_servers,
             "ROOFLINE_TOPIC_PREFIX": settings.topic_prefix,
-            "ROOFLINE_TALLYVIEW__DB_SCHEMA": settings.schema,
+            "ROOFLINE_TALLYVIEW__DB_SCHEMA": settings.schema_name,
             "ROOFLINE_TOPIC_PARTITIONS": str(settings.topic_partitions),
             "ROOFLINE_CONSUMER_MAX_RECORDS": "250",
             "ROOFLINE_KAFKA_ENABLE_IDEMPOTENCE": str(settings.kafka_enable_idempotence).lower(),

@@ -283,7 +283,7 @@ async def test_replay_shows_what_a_candidate_change_would_do(
     assert (changed.recorded.outcome, changed.new_outcome) == ("schedule", "require")
 
     monkeypatch.setenv("ROOFLINE_DATABASE_URL", settings.database_url)
-    monkeypatch.setenv("ROOFLINE_JOBS__DB_SCHEMA", settings.schema)
+    monkeypatch.setenv("ROOFLINE_JOBS__DB_SCHEMA", settings.schema_name)
     # The CLI runs its own event loop: give it a thread.
     result = await asyncio.to_thread(
         CliRunner().invoke,

@@ -60,12 +60,12 @@ async def running(
             from shared.platform.storage.db import create_engine
 
             engine = create_engine(platform.settings)
-            await drop_schema(engine, platform.settings.schema)
+            await drop_schema(engine, platform.settings.schema_name)
             await engine.dispose()
 
 
 async def prepare_schema(platform: ServicePlatform) -> None:
-    await create_schema(platform.engine, platform.settings.schema, platform.metadata)
+    await create_schema(platform.engine, platform.settings.schema_name, platform.metadata)
 
 
 async def eventually(

@@ -24,7 +24,7 @@ def test_service_override_wins_for_that_service_only(monkeypatch: pytest.MonkeyP
 def test_names_follow_the_service() -> None:
     settings = load_settings("billing")
     assert settings.own_topic == "roofline.billing.events"
-    assert settings.schema == "billing"
+    assert settings.schema_name == "billing"
     assert settings.consumer_group == "roofline.billing"
 
 

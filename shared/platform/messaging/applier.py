@@ -68,7 +68,7 @@ class BatchApplier:
                     incoming[0].record.topic,
                 )
                 if outcome is not FAILED:
-                    return outcome  # type: ignore[no-any-return]
+                    return outcome
         finally:
             for unused in ahead:
                 await unused.close()
@@ -99,7 +99,7 @@ class BatchApplier:
                 else:  # the database is down after all: wait for it as usual
                     outcome = await self.retry.run(lambda: apply([item]), topic, errors=error)
             if outcome is not FAILED:
-                return outcome  # type: ignore[no-any-return]
+                return outcome
             if attempts >= self.settings.consumer_max_attempts:
                 send = functools.partial(
                     self.dead_letterer.send,

@@ -74,7 +74,7 @@ class EventConsumer:
         )
         self.handlers = Handlers(self.name)
         self.parser = BatchParser(self.handlers.by_type, settings.max_message_bytes)
-        inbox = Inbox(settings.schema, self.name)
+        inbox = Inbox(settings.schema_name, self.name)
         self.retry = TransientRetry(settings, metrics, self.name)
         self.dead_letterer = DeadLetterer(
             DeadLetters(

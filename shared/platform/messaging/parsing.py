@@ -12,7 +12,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Awaitable, Callable, Container, Sequence
 from dataclasses import dataclass
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, cast
 
 from aiokafka import ConsumerRecord
 
@@ -84,7 +84,7 @@ class BatchParser:
             )
             if envelopes is not None:
                 batch.incoming.extend(
-                    Incoming(record, envelope, envelope.data)
+                    Incoming(record, envelope, cast(EventData, envelope.data))
                     for record, envelope in zip(records, envelopes, strict=True)
                 )
                 return

@@ -95,7 +95,7 @@ class OutboxRelay:
         name: str | None = None,
     ) -> None:
         self.settings = settings
-        self.schema = checked_schema(settings.schema)
+        self.schema = checked_schema(settings.schema_name)
         self.publish = publish
         self.metrics = metrics
         self.name = name or settings.service
@@ -261,7 +261,7 @@ async def replay_outbox(settings: Settings, since: datetime, until: datetime | N
     The running relay leader picks them up (NOTIFY wakes it); if no relay runs, the next one
     to start does. Consumers' inboxes make re-published events harmless.
     """
-    schema = checked_schema(settings.schema)
+    schema = checked_schema(settings.schema_name)
     connection = await asyncpg.connect(asyncpg_dsn(settings.database_url), timeout=10)
     try:
         async with connection.transaction():

@@ -31,7 +31,7 @@ def create_engine(settings: Settings, *, command_timeout: bool = True) -> AsyncE
     """Async engine for ``settings.service``; ``pool_pre_ping`` survives a Postgres restart.
     Statements give up after ``db_command_timeout_s`` unless ``command_timeout`` is off (for
     migrations, which may rewrite large tables)."""
-    schema = checked_schema(settings.schema)
+    schema = checked_schema(settings.schema_name)
     connect_args: dict[str, Any] = {
         # Plain-SQL statements (set-based hot paths) resolve unqualified names the same way.
         "server_settings": {"search_path": schema},

@@ -27,14 +27,14 @@ def alembic_config(settings: Settings, package: str) -> Config:
 
 
 def migrate(settings: Settings, package: str, revision: str = "head") -> None:
-    """Upgrade ``settings.schema`` to ``revision`` (synchronous; run before the service starts)."""
+    """Upgrade the service's schema to ``revision`` (synchronous; run before it starts)."""
     command.upgrade(alembic_config(settings, package), revision)
 
 
 def run_env(metadata: sa.MetaData) -> None:
     """The body of every service's ``migrations/env.py``."""
     settings: Settings = context.config.attributes["settings"]
-    schema = checked_schema(settings.schema)
+    schema = checked_schema(settings.schema_name)
 
     def run(connection: sa.Connection) -> None:
         connection.execute(sa.text(f'CREATE SCHEMA IF NOT EXISTS "{schema}"'))

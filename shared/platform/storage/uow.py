@@ -164,14 +164,14 @@ class UnitOfWork:
         if self._pending:
             driver = await self.driver_connection()
             await driver.execute(
-                _outbox_insert(self._settings.schema),
+                _outbox_insert(self._settings.schema_name),
                 [event.id for _, event in self._pending],
                 [topic for topic, _ in self._pending],
                 [event.subject for _, event in self._pending],
                 [event.type for _, event in self._pending],
                 [event.tenant_id for _, event in self._pending],
                 [event.body for _, event in self._pending],
-                notify_channel(self._settings.schema),
+                notify_channel(self._settings.schema_name),
             )
         await connection.commit()
         self._committed = True

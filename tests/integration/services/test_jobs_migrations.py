@@ -43,5 +43,5 @@ async def test_first_slice_leads_become_jobs(
         )
         assert job.assigned
     finally:
-        await drop_schema(engine, settings.schema)
+        await drop_schema(engine, settings.schema_name)
         await engine.dispose()
