@@ -86,8 +86,12 @@ async def servers() -> AsyncIterator[tuple[str, str]]:
 
 
 def bench_settings(service: str, ns: str, database_url: str, bootstrap: str) -> Settings:
+    # On the embedded broker, services run as `roofline up` runs them (a short fetch wait).
+    embedded = not os.environ.get("ROOFLINE_TEST_KAFKA_BOOTSTRAP_SERVERS")
+    fetch_wait = {"consumer_fetch_max_wait_ms": EmbeddedBroker.CONSUMER_FETCH_MAX_WAIT_MS}
     return load_settings(
         service,
+        **(fetch_wait if embedded else {}),
         database_url=database_url,
         kafka_bootstrap_servers=bootstrap,
         topic_prefix=ns,

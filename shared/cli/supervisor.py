@@ -190,6 +190,10 @@ class Supervisor:
                         "ROOFLINE_TOPIC_PARTITIONS": str(self.settings.topic_partitions),
                     }
                 )
+                if self.broker is not None and "ROOFLINE_CONSUMER_FETCH_MAX_WAIT_MS" not in env:
+                    env["ROOFLINE_CONSUMER_FETCH_MAX_WAIT_MS"] = str(
+                        EmbeddedBroker.CONSUMER_FETCH_MAX_WAIT_MS
+                    )
                 self.services.append(ServiceProcess(name, free_port(), env, logs / f"{name}.log"))
         for service in self.services:
             service.start()

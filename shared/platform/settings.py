@@ -57,8 +57,9 @@ class Settings(BaseSettings):
     # Consumers.
     consumer_max_records: int = Field(500, ge=1)
     consumer_batch_timeout_ms: int = Field(200, ge=1)
-    # Longest the broker may hold a fetch when no data is ready. Kept short: the embedded broker
-    # was measured holding fetches for the whole wait now and then, which showed up as latency.
+    # Longest the broker may hold a fetch when no data is ready. Apache Kafka answers as soon as
+    # data arrives; the embedded broker only at the end of the wait, so `roofline up` runs its
+    # services with a shorter one (EmbeddedBroker.CONSUMER_FETCH_MAX_WAIT_MS).
     consumer_fetch_max_wait_ms: int = Field(100, ge=1)
     consumer_max_attempts: int = Field(5, ge=1)
     consumer_retry_backoff_s: float = Field(0.2, gt=0)
