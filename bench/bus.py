@@ -144,6 +144,9 @@ async def floor(database_url: str, bootstrap: str, ns: str, count: int) -> float
         auto_offset_reset="earliest",
         session_timeout_ms=6000,
         heartbeat_interval_ms=1000,
+        # The platform's consumer's fetch wait: on the embedded broker it decides how long an
+        # idle fetch holds the consumer, so a floor with aiokafka's default (500 ms) is not one.
+        fetch_max_wait_ms=settings.consumer_fetch_max_wait_ms,
     )
     await consumer.start()
     done, started = 0, None
