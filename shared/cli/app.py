@@ -1,9 +1,16 @@
-"""The ``roofline`` command line."""
+"""The ``roofline`` command line.
+
+A subcommand imports the heavy parts it runs (the supervisor and embedded servers, the Kafka and
+PostgreSQL clients, the relay, the policy engine) when it runs: importing them all up front made
+every invocation, ``roofline token`` included, take 1.3 s instead of 0.3 s. What is cheap is
+imported here."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
+import os
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Annotated, TypeVar, cast
@@ -11,6 +18,8 @@ from typing import Annotated, TypeVar, cast
 import typer
 
 from shared.cli.policy import app as policy_app
+from shared.cli.suites import SuiteChoiceNeeded, not_found_message
+from shared.cli.timeparse import parse_since
 from shared.platform.settings import SERVICES, load_settings
 
 T = TypeVar("T")
@@ -27,7 +36,6 @@ DATA_DIR_HELP = (
 
 def located(call: Callable[[], T]) -> T:
     """Run ``call``; several running suites and none chosen: say which, exit 2."""
-    from shared.cli.suites import SuiteChoiceNeeded
 
     try:
         return call()
@@ -74,7 +82,6 @@ def outbox_replay(
     Rows created in [since, until) are queued again, in their original order; the service's relay
     publishes them. Consumers' inboxes make the copies harmless.
     """
-    from shared.cli.timeparse import parse_since
     from shared.platform.messaging.relay import replay_outbox
 
     try:
@@ -99,8 +106,6 @@ def outbox_replay(
     except OSError as exc:
         typer.echo(f"error: cannot reach the database of {service}: {exc}", err=True)
         if not suite_running(data_dir):
-            from shared.cli.suites import not_found_message
-
             typer.echo(not_found_message(data_dir, data_root(data_dir)), err=True)
         raise typer.Exit(2) from exc
     typer.echo(f"{service}: {count} event(s) queued for re-publication since {start.isoformat()}")
@@ -130,8 +135,6 @@ def events(
 ) -> None:
     """Watch the events the services publish: one line per event, in the order they happened
     across services (--from-beginning: what the topics hold first, merged by time)."""
-    import os
-
     from shared.cli.supervisor import data_root
     from shared.cli.watch import find_suite, watch_events
 
@@ -141,8 +144,6 @@ def events(
         raise typer.BadParameter(f"unknown service(s): {', '.join(sorted(unknown))}")
     suite = located(lambda: find_suite(data_dir))
     if not suite.found and "ROOFLINE_KAFKA_BOOTSTRAP_SERVERS" not in os.environ:
-        from shared.cli.suites import not_found_message
-
         typer.echo(not_found_message(data_dir, data_root(data_dir)), err=True)
         typer.echo("(or name a broker with ROOFLINE_KAFKA_BOOTSTRAP_SERVERS)", err=True)
         raise typer.Exit(1)
@@ -165,8 +166,6 @@ def status_command(
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
 ) -> None:
     """What `roofline up` runs and whether it is healthy; exits 0 only when all five are ready."""
-    import json
-
     from shared.cli.supervisor import status
 
     code, report = located(lambda: status(data_dir))

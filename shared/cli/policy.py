@@ -1,4 +1,7 @@
-"""``roofline policy lint | test | explain | replay | schema``: the policy owner's tools."""
+"""``roofline policy lint | test | explain | replay | schema``: the policy owner's tools.
+
+Each imports the policy engine when it runs (durable-rules and the compiler are most of the
+command's start-up time), like the other subcommands in ``shared.cli.app``."""
 
 from __future__ import annotations
 
@@ -10,6 +13,8 @@ from typing import Annotated
 import typer
 import yaml
 
+from shared.cli.suites import SuiteChoiceNeeded
+from shared.cli.timeparse import parse_since
 from shared.platform.settings import SERVICES, load_settings
 
 app = typer.Typer(
@@ -170,9 +175,7 @@ def replay(
     Reads the decision logs of the running suite (`roofline up`, found as `roofline status`
     finds it), or of ROOFLINE_DATABASE_URL.
     """
-    from shared.cli.suites import SuiteChoiceNeeded
     from shared.cli.supervisor import cli_settings
-    from shared.cli.timeparse import parse_since
     from shared.policy.engine import PolicyEngine
     from shared.policy.replay import format_report, read_logs
     from shared.policy.replay import replay as replay_decisions
