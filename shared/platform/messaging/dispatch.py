@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
-from operator import attrgetter
 from typing import Any, TypeVar
 
 from shared.contracts.base import EventData
@@ -77,14 +76,15 @@ class Dispatcher:
                 first = run[0].envelope
                 correlation_id_var.set(first.correlation_id)
                 tenant_id_var.set(first.tenant_id)
-                # item[1:] is (envelope, data): a tuple slice, not a tuple built in Python
-                await self.handlers.by_type[first.type](uow, [item[1:] for item in run])
+                await self.handlers.by_type[first.type](
+                    uow, [(item.envelope, item.data) for item in run]
+                )
             await uow.commit()
         duplicates = len(items) - len(applied)
         if duplicates:
             self.metrics.inbox_duplicates.labels(items[0].record.topic).inc(duplicates)
         for (topic, event_type), count in Counter(
-            zip(map(_topic, applied), map(_event_type, applied), strict=True)
+            (item.record.topic, item.envelope.type) for item in applied
         ).items():
             self.metrics.events_applied.labels(topic, event_type).inc(count)
 
@@ -93,10 +93,6 @@ class Dispatcher:
         async with self.uow_factory() as uow:
             await self.inbox.record(uow, [item])
             await uow.commit()
-
-
-_topic = attrgetter("record.topic")
-_event_type = attrgetter("envelope.type")
 
 
 def runs_of_one_type(items: Sequence[Incoming]) -> list[list[Incoming]]:
