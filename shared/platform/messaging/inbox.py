@@ -31,11 +31,15 @@ class Inbox:
     def __init__(self, schema: str, consumer: str) -> None:
         self.consumer = consumer
         schema = checked_schema(schema)
+        # One row back, not one per event: how many were new and, only if that is not all of
+        # them (a redelivery), which.
         self._insert = (
-            f'INSERT INTO "{schema}".inbox '
+            f'WITH written AS (INSERT INTO "{schema}".inbox '
             '(consumer, event_id, event_type, tenant_id, topic, partition, "offset") '
             "SELECT $1, * FROM unnest($2::uuid[], $3::text[], $4::text[], $5::text[], "
-            "$6::int[], $7::bigint[]) ON CONFLICT DO NOTHING RETURNING event_id"
+            "$6::int[], $7::bigint[]) ON CONFLICT DO NOTHING RETURNING event_id) "
+            "SELECT count(*), CASE WHEN count(*) < cardinality($2::uuid[]) "
+            "THEN array_agg(event_id) END FROM written"
         )
         self._lookup = (
             f'SELECT event_id FROM "{schema}".inbox '
@@ -58,9 +62,9 @@ class Inbox:
                 for record, envelope, _ in items
             ],
         )
-        if len(fresh) == len(items):
+        if fresh is None:
             return list(items)  # the usual case: every event is new
-        new_ids = {row[0] for row in fresh}
+        new_ids = set(fresh)
         applied = []
         for item in items:
             if item.envelope.id in new_ids:
@@ -68,11 +72,14 @@ class Inbox:
                 applied.append(item)
         return applied
 
-    async def remember(self, uow: UnitOfWork, rows: Sequence[InboxRow]) -> list[Any]:
+    async def remember(self, uow: UnitOfWork, rows: Sequence[InboxRow]) -> list[Any] | None:
         """Insert inbox rows (one statement of column arrays, whatever the batch size, so it is
-        prepared once); the rows of the ids that were not there yet."""
+        prepared once); None if every row was new, else the ids that were not there yet."""
         driver = await uow.driver_connection()
-        return await driver.fetch(self._insert, self.consumer, *zip(*rows, strict=True))
+        written, fresh = await driver.fetchrow(
+            self._insert, self.consumer, *zip(*rows, strict=True)
+        )
+        return None if written == len(rows) else list(fresh or ())
 
     async def known(self, uow: UnitOfWork, ids: Sequence[uuid.UUID]) -> set[uuid.UUID]:
         """Which of ``ids`` this consumer has in its inbox already."""

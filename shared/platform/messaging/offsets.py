@@ -27,10 +27,20 @@ Records = Sequence[ConsumerRecord]
 
 def first_offsets(records: Records) -> dict[TopicPartition, int]:
     """Each partition's first offset in ``records`` (where a hand-back seeks to)."""
-    first: dict[TopicPartition, int] = {}
+    # Keyed by plain (topic, partition) tuples while scanning (a TopicPartition per record cost
+    # more than the scan): a TopicPartition is built once per partition.
+    first: dict[tuple[str, int], int] = {}
     for record in records:
-        first.setdefault(TopicPartition(record.topic, record.partition), record.offset)
-    return first
+        key = (record.topic, record.partition)
+        if key not in first:
+            first[key] = record.offset
+    return {TopicPartition(*key): offset for key, offset in first.items()}
+
+
+def last_offsets(records: Records) -> dict[TopicPartition, int]:
+    """Each partition's last offset in ``records``."""
+    last = {(record.topic, record.partition): record.offset for record in records}
+    return {TopicPartition(*key): offset for key, offset in last.items()}
 
 
 async def commit_offsets(
@@ -38,9 +48,7 @@ async def commit_offsets(
 ) -> None:
     """Commit the offsets after ``records`` (their own, not the consumer's position, which
     may already be past the next batch), then report the lag behind each partition."""
-    last: dict[TopicPartition, int] = {}
-    for record in records:
-        last[TopicPartition(record.topic, record.partition)] = record.offset
+    last = last_offsets(records)
     # A partition a rebalance took away is its new owner's to commit (aiokafka refuses the
     # whole commit if one partition is not assigned, and the others would be left behind).
     assigned = kafka.assignment()

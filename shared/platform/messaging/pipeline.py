@@ -55,7 +55,9 @@ class BatchPipeline:
     N+1 and begins its transaction while N's transaction runs, then waits for N before it starts
     N+1's, so Python and PostgreSQL work at the same time and order per partition holds. Each
     batch commits its own offsets after its transaction (FastStream's ``ack()`` would commit the
-    consumer's position, already past N+1).
+    consumer's position, already past N+1), and after the previous batch's offsets; N+1's
+    transaction waits for N's transaction only, not for N's offset commit (a broker round trip
+    that no longer holds up the next batch).
 
     A batch handed back (its transaction could not finish in time, or failed unexpectedly) seeks
     its partitions to its first offsets at once. N+1 may have been fetched before that seek: its
@@ -73,7 +75,9 @@ class BatchPipeline:
             stall_handbacks=settings.consumer_stall_handbacks,
             stall_after_s=settings.consumer_stall_after_s,
         )
-        self._in_flight: tuple[asyncio.Task[None], Records] | None = None
+        # The last batch taken: its task (transaction, then offset commit) and an event set
+        # once its transaction is over (applied or handed back).
+        self._in_flight: tuple[asyncio.Task[None], asyncio.Event] | None = None
         self._settling = asyncio.Lock()
         self._closing = False
 
@@ -87,33 +91,40 @@ class BatchPipeline:
         batch = self.consumer.parse_batch(records)  # CPU, while the batch in flight waits on I/O
         opened = await self.consumer.open_transaction() if batch.incoming else None
         try:
-            await self.settle()
+            previous = await self.transaction_over()
             if self._closing:
                 return
             records, batch = await without_stale(kafka, records, batch)
             if records:
+                over = asyncio.Event()
                 task = asyncio.create_task(
-                    self._apply(kafka, records, batch, opened), name=f"batch-{self.consumer.name}"
+                    self._apply(kafka, records, batch, opened, previous, over),
+                    name=f"batch-{self.consumer.name}",
                 )
-                self._in_flight, opened = (task, records), None  # the task owns it now
+                self._in_flight, opened = (task, over), None  # the task owns it now
         finally:
             if opened is not None:
                 await opened.close()
 
+    async def transaction_over(self) -> asyncio.Task[None] | None:
+        """Wait until the batch in flight has committed its transaction or been handed back
+        (what the next batch's transaction waits for); its task, which may still be committing
+        its offsets (the next batch commits its own only after that)."""
+        if self._in_flight is None:
+            return None
+        task, over = self._in_flight
+        await over.wait()  # a cancelled caller leaves the batch's task alone
+        return task
+
     async def settle(self) -> None:
-        """Wait for the batch in flight to commit or be handed back. Shielded: a cancelled
-        caller (the broker stopping) leaves the transaction to finish, and ``drain`` waits."""
+        """Wait for the batch in flight to commit (transaction and offsets: each batch's task
+        waits for the one before it) or be handed back. Shielded: a cancelled caller (the
+        broker stopping) leaves the transaction to finish, and ``drain`` waits."""
         async with self._settling:
             if self._in_flight is None:
                 return
             task = self._in_flight[0]
-            try:
-                await asyncio.shield(task)
-            except asyncio.CancelledError:
-                if not task.done():
-                    raise  # the caller was cancelled, not the batch
-            except Exception:  # logged by the task, which sought its records back
-                pass
+            await _finished(task)
             self._in_flight = None
 
     async def drain(self) -> None:
@@ -125,20 +136,39 @@ class BatchPipeline:
         self._closing = False
 
     async def _apply(
-        self, kafka: Any, records: Records, batch: ParsedBatch, opened: UnitOfWork | None
+        self,
+        kafka: Any,
+        records: Records,
+        batch: ParsedBatch,
+        opened: UnitOfWork | None,
+        previous: asyncio.Task[None] | None,
+        over: asyncio.Event,
     ) -> None:
+        """Apply the batch; once its transaction is over, let the next batch begin its own
+        (``over``) while this one commits its offsets, after the previous batch's offsets
+        (``previous``): offsets are committed in batch order, each after its transaction."""
         self.progress.started()
         try:
-            result = await self.consumer.apply_batch(batch, opened, suspect=self.progress.suspect)
-        except BaseException as exc:
-            log.exception("batch failed; handing it back", extra={"consumer": self.consumer.name})
-            self._hand_back(kafka, records, repr(exc))
-            raise
-        if result is BatchResult.REQUEUE:
-            self._hand_back(kafka, records, self.consumer.last_failure)
-        else:
+            try:
+                result = await self.consumer.apply_batch(
+                    batch, opened, suspect=self.progress.suspect
+                )
+            except BaseException as exc:
+                log.exception(
+                    "batch failed; handing it back", extra={"consumer": self.consumer.name}
+                )
+                self._hand_back(kafka, records, repr(exc))
+                raise
+            if result is BatchResult.REQUEUE:
+                self._hand_back(kafka, records, self.consumer.last_failure)
+            else:
+                self.progress.applied()
+        finally:
+            over.set()
+            if previous is not None:
+                await _finished(previous)
+        if result is not BatchResult.REQUEUE:
             await self.consumer.commit_offsets(kafka, records)
-            self.progress.applied()
 
     def _hand_back(self, kafka: Any, records: Records, reason: str) -> None:
         self.consumer.metrics.batches_handed_back.labels(records[0].topic).inc()
@@ -150,6 +180,18 @@ class BatchPipeline:
                 log.warning(
                     "could not seek back", extra={"partition": str(partition), "error": repr(exc)}
                 )
+
+
+async def _finished(task: asyncio.Task[None]) -> None:
+    """Wait for a batch's task, shielded (a cancelled caller leaves it to finish), without its
+    failure: the task logged it and sought its records back."""
+    try:
+        await asyncio.shield(task)
+    except asyncio.CancelledError:
+        if not task.done():
+            raise  # the caller was cancelled, not the batch
+    except Exception:
+        pass
 
 
 async def without_stale(

@@ -74,6 +74,7 @@ class UnitOfWork:
         self._pending: list[tuple[str, OutgoingEvent]] = []
         self._committed = False
         self._driver_in_transaction = False
+        self._own_topic: str | None = None  # settings.own_topic, formatted once
 
     @property
     def connection(self) -> AsyncConnection:
@@ -156,7 +157,11 @@ class UnitOfWork:
             correlation_id=(cause.correlation_id if cause else None) or correlation_id_var.get(),
             causation_id=str(cause.id) if cause else None,
         )
-        self._pending.append((topic or self._settings.own_topic, event))
+        if topic is None:
+            topic = self._own_topic
+            if topic is None:
+                topic = self._own_topic = self._settings.own_topic
+        self._pending.append((topic, event))
         return event
 
     async def commit(self) -> None:
