@@ -101,6 +101,9 @@ class BatchPipeline:
                     self._apply(kafka, records, batch, opened, previous, over),
                     name=f"batch-{self.consumer.name}",
                 )
+                # Its failure is logged by the task itself (and its records sought back); a batch
+                # whose successor was dropped as stale may never be awaited before the next settle.
+                task.add_done_callback(_retrieve_failure)
                 self._in_flight, opened = (task, over), None  # the task owns it now
         finally:
             if opened is not None:
@@ -180,6 +183,11 @@ class BatchPipeline:
                 log.warning(
                     "could not seek back", extra={"partition": str(partition), "error": repr(exc)}
                 )
+
+
+def _retrieve_failure(task: asyncio.Task[None]) -> None:
+    if not task.cancelled():
+        task.exception()
 
 
 async def _finished(task: asyncio.Task[None]) -> None:
