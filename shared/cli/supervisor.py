@@ -150,7 +150,13 @@ class Supervisor:
     def create_topics(self) -> None:
         say(f"[3/5] Topics: {self.settings.topic_partitions} partitions each, created up front")
         asyncio.run(
-            ensure_topics(self.bootstrap, all_topics(self.settings), self.settings.topic_partitions)
+            ensure_topics(
+                self.bootstrap,
+                all_topics(self.settings),
+                self.settings.topic_partitions,
+                replication_factor=self.settings.topic_replication_factor,
+                min_insync_replicas=self.settings.topic_min_insync_replicas,
+            )
         )
 
     def service_settings(self, name: str) -> Settings:

@@ -39,6 +39,10 @@ class Settings(BaseSettings):
     # Topics: roofline.<service>.events (and .dlq), created up front with a fixed partition count.
     topic_prefix: str = "roofline"
     topic_partitions: int = Field(6, ge=1)
+    # Copies of each partition (1 on the embedded broker; 3 on a Kafka cluster), and how many
+    # must have a write before acks=all answers (None: the broker's default).
+    topic_replication_factor: int = Field(1, ge=1)
+    topic_min_insync_replicas: int | None = Field(None, ge=1)
     # Application-level limit: the embedded broker enforces none, a real Kafka defaults to ~1 MB.
     max_message_bytes: int = Field(900_000, ge=1024)
 

@@ -43,7 +43,11 @@ def settings_for(
 
 async def create_topics(settings: Settings, *services: str) -> None:
     await ensure_topics(
-        settings.kafka_bootstrap_servers, all_topics(settings, services), settings.topic_partitions
+        settings.kafka_bootstrap_servers,
+        all_topics(settings, services),
+        settings.topic_partitions,
+        replication_factor=settings.topic_replication_factor,
+        min_insync_replicas=settings.topic_min_insync_replicas,
     )
 
 

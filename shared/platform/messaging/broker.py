@@ -59,7 +59,8 @@ def create_broker(settings: Settings, metrics: ServiceMetrics | None = None) -> 
             KafkaPrometheusMiddleware(registry=metrics.registry, app_name=settings.service)
         )
     return KafkaBroker(
-        settings.kafka_bootstrap_servers,
+        # A list: FastStream takes one string as one host, commas and all.
+        settings.kafka_bootstrap_servers.split(","),
         **producer_options(settings),
         allow_auto_create_topics=False,
         middlewares=middlewares,
@@ -75,16 +76,29 @@ def all_topics(settings: Settings, services: Iterable[str] = SERVICES) -> list[s
 
 
 async def ensure_topics(
-    bootstrap_servers: str, topics: Iterable[str], partitions: int
+    bootstrap_servers: str,
+    topics: Iterable[str],
+    partitions: int,
+    *,
+    replication_factor: int = 1,
+    min_insync_replicas: int | None = None,
 ) -> dict[str, str]:
-    """Create missing topics with ``partitions`` partitions; check existing ones have exactly
-    that many (``TopicMismatch`` otherwise). Returns ``created`` or ``exists`` per topic."""
+    """Create missing topics with ``partitions`` partitions, each replicated
+    ``replication_factor`` ways (``min.insync.replicas`` as given); check existing ones have
+    exactly that many partitions (``TopicMismatch`` otherwise). Returns ``created`` or
+    ``exists`` per topic."""
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers, client_id="roofline-admin")
     await admin.start()
     try:
         wanted = list(dict.fromkeys(topics))
         result: dict[str, str] = {}
-        response = await admin.create_topics([NewTopic(name, partitions, 1) for name in wanted])
+        configs = {"min.insync.replicas": str(min_insync_replicas)} if min_insync_replicas else {}
+        response = await admin.create_topics(
+            [
+                NewTopic(name, partitions, replication_factor, topic_configs=configs)
+                for name in wanted
+            ]
+        )
         for name, code, message in response.topic_errors:
             if code == 0:
                 result[name] = "created"
