@@ -171,7 +171,8 @@ class KafkaNode:
     def format(self, lib: Path, cluster_id: str) -> None:
         if (self.dir / "data" / "meta.properties").exists():
             return  # formatted before: a restart keeps the node's log
-        command = self.java(lib, "kafka.tools.StorageTool", "format", "-t", cluster_id)
+        # "--cluster-id=...": a base64 id may start with "-", which would read as an option.
+        command = self.java(lib, "kafka.tools.StorageTool", "format", f"--cluster-id={cluster_id}")
         result = subprocess.run(
             [*command, "-c", str(self.config)], capture_output=True, text=True, timeout=120
         )

@@ -14,7 +14,7 @@ from aiokafka.admin import AIOKafkaAdminClient
 
 from shared.cli.kafka_cluster import KafkaCluster
 from tests.cluster.conftest import cluster_settings
-from tests.support.harness import create_topics, eventually, running
+from tests.support.harness import create_topics, eventually, read_topic, running
 from tests.support.tally import increment, projection_summary, tally_platform, view_platform
 
 AGGREGATES = 50
@@ -38,6 +38,7 @@ async def partition_leaders(cluster: KafkaCluster, topic: str) -> Counter[int]:
 async def test_the_leader_failing_mid_stream_loses_and_repeats_nothing(
     failure: str, cluster: KafkaCluster, namespace: str, database_url: str
 ) -> None:
+    namespace = f"{namespace}{failure}"  # topics and schemas of this case alone
     producer_settings = cluster_settings("tally", namespace, database_url, cluster)
     view_settings = cluster_settings("tallyview", namespace, database_url, cluster)
     await create_topics(producer_settings, "tally", "tallyview")
@@ -76,6 +77,12 @@ async def test_the_leader_failing_mid_stream_loses_and_repeats_nothing(
             lambda: _unsent_is(producer, 0), timeout=60, what="the outbox to drain"
         )
         assert backlog
+        # Read back by an independent client: with the idempotent producer, the broker's
+        # failover left no record twice in the log (the inbox would absorb one, but none is
+        # there to absorb).
+        records = await read_topic(cluster.bootstrap_servers, producer_settings.own_topic)
+        ids = Counter(dict(record.headers)["ce_id"] for record in records)
+        assert (len(ids), max(ids.values())) == (total, 1)
         if failure == "killed":
             after = await partition_leaders(cluster, producer_settings.own_topic)
             assert victim not in after  # the cluster moved leadership off the dead broker
