@@ -3,11 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
-import subprocess
-import sys
-from pathlib import Path
 
 import httpx
 import pytest
@@ -16,31 +12,12 @@ from prometheus_client.parser import text_string_to_metric_families
 from shared.cli.embedded import free_port
 from tests.support.harness import create_topics, eventually, produce_increments, settings_for
 from tests.support.tally import projection_summary, view_platform
+from tests.support.view_process import spawn
 
 pytestmark = pytest.mark.fault
 
 EVENTS = 5000
 COUNTERS = 25
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def start_view(settings, source: str, port: int) -> subprocess.Popen[bytes]:
-    env = dict(os.environ)
-    env.update(
-        {
-            "ROOFLINE_DATABASE_URL": settings.database_url,
-            "ROOFLINE_KAFKA_BOOTSTRAP_SERVERS": settings.kafka_bootstrap_servers,
-            "ROOFLINE_TOPIC_PREFIX": settings.topic_prefix,
-            "ROOFLINE_TALLYVIEW__DB_SCHEMA": settings.schema_name,
-            "ROOFLINE_TOPIC_PARTITIONS": str(settings.topic_partitions),
-            "ROOFLINE_CONSUMER_MAX_RECORDS": "250",
-            "ROOFLINE_KAFKA_ENABLE_IDEMPOTENCE": str(settings.kafka_enable_idempotence).lower(),
-            "TALLY_SOURCE_TOPIC": source,
-        }
-    )
-    return subprocess.Popen(
-        [sys.executable, "-m", "tests.support.view_process", str(port)], cwd=ROOT, env=env
-    )
 
 
 async def scrape(port: int) -> dict[str, float]:
@@ -63,7 +40,7 @@ async def test_sigkill_mid_stream_then_restart_applies_each_event_once(
 
     await produce_increments(bootstrap_servers, source, COUNTERS, EVENTS // COUNTERS)
 
-    first = start_view(settings, source, free_port())
+    first = spawn(settings, source, free_port())
     try:
 
         async def progress() -> dict[str, int] | None:
@@ -81,7 +58,7 @@ async def test_sigkill_mid_stream_then_restart_applies_each_event_once(
     assert killed_at < EVENTS, "the stream finished before the kill; the test proves nothing"
 
     port = free_port()
-    second = start_view(settings, source, port)
+    second = spawn(settings, source, port)
     try:
 
         async def done() -> dict[str, float] | None:

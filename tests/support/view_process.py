@@ -7,13 +7,37 @@ Settings come from the environment (``ROOFLINE_*``), like a real service; the so
 from __future__ import annotations
 
 import os
+import subprocess
 import sys
+from pathlib import Path
 
 import uvicorn
 
 from shared.platform.logging import configure_logging
-from shared.platform.settings import load_settings
+from shared.platform.settings import Settings, load_settings
 from tests.support.tally import view_platform
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def spawn(settings: Settings, source: str, port: int) -> subprocess.Popen[bytes]:
+    """Start one tallyview consumer process with ``settings`` (its group is the service's)."""
+    env = dict(os.environ)
+    env.update(
+        {
+            "ROOFLINE_DATABASE_URL": settings.database_url,
+            "ROOFLINE_KAFKA_BOOTSTRAP_SERVERS": settings.kafka_bootstrap_servers,
+            "ROOFLINE_TOPIC_PREFIX": settings.topic_prefix,
+            "ROOFLINE_TALLYVIEW__DB_SCHEMA": settings.schema_name,
+            "ROOFLINE_TOPIC_PARTITIONS": str(settings.topic_partitions),
+            "ROOFLINE_CONSUMER_MAX_RECORDS": "250",
+            "ROOFLINE_KAFKA_ENABLE_IDEMPOTENCE": str(settings.kafka_enable_idempotence).lower(),
+            "TALLY_SOURCE_TOPIC": source,
+        }
+    )
+    return subprocess.Popen(
+        [sys.executable, "-m", "tests.support.view_process", str(port)], cwd=ROOT, env=env
+    )
 
 
 def main() -> None:
