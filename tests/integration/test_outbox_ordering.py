@@ -10,6 +10,7 @@ from collections import defaultdict
 
 from shared.platform.messaging.relay import KafkaPublisher, OutboxRelay
 from shared.platform.metrics import ServiceMetrics
+from shared.platform.settings import Settings
 from tests.support.harness import (
     create_topics,
     eventually,
@@ -28,8 +29,16 @@ EVENTS_EACH = 20
 async def test_fifty_aggregates_arrive_in_order_while_relays_compete(
     namespace: str, database_url: str, bootstrap_servers: str
 ) -> None:
-    producer_settings = settings_for("tally", namespace, database_url, bootstrap_servers)
-    view_settings = settings_for("tallyview", namespace, database_url, bootstrap_servers)
+    await relays_compete(
+        settings_for("tally", namespace, database_url, bootstrap_servers),
+        settings_for("tallyview", namespace, database_url, bootstrap_servers),
+    )
+
+
+async def relays_compete(producer_settings: Settings, view_settings: Settings) -> None:
+    """Two relays of one service, the leader stopped mid-stream: the standby takes over, and
+    every aggregate's events arrive once and in order (also run on the Kafka cluster)."""
+    bootstrap_servers = producer_settings.kafka_bootstrap_servers
     await create_topics(producer_settings, "tally", "tallyview")
     producer = tally_platform(producer_settings)
     await prepare_schema(producer)
