@@ -13,7 +13,7 @@ import json
 import os
 from collections.abc import Callable
 from datetime import timedelta
-from typing import Annotated, TypeVar, cast
+from typing import Annotated, Any, TypeVar, cast
 
 import typer
 
@@ -116,11 +116,25 @@ def up(
     data_dir: Annotated[
         str | None, typer.Option(help="Where data lives (ROOFLINE_DATA_DIR).")
     ] = None,
+    broker: Annotated[
+        str,
+        typer.Option(
+            help="tansu: the embedded memory-only broker (light default); kafka: a local Apache "
+            "Kafka cluster from Maven Central (needs Java and Maven), topics replicated 3 ways, "
+            "min.insync.replicas=2, the idempotent producer on."
+        ),
+    ] = "tansu",
+    brokers: Annotated[
+        int, typer.Option(min=1, max=5, help="Brokers in the local Kafka cluster.")
+    ] = 3,
 ) -> None:
     """Run the suite on the embedded default servers until Ctrl-C."""
-    from shared.cli.supervisor import run_up
+    from shared.cli.supervisor import BROKERS, run_up
 
-    raise typer.Exit(run_up(data_dir))
+    if broker not in BROKERS:
+        typer.echo(f"error: --broker must be one of {', '.join(BROKERS)}", err=True)
+        raise typer.Exit(2)
+    raise typer.Exit(run_up(data_dir, broker=broker, brokers=brokers))
 
 
 @app.command()
@@ -176,6 +190,10 @@ def status_command(
     else:
         typer.echo(f"data      {report['data_dir']}")
         typer.echo(f"kafka     {report['kafka_bootstrap_servers']}")
+        broker = cast(dict[str, Any], report.get("broker") or {})
+        for node in broker.get("brokers", []):
+            name = f"{broker['kind']} broker {node['node_id']}"
+            typer.echo(f"  {name:<16} {node['address']:<21} {node['state']}")
         typer.echo(f"database  {report['database_url']}")
         services = cast(list[dict[str, str]], report["services"])
         for service in services:

@@ -21,10 +21,12 @@ import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any, cast
 
 import httpx
 
 from shared.cli.embedded import EmbeddedBroker, EmbeddedPostgres, free_port, port_open
+from shared.cli.kafka_cluster import KafkaCluster
 from shared.cli.suites import (
     STATE_FILE,
     locate,
@@ -39,6 +41,8 @@ from shared.platform.settings import SERVICES, Settings, load_settings
 from shared.platform.storage.migrations import migrate
 
 DATABASE = "roofline"
+# tansu: the embedded, memory-only default; kafka: a local Apache Kafka cluster (KRaft).
+BROKERS = ("tansu", "kafka")
 READY_TIMEOUT_S = 90.0
 
 
@@ -117,11 +121,18 @@ class Supervisor:
         *,
         database_url: str | None = None,
         bootstrap: str | None = None,
+        broker: str = "tansu",
+        brokers: int = 3,
     ) -> None:
+        if broker not in BROKERS:
+            raise ValueError(f"--broker must be one of {', '.join(BROKERS)}, not {broker!r}")
         self.root = root
         self.settings = settings
+        self.broker_kind = broker
+        self.broker_count = brokers
         self.postgres: EmbeddedPostgres | None = None
         self.broker: EmbeddedBroker | None = None
+        self.cluster: KafkaCluster | None = None
         self.services: list[ServiceProcess] = []
         self.database_url = database_url or settings.database_url
         self.bootstrap = bootstrap or settings.kafka_bootstrap_servers
@@ -140,6 +151,15 @@ class Supervisor:
             self.database_url = self.postgres.url(DATABASE)
         if "ROOFLINE_KAFKA_BOOTSTRAP_SERVERS" in os.environ:
             say(f"[2/5] Kafka: using {self.bootstrap}")
+        elif self.broker_kind == "kafka":
+            say(
+                f"[2/5] Kafka: starting a local Apache Kafka cluster, {self.broker_count} "
+                f"broker(s) (jars cached in {self.root / 'cache'}; the first start fetches them)"
+            )
+            self.cluster = KafkaCluster(
+                self.root / "kafka", brokers=self.broker_count, cache=self.root / "cache"
+            ).start()
+            self.bootstrap = self.cluster.bootstrap_servers
         else:
             say("[2/5] Kafka: starting the embedded Tansu broker (memory-only)")
             self.broker = EmbeddedBroker(log_file=self.root / "broker.log").start()
@@ -148,14 +168,22 @@ class Supervisor:
         self.create_topics()
 
     def create_topics(self) -> None:
-        say(f"[3/5] Topics: {self.settings.topic_partitions} partitions each, created up front")
+        replication = self.settings.topic_replication_factor
+        min_insync = self.settings.topic_min_insync_replicas
+        if self.cluster is not None:  # production settings on the local cluster
+            replication = self.cluster.replication_factor
+            min_insync = self.cluster.min_insync_replicas
+        say(
+            f"[3/5] Topics: {self.settings.topic_partitions} partitions each, {replication} "
+            "replica(s), created up front"
+        )
         asyncio.run(
             ensure_topics(
                 self.bootstrap,
                 all_topics(self.settings),
                 self.settings.topic_partitions,
-                replication_factor=self.settings.topic_replication_factor,
-                min_insync_replicas=self.settings.topic_min_insync_replicas,
+                replication_factor=replication,
+                min_insync_replicas=min_insync,
             )
         )
 
@@ -270,6 +298,7 @@ class Supervisor:
             "data_dir": str(self.root),
             "topic_prefix": self.settings.topic_prefix,
             "kafka_bootstrap_servers": self.bootstrap,
+            "broker": self.broker_description(),
             "database_url": _without_secret(self.database_url),
             "services": [
                 {"name": s.name, "url": s.url, "pid": s.process.pid if s.process else None}
@@ -278,9 +307,37 @@ class Supervisor:
         }
         (self.root / STATE_FILE).write_text(json.dumps(state, indent=2))
 
+    def broker_description(self) -> dict[str, object]:
+        if self.cluster is not None:
+            return {
+                "kind": "kafka",
+                "brokers": [
+                    {
+                        "node_id": node.node_id,
+                        "address": node.address,
+                        "pid": node.process.pid if node.process else None,
+                    }
+                    for node in self.cluster.nodes
+                ],
+            }
+        if self.broker is not None:
+            return {
+                "kind": "tansu",
+                "brokers": [
+                    {
+                        "node_id": 0,
+                        "address": self.broker.bootstrap_servers,
+                        "pid": self.broker.process.pid if self.broker.process else None,
+                    }
+                ],
+            }
+        return {"kind": "external", "brokers": []}
+
     def shutdown(self) -> None:
         say("Stopping services ...")
         self.stop_services()
+        if self.cluster is not None:
+            self.cluster.stop()
         if self.broker is not None:
             self.broker.stop()
         if self.postgres is not None:
@@ -307,10 +364,10 @@ def suite_root(data_dir: str | None) -> Path:
     return locate(data_dir, data_root(None))
 
 
-def run_up(data_dir: str | None) -> int:
+def run_up(data_dir: str | None, *, broker: str = "tansu", brokers: int = 3) -> int:
     root = data_root(data_dir)
     root.mkdir(parents=True, exist_ok=True)
-    supervisor = Supervisor(root, load_settings())
+    supervisor = Supervisor(root, load_settings(), broker=broker, brokers=brokers)
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: supervisor.stopping.set())
     started = time.monotonic()
@@ -358,6 +415,11 @@ def status(data_dir: str | None) -> tuple[int, dict[str, object]]:
         ready = _ready(service["url"]) if port_open("127.0.0.1", port) else False
         services.append({**service, "state": "ready" if ready else "down"})
     state["services"] = services
+    broker = cast(dict[str, Any], state.get("broker") or {"kind": "external", "brokers": []})
+    for node in broker["brokers"]:
+        host, node_port = str(node["address"]).rsplit(":", 1)
+        node["state"] = "running" if port_open(host, int(node_port)) else "down"
+    state["broker"] = broker
     state["running"] = True
     ok = len(services) == len(SERVICES) and all(s["state"] == "ready" for s in services)
     return (0 if ok else 1), state
