@@ -10,9 +10,11 @@ import signal
 from collections import Counter
 
 import pytest
+import sqlalchemy as sa
 from aiokafka.admin import AIOKafkaAdminClient
 
 from shared.cli.kafka_cluster import KafkaCluster
+from shared.platform.service import ServicePlatform
 from tests.cluster.conftest import cluster_settings
 from tests.support.harness import create_topics, eventually, read_topic, running
 from tests.support.tally import increment, projection_summary, tally_platform, view_platform
@@ -73,10 +75,7 @@ async def test_the_leader_failing_mid_stream_loses_and_repeats_nothing(
         )
         assert summary == {"applied": total, "out_of_order": 0, "counters": AGGREGATES}
         # The relay published everything by itself: no row is left unsent.
-        backlog = await eventually(
-            lambda: _unsent_is(producer, 0), timeout=60, what="the outbox to drain"
-        )
-        assert backlog
+        await eventually(lambda: _unsent_is(producer, 0), timeout=60, what="the outbox to drain")
         # Read back by an independent client: with the idempotent producer, the broker's
         # failover left no record twice in the log (the inbox would absorb one, but none is
         # there to absorb).
@@ -88,18 +87,16 @@ async def test_the_leader_failing_mid_stream_loses_and_repeats_nothing(
             assert victim not in after  # the cluster moved leadership off the dead broker
 
 
-async def _applied_at_least(view, count: int) -> bool:
+async def _applied_at_least(view: ServicePlatform, count: int) -> bool:
     return (await projection_summary(view))["applied"] >= count
 
 
-async def _summary_when(view, total: int):
+async def _summary_when(view: ServicePlatform, total: int) -> dict[str, int] | None:
     summary = await projection_summary(view)
     return summary if summary["applied"] >= total else None
 
 
-async def _unsent_is(producer, count: int) -> bool:
-    import sqlalchemy as sa
-
+async def _unsent_is(producer: ServicePlatform, count: int) -> bool:
     async with producer.engine.connect() as connection:
         unsent = await connection.scalar(
             sa.text(

@@ -12,14 +12,13 @@ import subprocess
 import sys
 from pathlib import Path
 
-import httpx
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 
 from shared.cli.embedded import port_open
 from shared.platform.http.auth import mint_token
 from shared.platform.settings import load_settings
-from tests.e2e.test_roofline_up import ROOT, status, wait_for
+from tests.e2e.test_roofline_up import ROOT, answered, create_lead, status, wait_for
 
 
 async def replication(bootstrap: str, topic: str) -> tuple[int, str]:
@@ -70,17 +69,8 @@ def test_up_on_a_local_kafka_cluster(tmp_path: Path) -> None:
         urls = {s["name"]: s["url"] for s in report["services"]}
         token = mint_token(load_settings(), user="sam", tenant="acme", roles=["sales"])
         headers = {"Authorization": f"Bearer {token}"}
-        job = httpx.post(
-            f"{urls['jobs']}/jobs",
-            headers=headers,
-            json={"customer": {"name": "Dana Reyes"}, "address": {"line": "12 Elm St"}},
-        ).json()
-
-        def acknowledged() -> dict | None:
-            body = httpx.get(f"{urls['jobs']}/jobs/{job['job_id']}", headers=headers).json()
-            return body if not body["awaiting"] else None
-
-        body = wait_for(acknowledged, what="the four other services to answer the lead")
+        job = create_lead(urls, headers)
+        body = answered(urls, headers, job, "the four other services to answer the lead")
         assert sorted(body["acknowledged_by"]) == ["billing", "commissions", "messaging", "tickets"]
     finally:
         up.send_signal(signal.SIGINT)

@@ -52,6 +52,24 @@ def status(data_dir: Path) -> dict | None:
     return json.loads(result.stdout) if result.returncode == 0 else None
 
 
+def create_lead(urls: dict[str, str], headers: dict[str, str]) -> dict:
+    return httpx.post(
+        f"{urls['jobs']}/jobs",
+        headers=headers,
+        json={"customer": {"name": "Dana Reyes"}, "address": {"line": "12 Elm St"}},
+    ).json()
+
+
+def answered(urls: dict[str, str], headers: dict[str, str], job: dict, what: str) -> dict:
+    """The job once no service is awaited any more (every other service answered the lead)."""
+
+    def acknowledged() -> dict | None:
+        body = httpx.get(f"{urls['jobs']}/jobs/{job['job_id']}", headers=headers).json()
+        return body if not body["awaiting"] else None
+
+    return wait_for(acknowledged, what=what)
+
+
 def test_up_runs_the_suite_and_stops_cleanly(tmp_path: Path) -> None:
     env = {
         k: v
@@ -94,17 +112,8 @@ def test_up_runs_the_suite_and_stops_cleanly(tmp_path: Path) -> None:
         # Kill billing; create a lead while it is down; it comes back and applies it.
         billing_pid = next(s["pid"] for s in report["services"] if s["name"] == "billing")
         os.kill(billing_pid, signal.SIGKILL)
-        job = httpx.post(
-            f"{urls['jobs']}/jobs",
-            headers=headers,
-            json={"customer": {"name": "Dana Reyes"}, "address": {"line": "12 Elm St"}},
-        ).json()
-
-        def acknowledged() -> dict | None:
-            body = httpx.get(f"{urls['jobs']}/jobs/{job['job_id']}", headers=headers).json()
-            return body if not body["awaiting"] else None
-
-        body = wait_for(acknowledged, what="all four services, billing restarted, to answer")
+        job = create_lead(urls, headers)
+        body = answered(urls, headers, job, "all four services, billing restarted, to answer")
         assert sorted(body["acknowledged_by"]) == ["billing", "commissions", "messaging", "tickets"]
         after = wait_for(lambda: status(tmp_path), what="billing ready again")
         assert next(s["pid"] for s in after["services"] if s["name"] == "billing") != billing_pid
