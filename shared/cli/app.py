@@ -127,14 +127,26 @@ def up(
     brokers: Annotated[
         int, typer.Option(min=1, max=5, help="Brokers in the local Kafka cluster.")
     ] = 3,
+    replicas: Annotated[
+        list[str] | None,
+        typer.Option(
+            metavar="SERVICE=N",
+            help="Run N processes of SERVICE in its one consumer group (scale-out); repeat for "
+            "several services. More replicas than partitions leaves some idle.",
+        ),
+    ] = None,
 ) -> None:
     """Run the suite on the embedded default servers until Ctrl-C."""
-    from shared.cli.supervisor import BROKERS, run_up
+    from shared.cli.supervisor import BROKERS, parse_replicas, run_up
 
     if broker not in BROKERS:
         typer.echo(f"error: --broker must be one of {', '.join(BROKERS)}", err=True)
         raise typer.Exit(2)
-    raise typer.Exit(run_up(data_dir, broker=broker, brokers=brokers))
+    try:
+        scale = parse_replicas(replicas or [])
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--replicas") from exc
+    raise typer.Exit(run_up(data_dir, broker=broker, brokers=brokers, replicas=scale))
 
 
 @app.command()
@@ -197,7 +209,9 @@ def status_command(
         typer.echo(f"database  {report['database_url']}")
         services = cast(list[dict[str, str]], report["services"])
         for service in services:
-            typer.echo(f"{service['name']:<12} {service['url']:<24} {service['state']}")
+            replica = int(service.get("replica", 1))
+            label = service["name"] if replica == 1 else f"{service['name']}#{replica}"
+            typer.echo(f"{label:<12} {service['url']:<24} {service['state']}")
     raise typer.Exit(code)
 
 

@@ -44,10 +44,27 @@ DATABASE = "roofline"
 # tansu: the embedded, memory-only default; kafka: a local Apache Kafka cluster (KRaft).
 BROKERS = ("tansu", "kafka")
 READY_TIMEOUT_S = 90.0
+MAX_REPLICAS = 8
 
 
 def say(message: str) -> None:
     print(message, flush=True)
+
+
+def parse_replicas(values: list[str]) -> dict[str, int]:
+    """``["jobs=3", "tickets=2"]`` -> ``{"jobs": 3, "tickets": 2}``; a clear error names what is
+    wrong (the service, the count, the form)."""
+    replicas: dict[str, int] = {}
+    for value in values:
+        name, equals, count = value.partition("=")
+        if not equals or not count.strip().isdigit():
+            raise ValueError(f"--replicas takes SERVICE=N (e.g. jobs=3), not {value!r}")
+        if name not in SERVICES:
+            raise ValueError(f"--replicas: unknown service {name!r}; one of {', '.join(SERVICES)}")
+        if not 1 <= int(count) <= MAX_REPLICAS:
+            raise ValueError(f"--replicas {name}: N must be 1 to {MAX_REPLICAS}, not {count}")
+        replicas[name] = int(count)
+    return replicas
 
 
 @dataclass
@@ -56,6 +73,7 @@ class ServiceProcess:
     port: int
     env: dict[str, str]
     log_path: Path
+    replica: int = 1
     process: subprocess.Popen[bytes] | None = None
     restarts: int = 0
     next_start: float = 0.0
@@ -64,6 +82,11 @@ class ServiceProcess:
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def label(self) -> str:
+        """``jobs``, and ``jobs#2``, ``jobs#3`` for the other replicas of a scaled-out service."""
+        return self.name if self.replica == 1 else f"{self.name}#{self.replica}"
 
     def start(self) -> None:
         with open(self.log_path, "ab") as log:
@@ -123,6 +146,7 @@ class Supervisor:
         bootstrap: str | None = None,
         broker: str = "tansu",
         brokers: int = 3,
+        replicas: dict[str, int] | None = None,
     ) -> None:
         if broker not in BROKERS:
             raise ValueError(f"--broker must be one of {', '.join(BROKERS)}, not {broker!r}")
@@ -130,6 +154,8 @@ class Supervisor:
         self.settings = settings
         self.broker_kind = broker
         self.broker_count = brokers
+        # Processes per service, each a member of the service's one consumer group.
+        self.replicas = {name: 1 for name in SERVICES} | (replicas or {})
         self.postgres: EmbeddedPostgres | None = None
         self.broker: EmbeddedBroker | None = None
         self.cluster: KafkaCluster | None = None
@@ -208,41 +234,61 @@ class Supervisor:
     # -- services -------------------------------------------------------------------------------
 
     def start_services(self) -> None:
-        say("[5/5] Services: starting five processes")
+        processes = sum(self.replicas.values())
+        say(f"[5/5] Services: starting {processes} processes")
         logs = self.root / "logs"
         logs.mkdir(exist_ok=True)
         if not self.services:
+            self.warn_idle_replicas()
+            env = self.service_env()
             for name in SERVICES:
-                env = dict(os.environ)
-                env.update(
-                    {
-                        "ROOFLINE_DATABASE_URL": self.database_url,
-                        "ROOFLINE_KAFKA_BOOTSTRAP_SERVERS": self.bootstrap,
-                        "ROOFLINE_KAFKA_ENABLE_IDEMPOTENCE": str(self.kafka_idempotence).lower(),
-                        # The topics this supervisor created are the ones the services use.
-                        "ROOFLINE_TOPIC_PREFIX": self.settings.topic_prefix,
-                        "ROOFLINE_TOPIC_PARTITIONS": str(self.settings.topic_partitions),
-                    }
-                )
-                if self.broker is not None and "ROOFLINE_CONSUMER_FETCH_MAX_WAIT_MS" not in env:
-                    env["ROOFLINE_CONSUMER_FETCH_MAX_WAIT_MS"] = str(
-                        EmbeddedBroker.CONSUMER_FETCH_MAX_WAIT_MS
-                    )
-                self.services.append(ServiceProcess(name, free_port(), env, logs / f"{name}.log"))
+                for replica in range(1, self.replicas[name] + 1):
+                    log = logs / (f"{name}.log" if replica == 1 else f"{name}-{replica}.log")
+                    self.services.append(ServiceProcess(name, free_port(), env, log, replica))
         for service in self.services:
             service.start()
         self.write_state()
 
+    def service_env(self) -> dict[str, str]:
+        env = dict(os.environ)
+        env.update(
+            {
+                "ROOFLINE_DATABASE_URL": self.database_url,
+                "ROOFLINE_KAFKA_BOOTSTRAP_SERVERS": self.bootstrap,
+                "ROOFLINE_KAFKA_ENABLE_IDEMPOTENCE": str(self.kafka_idempotence).lower(),
+                # The topics this supervisor created are the ones the services use.
+                "ROOFLINE_TOPIC_PREFIX": self.settings.topic_prefix,
+                "ROOFLINE_TOPIC_PARTITIONS": str(self.settings.topic_partitions),
+            }
+        )
+        if self.broker is not None and "ROOFLINE_CONSUMER_FETCH_MAX_WAIT_MS" not in env:
+            env["ROOFLINE_CONSUMER_FETCH_MAX_WAIT_MS"] = str(
+                EmbeddedBroker.CONSUMER_FETCH_MAX_WAIT_MS
+            )
+        return env
+
+    def warn_idle_replicas(self) -> None:
+        """A partition goes to one member of a group: replicas beyond the partition count of
+        the topics a service reads get none and only stand by (and serve HTTP)."""
+        partitions = self.settings.topic_partitions
+        for name, count in self.replicas.items():
+            if count > partitions:
+                say(
+                    f"      note: {name} has {count} replicas but its topics {partitions} "
+                    f"partitions; {count - partitions} will stand by with none "
+                    "(ROOFLINE_TOPIC_PARTITIONS sets the count for new topics)"
+                )
+
     def wait_ready(self) -> bool:
         deadline = time.monotonic() + READY_TIMEOUT_S
-        pending = {service.name for service in self.services}
+        pending = {service.label for service in self.services}
         while pending and time.monotonic() < deadline and not self.stopping.is_set():
             for service in self.services:
-                if service.name in pending and _ready(service.url):
-                    pending.discard(service.name)
-                    say(f"      {service.name} ready")
-                if service.name in pending and not service.alive:
-                    say(f"      {service.name} exited during start; see {service.log_path}")
+                if service.label in pending and _ready(service.url):
+                    pending.discard(service.label)
+                    say(f"      {service.label} ready")
+                if service.label in pending and not service.alive:
+                    say(f"      {service.label} exited during start; see {service.log_path}")
                     return False
             time.sleep(0.3)
         if pending:
@@ -267,14 +313,14 @@ class Supervisor:
                     continue
                 if service.process is not None:
                     code = service.process.returncode
-                    say(f"! {service.name} exited (code {code}); restarting ({service.log_path})")
+                    say(f"! {service.label} exited (code {code}); restarting ({service.log_path})")
                     service.process = None
                     service.restarts += 1
                     service.next_start = now + min(2**service.restarts, 30)
                     continue
                 service.start()
                 self.write_state()
-                say(f"  {service.name} restarted (attempt {service.restarts})")
+                say(f"  {service.label} restarted (attempt {service.restarts})")
 
     def recover_broker(self) -> None:
         assert self.broker is not None
@@ -301,7 +347,12 @@ class Supervisor:
             "broker": self.broker_description(),
             "database_url": _without_secret(self.database_url),
             "services": [
-                {"name": s.name, "url": s.url, "pid": s.process.pid if s.process else None}
+                {
+                    "name": s.name,
+                    "replica": s.replica,
+                    "url": s.url,
+                    "pid": s.process.pid if s.process else None,
+                }
                 for s in self.services
             ],
         }
@@ -364,10 +415,18 @@ def suite_root(data_dir: str | None) -> Path:
     return locate(data_dir, data_root(None))
 
 
-def run_up(data_dir: str | None, *, broker: str = "tansu", brokers: int = 3) -> int:
+def run_up(
+    data_dir: str | None,
+    *,
+    broker: str = "tansu",
+    brokers: int = 3,
+    replicas: dict[str, int] | None = None,
+) -> int:
     root = data_root(data_dir)
     root.mkdir(parents=True, exist_ok=True)
-    supervisor = Supervisor(root, load_settings(), broker=broker, brokers=brokers)
+    supervisor = Supervisor(
+        root, load_settings(), broker=broker, brokers=brokers, replicas=replicas
+    )
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: supervisor.stopping.set())
     started = time.monotonic()
@@ -385,7 +444,7 @@ def run_up(data_dir: str | None, *, broker: str = "tansu", brokers: int = 3) -> 
         say(f"  {'service':<12} {'url':<24} docs / metrics / asyncapi")
         for service in supervisor.services:
             say(
-                f"  {service.name:<12} {service.url:<24} {service.url}/docs  /metrics  "
+                f"  {service.label:<12} {service.url:<24} {service.url}/docs  /metrics  "
                 "/asyncapi.json"
             )
         say(f"\n  kafka     {supervisor.bootstrap}")
@@ -421,7 +480,9 @@ def status(data_dir: str | None) -> tuple[int, dict[str, object]]:
         node["state"] = "running" if port_open(host, int(node_port)) else "down"
     state["broker"] = broker
     state["running"] = True
-    ok = len(services) == len(SERVICES) and all(s["state"] == "ready" for s in services)
+    ok = {s["name"] for s in services} == set(SERVICES) and all(
+        s["state"] == "ready" for s in services
+    )
     return (0 if ok else 1), state
 
 

@@ -1,7 +1,8 @@
-"""`roofline up --broker kafka` as a user runs it: the whole suite on a local 3-broker Apache
-Kafka cluster (topics replicated 3 ways, min.insync.replicas=2, idempotent producer), status
-naming the broker and each node's state, a lead answered by the four other services, and a clean
-Ctrl-C that leaves no broker behind."""
+"""`roofline up --broker kafka --replicas tickets=2` as a user runs it: the whole suite on a local
+3-broker Apache Kafka cluster (topics replicated 3 ways, min.insync.replicas=2, idempotent
+producer), tickets scaled out to two processes in its one consumer group, status naming the broker,
+each node's state and each replica, a lead answered by the four other services, and a clean Ctrl-C
+that leaves no broker behind."""
 
 from __future__ import annotations
 
@@ -37,6 +38,17 @@ async def replication(bootstrap: str, topic: str) -> tuple[int, str]:
         await admin.close()
 
 
+async def group_members(bootstrap: str, group: str) -> int:
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        (response,) = await admin.describe_consumer_groups([group])
+        (description,) = response.to_object()["groups"]
+        return len(description["members"])
+    finally:
+        await admin.close()
+
+
 def test_up_on_a_local_kafka_cluster(tmp_path: Path) -> None:
     env = {
         k: v
@@ -44,6 +56,7 @@ def test_up_on_a_local_kafka_cluster(tmp_path: Path) -> None:
         if k not in ("ROOFLINE_DATABASE_URL", "ROOFLINE_KAFKA_BOOTSTRAP_SERVERS")
     }
     command = ["up", "--data-dir", str(tmp_path), "--broker", "kafka", "--brokers", "3"]
+    command += ["--replicas", "tickets=2"]
     up = subprocess.Popen(
         [sys.executable, "-m", "shared.cli", *command],
         cwd=ROOT,
@@ -66,7 +79,19 @@ def test_up_on_a_local_kafka_cluster(tmp_path: Path) -> None:
         topic = load_settings("jobs").topic("jobs")
         assert asyncio.run(replication(bootstrap, topic)) == (3, "2")
 
-        urls = {s["name"]: s["url"] for s in report["services"]}
+        replicas = [(s["name"], s["replica"], s["state"]) for s in report["services"]]
+        assert [r for r in replicas if r[0] == "tickets"] == [
+            ("tickets", 1, "ready"),
+            ("tickets", 2, "ready"),
+        ]
+        tickets_group = load_settings("tickets").consumer_group
+        assert wait_for(
+            lambda: asyncio.run(group_members(bootstrap, tickets_group)) == 2 or None,
+            timeout=60,
+            what="both tickets processes in its consumer group",
+        )
+
+        urls = {s["name"]: s["url"] for s in report["services"] if s["replica"] == 1}
         token = mint_token(load_settings(), user="sam", tenant="acme", roles=["sales"])
         headers = {"Authorization": f"Bearer {token}"}
         job = create_lead(urls, headers)

@@ -7,10 +7,15 @@ import signal
 
 import httpx
 import pytest
-from prometheus_client.parser import text_string_to_metric_families
 
 from shared.cli.embedded import free_port
-from tests.support.harness import create_topics, eventually, produce_increments, settings_for
+from tests.support.harness import (
+    create_topics,
+    eventually,
+    produce_increments,
+    scrape_metrics,
+    settings_for,
+)
 from tests.support.tally import projection_summary, view_platform
 from tests.support.view_process import spawn
 
@@ -18,16 +23,6 @@ pytestmark = pytest.mark.fault
 
 EVENTS = 5000
 COUNTERS = 25
-
-
-async def scrape(port: int) -> dict[str, float]:
-    async with httpx.AsyncClient() as client:
-        text = (await client.get(f"http://127.0.0.1:{port}/metrics", timeout=5)).text
-    totals: dict[str, float] = {}
-    for family in text_string_to_metric_families(text):
-        for sample in family.samples:
-            totals[sample.name] = totals.get(sample.name, 0.0) + sample.value
-    return totals
 
 
 async def test_sigkill_mid_stream_then_restart_applies_each_event_once(
@@ -63,7 +58,7 @@ async def test_sigkill_mid_stream_then_restart_applies_each_event_once(
 
         async def done() -> dict[str, float] | None:
             try:
-                metrics = await scrape(port)
+                metrics = await scrape_metrics(port)
             except httpx.HTTPError:
                 return None
             summary = await projection_summary(reader)

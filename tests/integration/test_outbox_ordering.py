@@ -4,9 +4,7 @@ and what the relay puts on the topic is the recorded event, byte for byte."""
 from __future__ import annotations
 
 import asyncio
-import json
 import random
-from collections import defaultdict
 
 from shared.platform.messaging.relay import KafkaPublisher, OutboxRelay
 from shared.platform.metrics import ServiceMetrics
@@ -14,6 +12,7 @@ from shared.platform.settings import Settings
 from tests.support.harness import (
     create_topics,
     eventually,
+    first_sequences,
     kafka_headers,
     prepare_schema,
     read_topic,
@@ -85,12 +84,7 @@ async def relays_compete(producer_settings: Settings, view_settings: Settings) -
 
         # On the topic itself, each key's first occurrences run 1..20 in order.
         records = await read_topic(bootstrap_servers, producer_settings.own_topic)
-        sequences: dict[str, list[int]] = defaultdict(list)
-        for record in sorted(records, key=lambda r: (r.partition, r.offset)):
-            body = json.loads(record.value)
-            seen = sequences[record.key.decode()]
-            if body["sequence"] not in seen:
-                seen.append(body["sequence"])
+        sequences = first_sequences(records)
         assert len(sequences) == AGGREGATES
         assert all(seq == list(range(1, EVENTS_EACH + 1)) for seq in sequences.values())
 

@@ -9,7 +9,9 @@ import os
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
+import httpx
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from prometheus_client.parser import text_string_to_metric_families
 
 from shared.platform.messaging.broker import all_topics, dlq_topic, ensure_topics
 from shared.platform.messaging.envelope import OutgoingEvent
@@ -180,3 +182,26 @@ def metric_total(platform: ServicePlatform, name: str) -> float:
 
 def decode(record: Any) -> dict[str, Any]:
     return json.loads(record.value)
+
+
+async def scrape_metrics(port: int) -> dict[str, float]:
+    """A process's /metrics on 127.0.0.1:``port``, each metric summed over its labels."""
+    async with httpx.AsyncClient() as client:
+        text = (await client.get(f"http://127.0.0.1:{port}/metrics", timeout=5)).text
+    totals: dict[str, float] = {}
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            totals[sample.name] = totals.get(sample.name, 0.0) + sample.value
+    return totals
+
+
+def first_sequences(records: list[Any]) -> dict[str, list[int]]:
+    """Per key, the sequences of a topic's records in log order, each at its first occurrence
+    (an at-least-once publisher may repeat a record; a consumer's inbox drops the repeat)."""
+    sequences: dict[str, list[int]] = {}
+    for record in sorted(records, key=lambda r: (r.partition, r.offset)):
+        seen = sequences.setdefault(record.key.decode(), [])
+        sequence = json.loads(record.value)["sequence"]
+        if sequence not in seen:
+            seen.append(sequence)
+    return sequences

@@ -1,7 +1,9 @@
-"""Run the tallyview consumer as its own process: ``python -m tests.support.view_process PORT``.
+"""Run a service of the tally suite as its own process:
+``python -m tests.support.view_process PORT [tally|tallyview]`` (tallyview by default).
 
-Settings come from the environment (``ROOFLINE_*``), like a real service; the source topic from
-``TALLY_SOURCE_TOPIC``. Serves /metrics and /health on 127.0.0.1:PORT.
+Settings come from the environment (``ROOFLINE_*``), like a real service; tallyview's source
+topic from ``TALLY_SOURCE_TOPIC``. Serves /metrics and /health on 127.0.0.1:PORT. A tally process
+runs the outbox relay (what the relay tests kill); a tallyview process consumes in its group.
 """
 
 from __future__ import annotations
@@ -14,21 +16,24 @@ from pathlib import Path
 import uvicorn
 
 from shared.platform.logging import configure_logging
+from shared.platform.service import ServicePlatform
 from shared.platform.settings import Settings, load_settings
-from tests.support.tally import view_platform
+from tests.support.tally import tally_platform, view_platform
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def spawn(settings: Settings, source: str, port: int) -> subprocess.Popen[bytes]:
-    """Start one tallyview consumer process with ``settings`` (its group is the service's)."""
+def spawn(
+    settings: Settings, source: str, port: int, *, service: str = "tallyview"
+) -> subprocess.Popen[bytes]:
+    """Start one process of ``service`` with ``settings`` (tallyview's group is the service's)."""
     env = dict(os.environ)
     env.update(
         {
             "ROOFLINE_DATABASE_URL": settings.database_url,
             "ROOFLINE_KAFKA_BOOTSTRAP_SERVERS": settings.kafka_bootstrap_servers,
             "ROOFLINE_TOPIC_PREFIX": settings.topic_prefix,
-            "ROOFLINE_TALLYVIEW__DB_SCHEMA": settings.schema_name,
+            f"ROOFLINE_{service.upper()}__DB_SCHEMA": settings.schema_name,
             "ROOFLINE_TOPIC_PARTITIONS": str(settings.topic_partitions),
             "ROOFLINE_CONSUMER_MAX_RECORDS": "250",
             "ROOFLINE_KAFKA_ENABLE_IDEMPOTENCE": str(settings.kafka_enable_idempotence).lower(),
@@ -36,16 +41,22 @@ def spawn(settings: Settings, source: str, port: int) -> subprocess.Popen[bytes]
         }
     )
     return subprocess.Popen(
-        [sys.executable, "-m", "tests.support.view_process", str(port)], cwd=ROOT, env=env
+        [sys.executable, "-m", "tests.support.view_process", str(port), service], cwd=ROOT, env=env
     )
+
+
+def platform_for(service: str, settings: Settings) -> ServicePlatform:
+    if service == "tally":
+        return tally_platform(settings)
+    return view_platform(settings, os.environ["TALLY_SOURCE_TOPIC"])
 
 
 def main() -> None:
     port = int(sys.argv[1])
-    settings = load_settings("tallyview")
-    configure_logging("tallyview", "WARNING")
-    platform = view_platform(settings, os.environ["TALLY_SOURCE_TOPIC"])
-    app = platform.http_app(title="tallyview", create_tables=True)
+    service = sys.argv[2] if len(sys.argv) > 2 else "tallyview"
+    settings = load_settings(service)
+    configure_logging(service, "WARNING")
+    app = platform_for(service, settings).http_app(title=service, create_tables=True)
     uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning")
 
 

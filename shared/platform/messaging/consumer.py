@@ -30,7 +30,7 @@ from shared.platform.messaging.applier import BatchApplier
 from shared.platform.messaging.dead_letter import DeadLetters, Publish
 from shared.platform.messaging.dispatch import BatchHandler, D, Dispatcher, Handler, Handlers
 from shared.platform.messaging.inbox import Inbox
-from shared.platform.messaging.offsets import commit_offsets
+from shared.platform.messaging.offsets import PartitionLag, commit_offsets
 from shared.platform.messaging.parsing import (
     BatchParser,
     ParsedBatch,
@@ -87,6 +87,7 @@ class EventConsumer:
             metrics,
             self.name,
         )
+        self.lag = PartitionLag(metrics)
         self.applier = BatchApplier(
             settings,
             Dispatcher(self.handlers, inbox, uow_factory, metrics),
@@ -225,7 +226,7 @@ class EventConsumer:
             kafka,
             records,
             timeout_s=self.settings.kafka_request_timeout_ms / 1000,
-            metrics=self.metrics,
+            lag=self.lag,
             consumer=self.name,
         )
 

@@ -11,7 +11,9 @@ last commit and the inbox turns the redelivery into no-ops. Lag comes from ``hig
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import weakref
 from collections.abc import Sequence
 from typing import Any
 
@@ -44,7 +46,7 @@ def last_offsets(records: Records) -> dict[TopicPartition, int]:
 
 
 async def commit_offsets(
-    kafka: Any, records: Records, *, timeout_s: float, metrics: ServiceMetrics, consumer: str
+    kafka: Any, records: Records, *, timeout_s: float, lag: PartitionLag, consumer: str
 ) -> None:
     """Commit the offsets after ``records`` (their own, not the consumer's position, which
     may already be past the next batch), then report the lag behind each partition."""
@@ -65,12 +67,41 @@ async def commit_offsets(
             "offset commit failed; redelivery will be absorbed by the inbox",
             extra={"consumer": consumer, "error": repr(exc)},
         )
-    for partition, offset in last.items():
-        try:
-            highwater = kafka.highwater(partition)
-        except Exception:  # consumer gone or partition revoked
-            continue
-        if highwater is not None:
-            metrics.consumer_lag.labels(partition.topic, str(partition.partition)).set(
-                max(highwater - offset - 1, 0)
-            )
+        offsets = {}
+    lag.update(kafka, offsets)
+
+
+class PartitionLag:
+    """``roofline_consumer_lag``: per partition this process owns, the log end (high watermark)
+    minus the group's committed offset, the figure Kafka's admin tools report as the group's lag.
+
+    Every owned partition is refreshed after each batch, not only the batch's own (a partition
+    with no records in the batch may have fallen behind meanwhile), and a partition a rebalance
+    moved to another replica is dropped from this process's metric: summed over the replicas,
+    the metric is the group's lag, never a stale figure counted twice."""
+
+    def __init__(self, metrics: ServiceMetrics) -> None:
+        self.metrics = metrics
+        # Per Kafka consumer (a service may subscribe with several): the committed offset of
+        # each partition it owns.
+        self._committed: weakref.WeakKeyDictionary[Any, dict[TopicPartition, int]] = (
+            weakref.WeakKeyDictionary()
+        )
+
+    def update(self, kafka: Any, committed: dict[TopicPartition, int]) -> None:
+        owned = self._committed.setdefault(kafka, {})
+        owned.update(committed)
+        assigned = kafka.assignment()
+        for partition in [p for p in owned if p not in assigned]:
+            del owned[partition]
+            with contextlib.suppress(KeyError):  # never reported (no high watermark yet)
+                self.metrics.consumer_lag.remove(partition.topic, str(partition.partition))
+        for partition, offset in owned.items():
+            try:
+                highwater = kafka.highwater(partition)
+            except Exception:  # consumer stopping
+                continue
+            if highwater is not None:
+                self.metrics.consumer_lag.labels(partition.topic, str(partition.partition)).set(
+                    max(highwater - offset, 0)
+                )
