@@ -9,12 +9,10 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any, Protocol
 
-from pydantic import BaseModel
-
 from services.jobs.domain import Crew, Job
 from services.jobs.metrics import JobsMetrics
 from shared.platform.storage.uow import ServiceUnitOfWork
-from shared.policy.decision import Decision
+from shared.policy.decider import Decider
 
 
 class JobStore(Protocol):
@@ -69,33 +67,6 @@ class JobsRepositories:
 
 # One transaction: a tenant's jobs and crews, the events recorded, the policy decisions.
 JobsUnitOfWork = ServiceUnitOfWork[JobsRepositories]
-
-
-class Decider(Protocol):
-    """The policy layer as the handlers use it (``shared.policy.service.PolicyLayer``)."""
-
-    async def decide(
-        self,
-        uow: Any,
-        decision_point: str,
-        facts: BaseModel,
-        *,
-        tenant: str,
-        subject: str,
-        source: str,
-    ) -> Decision: ...
-    async def schedule(
-        self, uow: Any, decision: Decision, *, subject: str, now: datetime | None = None
-    ) -> list[datetime]: ...
-    async def meet(
-        self,
-        uow: Any,
-        *,
-        tenant: str,
-        subject: str,
-        task: str | None = None,
-        status: str = "met",
-    ) -> bool: ...
 
 
 def utc_now() -> datetime:

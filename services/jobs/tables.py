@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from services.jobs.domain import Crew, Job
 from services.jobs.ports import JobsRepositories
 from shared.platform.storage.db import PlatformTables
+from shared.platform.storage.queries import contains_text, counter_table, next_number
 from shared.platform.storage.uow import TenantScopedRepository
 from shared.policy.store import PolicyTables
 
@@ -61,12 +62,7 @@ acknowledgements = sa.Table(
     sa.Column("acknowledged_at", sa.DateTime(timezone=True), nullable=False),
 )
 
-job_numbers = sa.Table(
-    "job_numbers",
-    metadata,
-    sa.Column("tenant_id", sa.Text, primary_key=True),
-    sa.Column("last_number", sa.Integer, nullable=False),
-)
+job_numbers = counter_table("job_numbers", metadata)
 
 job_audit = sa.Table(
     "job_audit",
@@ -143,17 +139,7 @@ class JobRepository(TenantScopedRepository):
 
     async def next_job_number(self, year: int) -> str:
         """The tenant's next job number, e.g. 2026-0042 (numbers never repeat, across years)."""
-        number = (
-            await self.connection.execute(
-                pg_insert(job_numbers)
-                .values(tenant_id=self.tenant_id, last_number=1)
-                .on_conflict_do_update(
-                    index_elements=[job_numbers.c.tenant_id],
-                    set_={"last_number": job_numbers.c.last_number + 1},
-                )
-                .returning(job_numbers.c.last_number)
-            )
-        ).scalar_one()
+        number = await next_number(self.connection, job_numbers, self.tenant_id)
         return f"{year}-{number:04d}"
 
     async def audit(
@@ -220,19 +206,9 @@ class JobRepository(TenantScopedRepository):
         only those of ``crew_ids`` when given (an installer's view)."""
         query = self.scoped(jobs, jobs.c.data)
         if text:
-            # The text is matched literally: % and _ in it are not wildcards.
-            escaped = text.strip().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-            pattern = f"%{escaped}%"
             query = query.where(
-                sa.or_(
-                    *(
-                        column.ilike(pattern, escape="\\")
-                        for column in (
-                            jobs.c.customer_name,
-                            jobs.c.property_address,
-                            jobs.c.job_number,
-                        )
-                    )
+                contains_text(
+                    text, jobs.c.customer_name, jobs.c.property_address, jobs.c.job_number
                 )
             )
         if crew_ids is not None:

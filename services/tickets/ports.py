@@ -1,33 +1,96 @@
-"""What the tickets handlers depend on, as interfaces; ``app.py`` wires the SQL ones."""
+"""What the tickets handlers depend on, as interfaces: the unit of work with its repositories,
+and the policy layer. ``app.py`` wires the real ones; unit tests pass fakes (tests/unit/tickets),
+and a contract test runs the same cases against both (tests/contract)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
 from typing import Protocol
 
-from services.tickets.domain import JobCustomer, JobCustomerRecord
+from services.tickets.domain import JobCustomerRecord, PastJob, Ticket
+from services.tickets.domain.values import Customer, Queue, TicketStatus, TicketType
 from shared.platform.storage.uow import ServiceUnitOfWork
+from shared.policy.decider import Decider
 
 
-class JobCustomerStore(Protocol):
-    async def add(self, customer: JobCustomer) -> bool:
-        """Keep the job's customer; False if it was already kept (a replayed lead)."""
+@dataclass(frozen=True)
+class TicketFilter:
+    """What a ticket list is narrowed to; ``visible_to`` limits it to a field user's own work
+    (their user id as a technician, their crews as an installer)."""
+
+    queue: Queue | None = None
+    type: TicketType | None = None
+    status: TicketStatus | None = None
+    technician_id: str | None = None
+    job_id: str | None = None
+    customer: str | None = None  # text in the customer's name or address
+    scheduled_from: date | None = None
+    scheduled_to: date | None = None
+    visible_to: tuple[str, tuple[str, ...]] | None = None
+
+
+class TicketStore(Protocol):
+    async def add(self, ticket: Ticket) -> None: ...
+    async def get(self, ticket_id: str, *, for_update: bool = False) -> Ticket | None: ...
+    async def save(self, ticket: Ticket, *, at: datetime) -> None: ...
+    async def next_number(self, year: int) -> str: ...
+    async def find(self, where: TicketFilter, *, limit: int, offset: int) -> list[Ticket]: ...
+    async def follow_ups_due(self, before: date, *, limit: int) -> list[str]:
+        """Ids of tickets whose next follow-up was due before ``before``, locked for this
+        transaction and skipped if another holds them (one sweeper acts on each)."""
         ...
 
-    async def get(self, job_id: str) -> JobCustomerRecord | None: ...
+
+class PastJobStore(Protocol):
+    async def add_lead(self, job_id: str, customer: Customer) -> bool:
+        """Keep a new lead's customer; False if it was already kept (a replayed lead)."""
+        ...
+
+    async def customer(self, job_id: str) -> JobCustomerRecord | None: ...
+    async def get(self, job_id: str) -> PastJob | None: ...
+    async def sold(
+        self, job_id: str, *, job_number: str, trades: Sequence[str], customer: Customer
+    ) -> None: ...
+    async def crew_assigned(
+        self,
+        job_id: str,
+        *,
+        crew_id: str,
+        crew_name: str,
+        member_ids: Sequence[str],
+        customer: Customer,
+    ) -> None: ...
+    async def crews_of(self, user_id: str) -> tuple[str, ...]: ...
+
+
+class RoutingStore(Protocol):
+    """The tenant's routing table: which product admin takes tickets of a trade or product."""
+
+    async def table(self) -> dict[str, str]: ...
+    async def route(self, key: str, admin_id: str | None) -> None: ...
 
 
 @dataclass(frozen=True)
 class TicketsRepositories:
-    customers: JobCustomerStore
+    tickets: TicketStore
+    jobs: PastJobStore
+    routing: RoutingStore
 
 
+# One transaction: a tenant's tickets, what it knows of jobs, the events recorded, the decisions.
 TicketsUnitOfWork = ServiceUnitOfWork[TicketsRepositories]
 
 
-@dataclass(frozen=True)
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
 class TicketsDeps:
     """Everything a handler needs, built once by the composition root."""
 
     unit_of_work: Callable[[str], TicketsUnitOfWork]  # by tenant
+    policy: Decider
+    clock: Callable[[], datetime] = field(default=utc_now)

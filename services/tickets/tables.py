@@ -1,48 +1,300 @@
-"""The tickets schema (thin slice) and the repositories implementing its ports: the customer and
-property of each job, for service tickets."""
+"""The tickets schema and its repositories.
+
+A ticket is stored as one JSON document (the aggregate as the domain models it) next to the
+columns the lists filter on; it is loaded ``FOR UPDATE`` by the command that changes it, so its
+events reach the outbox in the order its changes commit. ``past_jobs`` and ``crew_members`` are
+what tickets keeps of jobs' events; ``admin_routing`` is each tenant's routing table.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from datetime import date, datetime
+from typing import Any
+
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql as pg
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from services.tickets.domain import JobCustomer, JobCustomerRecord
-from services.tickets.ports import TicketsRepositories
+from services.tickets.domain import JobCustomerRecord, PastJob, Ticket
+from services.tickets.domain.values import Customer
+from services.tickets.ports import TicketFilter, TicketsRepositories
 from shared.platform.storage.db import PlatformTables
-from shared.platform.storage.uow import InsertOnceRepository
+from shared.platform.storage.queries import contains_text, counter_table, next_number
+from shared.platform.storage.uow import InsertOnceRepository, TenantScopedRepository
 from shared.policy.store import PolicyTables
 
 metadata = sa.MetaData()
 platform_tables = PlatformTables(metadata)
 policy_tables = PolicyTables(metadata)
 
-job_customers = sa.Table(
-    "job_customers",
+past_jobs = sa.Table(
+    "past_jobs",
     metadata,
     sa.Column("tenant_id", sa.Text, primary_key=True),
     sa.Column("job_id", sa.Text, primary_key=True),
     sa.Column("customer_name", sa.Text, nullable=False),
     sa.Column("property_address", sa.Text, nullable=False),
+    sa.Column("phone", sa.Text),
+    sa.Column("email", sa.Text),
+    sa.Column("job_number", sa.Text),
+    sa.Column("trades", pg.ARRAY(sa.Text), nullable=False, server_default="{}"),
+    sa.Column("crew_id", sa.Text),
+    sa.Column("crew_name", sa.Text),
     sa.Column(
         "recorded_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()
     ),
 )
 
+crew_members = sa.Table(
+    "crew_members",
+    metadata,
+    sa.Column("tenant_id", sa.Text, primary_key=True),
+    sa.Column("crew_id", sa.Text, primary_key=True),
+    sa.Column("user_id", sa.Text, primary_key=True),
+)
 
-class JobCustomerRepository(InsertOnceRepository):
-    table = job_customers
+tickets = sa.Table(
+    "tickets",
+    metadata,
+    sa.Column("tenant_id", sa.Text, primary_key=True),
+    sa.Column("ticket_id", sa.Text, primary_key=True),
+    sa.Column("ticket_number", sa.Text, nullable=False),
+    sa.Column("type", sa.Text, nullable=False),
+    sa.Column("status", sa.Text, nullable=False),
+    sa.Column("queue", sa.Text),
+    sa.Column("follow_up_due", sa.Date),
+    sa.Column("customer_name", sa.Text, nullable=False),
+    sa.Column("property_address", sa.Text, nullable=False),
+    sa.Column("job_id", sa.Text),
+    sa.Column("technician_ids", pg.ARRAY(sa.Text), nullable=False, server_default="{}"),
+    sa.Column("crew_id", sa.Text),
+    sa.Column("start_date", sa.Date),
+    sa.Column("opened_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("updated_at", sa.DateTime(timezone=True)),
+    sa.Column("data", pg.JSONB, nullable=False),
+    sa.Index("ix_tickets_status", "tenant_id", "status"),
+    sa.Index("ix_tickets_queue", "tenant_id", "queue"),
+    sa.Index("ix_tickets_follow_up_due", "follow_up_due"),
+)
 
-    async def add(self, customer: JobCustomer) -> bool:
-        return await self.insert_once(
-            customer.job_id,
-            customer_name=customer.customer_name,
-            property_address=customer.property_address,
+ticket_numbers = counter_table("ticket_numbers", metadata)
+
+admin_routing = sa.Table(
+    "admin_routing",
+    metadata,
+    sa.Column("tenant_id", sa.Text, primary_key=True),
+    sa.Column("key", sa.Text, primary_key=True),  # a trade or a product
+    sa.Column("admin_id", sa.Text, nullable=False),
+)
+
+
+def _columns(ticket: Ticket) -> dict[str, Any]:
+    return {
+        "ticket_number": ticket.ticket_number,
+        "type": ticket.type,
+        "status": ticket.status,
+        "queue": ticket.queue,
+        "follow_up_due": ticket.follow_up.next_due,
+        "customer_name": ticket.customer.name,
+        "property_address": ticket.customer.property_address,
+        "job_id": ticket.job_id,
+        "technician_ids": list(ticket.assignment.technician_ids),
+        "crew_id": ticket.assignment.crew_id,
+        "start_date": ticket.start_date,
+        "data": ticket.model_dump(mode="json"),
+    }
+
+
+class TicketRepository(TenantScopedRepository):
+    async def add(self, ticket: Ticket) -> None:
+        await self.connection.execute(
+            sa.insert(tickets).values(
+                tenant_id=self.tenant_id,
+                ticket_id=ticket.ticket_id,
+                opened_at=ticket.opened_at,
+                **_columns(ticket),
+            )
         )
 
-    async def get(self, job_id: str) -> JobCustomerRecord | None:
+    async def get(self, ticket_id: str, *, for_update: bool = False) -> Ticket | None:
+        query = self.scoped(tickets, tickets.c.data).where(tickets.c.ticket_id == ticket_id)
+        if for_update:
+            query = query.with_for_update()
+        data = (await self.connection.execute(query)).scalar_one_or_none()
+        return Ticket.model_validate(data) if data is not None else None
+
+    async def save(self, ticket: Ticket, *, at: datetime) -> None:
+        await self.connection.execute(
+            sa.update(tickets)
+            .where(tickets.c.tenant_id == self.tenant_id, tickets.c.ticket_id == ticket.ticket_id)
+            .values(updated_at=at, **_columns(ticket))
+        )
+
+    async def next_number(self, year: int) -> str:
+        """The tenant's next ticket number, e.g. T-2026-0007 (never repeated, across years)."""
+        return f"T-{year}-{await next_number(self.connection, ticket_numbers, self.tenant_id):04d}"
+
+    async def find(self, where: TicketFilter, *, limit: int, offset: int) -> list[Ticket]:
+        """Tickets matching ``where``, the most recently opened first."""
+        query = self.scoped(tickets, tickets.c.data)
+        for column, value in (
+            (tickets.c.queue, where.queue),
+            (tickets.c.type, where.type),
+            (tickets.c.status, where.status),
+            (tickets.c.job_id, where.job_id),
+        ):
+            if value is not None:
+                query = query.where(column == value)
+        if where.technician_id is not None:
+            query = query.where(tickets.c.technician_ids.any(where.technician_id))
+        if where.customer:
+            query = query.where(
+                contains_text(where.customer, tickets.c.customer_name, tickets.c.property_address)
+            )
+        if where.scheduled_from is not None:
+            query = query.where(tickets.c.start_date >= where.scheduled_from)
+        if where.scheduled_to is not None:
+            query = query.where(tickets.c.start_date <= where.scheduled_to)
+        if where.visible_to is not None:
+            user_id, crew_ids = where.visible_to
+            query = query.where(
+                sa.or_(tickets.c.technician_ids.any(user_id), tickets.c.crew_id.in_(crew_ids))
+            )
+        query = query.order_by(tickets.c.opened_at.desc(), tickets.c.ticket_id)
+        rows = await self.connection.execute(query.limit(limit).offset(offset))
+        return [Ticket.model_validate(data) for data in rows.scalars()]
+
+    async def follow_ups_due(self, before: date, *, limit: int) -> list[str]:
+        query = (
+            self.scoped(tickets, tickets.c.ticket_id)
+            .where(tickets.c.follow_up_due < before)
+            .order_by(tickets.c.follow_up_due)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+        return list((await self.connection.execute(query)).scalars())
+
+
+async def tenants_with_follow_ups_due(connection: AsyncConnection, before: date) -> list[str]:
+    """The tenants that have a follow-up overdue (the sweeper then works tenant by tenant)."""
+    query = sa.select(tickets.c.tenant_id).where(tickets.c.follow_up_due < before).distinct()
+    return list((await connection.execute(query)).scalars())
+
+
+def _customer_columns(customer: Customer) -> dict[str, Any]:
+    return {
+        "customer_name": customer.name,
+        "property_address": customer.property_address,
+        "phone": customer.phone,
+        "email": customer.email,
+    }
+
+
+class PastJobRepository(InsertOnceRepository):
+    table = past_jobs
+
+    async def add_lead(self, job_id: str, customer: Customer) -> bool:
+        return await self.insert_once(job_id, **_customer_columns(customer))
+
+    async def customer(self, job_id: str) -> JobCustomerRecord | None:
         row = await self.row(job_id)
-        return JobCustomerRecord.model_validate(row) if row else None
+        if row is None:
+            return None
+        return JobCustomerRecord.model_validate(
+            {key: row[key] for key in JobCustomerRecord.model_fields}
+        )
+
+    async def get(self, job_id: str) -> PastJob | None:
+        row = await self.row(job_id)
+        if row is None:
+            return None
+        return PastJob(
+            job_id=job_id,
+            job_number=row["job_number"],
+            customer=Customer(
+                name=row["customer_name"],
+                property_address=row["property_address"],
+                phone=row["phone"],
+                email=row["email"],
+            ),
+            trades=tuple(row["trades"]),
+            crew_id=row["crew_id"],
+            crew_name=row["crew_name"],
+        )
+
+    async def sold(
+        self, job_id: str, *, job_number: str, trades: Sequence[str], customer: Customer
+    ) -> None:
+        await self._upsert(
+            job_id,
+            {"job_number": job_number, "trades": list(trades), **_customer_columns(customer)},
+        )
+
+    async def crew_assigned(
+        self,
+        job_id: str,
+        *,
+        crew_id: str,
+        crew_name: str,
+        member_ids: Sequence[str],
+        customer: Customer,
+    ) -> None:
+        await self._upsert(
+            job_id, {"crew_id": crew_id, "crew_name": crew_name, **_customer_columns(customer)}
+        )
+        if member_ids:
+            await self.connection.execute(
+                pg_insert(crew_members)
+                .values(
+                    [
+                        {"tenant_id": self.tenant_id, "crew_id": crew_id, "user_id": user}
+                        for user in member_ids
+                    ]
+                )
+                .on_conflict_do_nothing()
+            )
+
+    async def crews_of(self, user_id: str) -> tuple[str, ...]:
+        query = self.scoped(crew_members, crew_members.c.crew_id).where(
+            crew_members.c.user_id == user_id
+        )
+        return tuple((await self.connection.execute(query)).scalars())
+
+    async def _upsert(self, job_id: str, values: dict[str, Any]) -> None:
+        await self.connection.execute(
+            pg_insert(past_jobs)
+            .values(tenant_id=self.tenant_id, job_id=job_id, **values)
+            .on_conflict_do_update(
+                index_elements=[past_jobs.c.tenant_id, past_jobs.c.job_id], set_=values
+            )
+        )
+
+
+class RoutingRepository(TenantScopedRepository):
+    async def table(self) -> dict[str, str]:
+        query = self.scoped(admin_routing, admin_routing.c.key, admin_routing.c.admin_id)
+        return {key: admin for key, admin in (await self.connection.execute(query)).all()}
+
+    async def route(self, key: str, admin_id: str | None) -> None:
+        where = (admin_routing.c.tenant_id == self.tenant_id) & (admin_routing.c.key == key)
+        if admin_id is None:
+            await self.connection.execute(sa.delete(admin_routing).where(where))
+            return
+        await self.connection.execute(
+            pg_insert(admin_routing)
+            .values(tenant_id=self.tenant_id, key=key, admin_id=admin_id)
+            .on_conflict_do_update(
+                index_elements=[admin_routing.c.tenant_id, admin_routing.c.key],
+                set_={"admin_id": admin_id},
+            )
+        )
 
 
 def repositories(connection: AsyncConnection, tenant_id: str) -> TicketsRepositories:
-    return TicketsRepositories(customers=JobCustomerRepository(connection, tenant_id))
+    return TicketsRepositories(
+        tickets=TicketRepository(connection, tenant_id),
+        jobs=PastJobRepository(connection, tenant_id),
+        routing=RoutingRepository(connection, tenant_id),
+    )

@@ -258,6 +258,7 @@ class PhotosByRole(Facts):
     project_manager: int = Field(0, ge=0)
     installer: int = Field(0, ge=0)
     technician: int = Field(0, ge=0)
+    service_manager: int = Field(0, ge=0)
     billing: int = Field(0, ge=0)
     billing_manager: int = Field(0, ge=0)
     admin: int = Field(0, ge=0)

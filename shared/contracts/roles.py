@@ -18,6 +18,7 @@ Role = Literal[
     "project_manager",
     "installer",
     "technician",
+    "service_manager",  # the service department's supervisor: tickets, queues, technicians
     "billing",
     "billing_manager",
     "admin",

@@ -1,12 +1,177 @@
-"""Events the tickets service publishes on ``roofline.tickets.events``."""
+"""The tickets service's contracts: the events it publishes on ``roofline.tickets.events`` (keyed
+by ticket id, except the customer record it answers a lead with, keyed by the job) and the facts
+of the decision points it owns.
+
+The customer-facing events carry what billing and messaging need so they never call back: the
+customer, the job link, the line items and amount due, the assigned technicians and crew.
+"""
 
 from __future__ import annotations
 
-from shared.contracts.base import EventData, catalogued
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from shared.contracts.base import EventData, Facts, catalogued, decision_point
+
+TicketType = Literal[
+    "warranty",  # covered repair
+    "service_call",  # paid visit
+    "callback",  # an issue from the original install
+    "repair_quote",
+    "one_time",  # "New 1x Jobs"
+    "new_service",
+    "weekly_service",  # a recurring plan's visits
+]
+TicketStatus = Literal["new", "scheduled", "in_progress", "complete", "declined", "canceled"]
+PaymentStatus = Literal["unpaid", "partly_paid", "paid", "no_charge"]
+Queue = Literal["unapproved_maintenance", "issues", "repair_quotes"]
+CallOutcome = Literal["no_answer", "undecided", "approved", "declined"]
+# A follow-up's result: a call's outcome, or "missed" when its day passed with no call logged.
+FollowUpResult = Literal["no_answer", "undecided", "approved", "declined", "missed"]
+IssueKind = Literal["complaint", "field_issue"]
 
 
 @catalogued("tickets.customer_recorded.v1")
 class CustomerRecorded(EventData):
+    """Tickets keeps the customer of a new lead (jobs counts it as tickets' acknowledgement)."""
+
     job_id: str
     customer_name: str
     property_address: str
+
+
+class TicketCustomer(BaseModel):
+    name: str
+    property_address: str
+    phone: str | None = None
+    email: str | None = None
+
+
+class TicketLineItem(BaseModel):
+    line_item_id: str
+    description: str
+    quantity: Decimal
+    unit_price: Decimal
+    total: Decimal
+
+
+class TicketAssignment(BaseModel):
+    technician_ids: list[str] = Field(default_factory=list)
+    crew_id: str | None = None
+    admin_id: str | None = Field(None, description="The product admin the ticket is routed to.")
+
+
+@catalogued("tickets.ticket_opened.v1")
+class TicketOpened(EventData):
+    ticket_id: str
+    ticket_number: str
+    type: TicketType
+    status: TicketStatus
+    customer: TicketCustomer
+    job_id: str | None = Field(None, description="The past job the ticket is about, if any.")
+    installed_by_crew_id: str | None = Field(None, description="The crew of the original job.")
+    trades: list[str] = Field(default_factory=list)
+    line_items: list[TicketLineItem]
+    amount_due: Decimal
+    payment_status: PaymentStatus
+    assignment: TicketAssignment
+    queue: Queue | None = None
+    opened_by: str
+
+
+@catalogued("tickets.ticket_status_changed.v1")
+class TicketStatusChanged(EventData):
+    ticket_id: str
+    job_id: str | None
+    from_status: TicketStatus
+    to_status: TicketStatus
+    by: str
+    reason: str | None = None
+    start_date: date | None = None
+    end_date: date | None = None
+    completed_at: datetime | None = None
+
+
+@catalogued("tickets.ticket_assigned.v1")
+class TicketAssigned(EventData):
+    """Who works the ticket now (messaging opens and closes its threads from this)."""
+
+    ticket_id: str
+    job_id: str | None
+    customer: TicketCustomer
+    assignment: TicketAssignment
+    by: str
+
+
+@catalogued("tickets.line_items_changed.v1")
+class TicketLineItemsChanged(EventData):
+    ticket_id: str
+    job_id: str | None
+    customer: TicketCustomer
+    line_items: list[TicketLineItem]
+    amount_due: Decimal
+    payment_status: PaymentStatus
+
+
+@catalogued("tickets.ticket_queued.v1")
+class TicketQueued(EventData):
+    """The ticket entered (or left, ``queue`` None) a tracking queue of the service department."""
+
+    ticket_id: str
+    queue: Queue | None
+    follow_up_due: date | None
+    by: str
+
+
+@catalogued("tickets.follow_up_logged.v1")
+class FollowUpLogged(EventData):
+    ticket_id: str
+    call: int = Field(description="Which follow-up call this was (1, 2, ...).")
+    outcome: FollowUpResult
+    next_due: date | None
+    escalated_to: str | None = None
+    note: str | None = None
+    by: str
+
+
+@catalogued("tickets.issue_opened.v1")
+class IssueOpened(EventData):
+    """A complaint or an issue from the field is open on the customer's account: billing's
+    collection policy holds collection while it is (``billing.collect_payment``)."""
+
+    ticket_id: str
+    kind: IssueKind
+    job_id: str | None
+    customer: TicketCustomer
+    note: str
+
+
+@catalogued("tickets.issue_resolved.v1")
+class IssueResolved(EventData):
+    """The repair that an issue opened is complete (or the ticket ended otherwise)."""
+
+    ticket_id: str
+    kind: IssueKind
+    job_id: str | None
+    resolution: TicketStatus
+
+
+# -- decision points ----------------------------------------------------------------------------
+
+
+class FollowUpState(Facts):
+    queue: Queue
+    calls_made: int = Field(ge=0, description="Follow-up calls logged or missed so far.")
+    last_outcome: FollowUpResult | None = None
+
+
+@decision_point(
+    "tickets.follow_up",
+    "Scheduling the next follow-up call on a queued ticket, or escalating it (seed 003).",
+)
+class FollowUpFacts(Facts):
+    ticket_type: TicketType
+    follow_up: FollowUpState

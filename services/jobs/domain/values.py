@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, EmailStr, Field, model_validator
 
 from shared.contracts import jobs as contract
 from shared.contracts.jobs import Trade
+from shared.contracts.money import to_cents
 from shared.contracts.roles import Role
 from shared.platform.text import Day, Identifier
 
@@ -188,7 +189,7 @@ class LineItem(Value):
 
     @property
     def total(self) -> Decimal:
-        return (self.quantity * self.unit_price).quantize(Decimal("0.01"))
+        return to_cents(self.quantity * self.unit_price)
 
 
 DocumentType = Literal[

@@ -21,14 +21,9 @@ from pydantic import BaseModel
 from services.jobs.domain import Job, JobNotFound, Milestone, facts
 from services.jobs.ports import JobsDeps, JobsUnitOfWork
 from shared.contracts.base import EventData
-from shared.platform.context import request_source
 from shared.platform.http.auth import Caller, sees_only_own_work
+from shared.policy.asking import decide_or_refuse as ask_policy
 from shared.policy.decision import Decision
-from shared.policy.service import PolicyRefused
-
-# The source a decision is logged with when no HTTP request asked for it (a handler called
-# directly, as the unit tests do); in a request it is the route, e.g. "POST /jobs/{job_id}/start".
-SOURCE_OUTSIDE_HTTP = "direct"
 
 
 async def load_job(uow: JobsUnitOfWork, caller: Caller, job_id: str, *, for_update: bool) -> Job:
@@ -45,24 +40,8 @@ async def load_job(uow: JobsUnitOfWork, caller: Caller, job_id: str, *, for_upda
 async def decide_or_refuse(
     deps: JobsDeps, uow: JobsUnitOfWork, point: str, facts_: BaseModel, *, job_id: str
 ) -> Decision:
-    """Ask the policy layer; on a refusal, keep the logged decision and raise ``PolicyRefused``.
-
-    The decision's source is the HTTP route being served (``request_source``), so no handler
-    threads it through. The refusal commits ``uow`` as it stands, so call this before the command
-    writes anything (handlers decide first, then change the job): only decisions may be pending
-    here."""
-    decision = await deps.policy.decide(
-        uow.transaction,
-        point,
-        facts_,
-        tenant=uow.tenant_id,
-        subject=job_id,
-        source=request_source() or SOURCE_OUTSIDE_HTTP,
-    )
-    if not decision.allowed:
-        await uow.commit()
-        raise PolicyRefused(decision)
-    return decision
+    """Ask the policy layer about the job (``shared.policy.asking.decide_or_refuse``)."""
+    return await ask_policy(deps.policy, uow, point, facts_, subject=job_id)
 
 
 @dataclass(frozen=True)

@@ -5,6 +5,6 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from services.tickets.api import customers
+from services.tickets.api import customers, queues, routing, tickets
 
-ROUTERS: tuple[APIRouter, ...] = (customers.router,)
+ROUTERS: tuple[APIRouter, ...] = (tickets.router, queues.router, routing.router, customers.router)

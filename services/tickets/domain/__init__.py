@@ -1,30 +1,29 @@
 """The tickets domain. Pure: no I/O, no framework.
 
-Thin slice: what a service ticket will need to know about a past job, its customer and property,
-kept from jobs' leads.
+``ticket.py`` is the aggregate (status flow, assignment, line items, the tracking queues and
+their follow-up calls); ``values.py`` its value objects; ``past_jobs.py`` what tickets keeps of
+jobs from their events; ``facts.py`` the facts it gives the policy layer; ``errors.py`` what its
+commands raise. ``customers.py`` is the customer record tickets answers a new lead with.
 """
 
-from __future__ import annotations
+from services.tickets.domain.customers import CustomerNotFound, JobCustomer, JobCustomerRecord
+from services.tickets.domain.errors import JobNotKnown, TicketNotFound, TicketRuleBroken
+from services.tickets.domain.past_jobs import PastJob
+from services.tickets.domain.ticket import Ticket
+from services.tickets.domain.values import Assignment, Customer, FollowUp, LineItem, StatusChange
 
-from datetime import datetime
-
-from pydantic import BaseModel, ConfigDict
-
-
-class JobCustomer(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    job_id: str
-    customer_name: str
-    property_address: str
-
-
-class JobCustomerRecord(JobCustomer):
-    """A job's customer as kept: with when it was recorded."""
-
-    tenant_id: str
-    recorded_at: datetime
-
-
-class CustomerNotFound(LookupError):
-    """No customer is kept for that job in the caller's tenant."""
+__all__ = [
+    "Assignment",
+    "Customer",
+    "CustomerNotFound",
+    "FollowUp",
+    "JobCustomer",
+    "JobCustomerRecord",
+    "JobNotKnown",
+    "LineItem",
+    "PastJob",
+    "StatusChange",
+    "Ticket",
+    "TicketNotFound",
+    "TicketRuleBroken",
+]

@@ -1,1 +1,2 @@
-"""Tickets handlers: one function per command, query or consumed event."""
+"""Tickets handlers: one function per command or consumed event, by area (``tickets``,
+``follow_ups``, ``routing``, ``past_jobs``); ``common`` holds what the commands share."""

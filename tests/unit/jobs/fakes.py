@@ -6,13 +6,10 @@ from __future__ import annotations
 import copy
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime
 from decimal import Decimal
-from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
-
-from pydantic import BaseModel
 
 from services.jobs.domain import Crew, Job
 from services.jobs.metrics import JobsMetrics
@@ -20,9 +17,7 @@ from services.jobs.ports import JobsDeps, JobsRepositories
 from shared.contracts.base import EventData
 from shared.platform.messaging.envelope import Envelope
 from shared.policy.decision import Decision
-from shared.policy.engine import PolicyEngine
-
-POLICIES = Path(__file__).resolve().parents[3] / "policies"
+from tests.support.fake_policy import FakePolicy
 
 
 @dataclass
@@ -261,56 +256,6 @@ class FakeUnitOfWork:
         self._staged.clear()
         self._events = []
         self._decisions = []
-
-
-class FakePolicy:
-    """Decides with the real engine over the shipped rules; the decision log, the deadlines and
-    their meeting live in memory and are kept only when the unit of work commits."""
-
-    def __init__(self) -> None:
-        self.engine = PolicyEngine(POLICIES)
-        assert self.engine.load() == []
-        self.log: list[Decision] = []
-        self.deadlines: dict[str, datetime] = {}
-        self.met: list[tuple[str, str]] = []
-
-    async def decide(
-        self,
-        uow: FakeUnitOfWork,
-        decision_point: str,
-        facts: BaseModel,
-        *,
-        tenant: str,
-        subject: str,
-        source: str,
-    ) -> Decision:
-        decision = self.engine.evaluate(decision_point, facts, tenant)
-        uow.log_decision(decision)
-        return decision
-
-    async def schedule(
-        self, uow: FakeUnitOfWork, decision: Decision, *, subject: str, now: datetime | None = None
-    ) -> list[datetime]:
-        start = now or datetime.now(UTC)
-        due = [
-            start + timedelta(days=rule.within_business_days or 0)
-            for rule in decision.of("schedule")
-        ]
-        for when in due:
-            self.deadlines[subject] = when
-        return due
-
-    async def meet(
-        self,
-        uow: FakeUnitOfWork,
-        *,
-        tenant: str,
-        subject: str,
-        task: str | None = None,
-        status: str = "met",
-    ) -> bool:
-        self.met.append((subject, status))
-        return self.deadlines.pop(subject, None) is not None
 
 
 def fake_deps(now: datetime) -> tuple[JobsDeps, Store, FakePolicy]:

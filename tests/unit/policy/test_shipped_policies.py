@@ -22,6 +22,7 @@ SHIPPED = {
     "line_items",
     "collections",
     "depreciation",
+    "follow_ups",
 }
 
 
@@ -45,7 +46,7 @@ def test_policy_test_command_passes_on_the_shipped_files() -> None:
 def test_policy_lint_command_passes_on_the_shipped_files() -> None:
     result = CliRunner().invoke(app, ["policy", "lint", str(POLICIES)])
     assert result.exit_code == 0, result.output
-    assert "9 valid policy set(s)" in result.output
+    assert "10 valid policy set(s)" in result.output
 
 
 def test_shipped_json_schema_is_the_generated_one() -> None:

@@ -1,0 +1,39 @@
+"""The facts tickets gives the policy layer at each decision point it asks."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from decimal import Decimal
+
+from services.tickets.domain.ticket import Ticket
+from services.tickets.domain.values import FollowUpResult, LineItem, Queue
+from shared.contracts.billing import AccountingRecord, CreateRecordFacts
+from shared.contracts.tickets import FollowUpFacts, FollowUpState
+
+
+def create_record(line_items: Sequence[LineItem]) -> CreateRecordFacts:
+    """A ticket or work order goes to accounting (seed 003: never one without a line item)."""
+    return CreateRecordFacts(
+        record=AccountingRecord(
+            kind="work_order",
+            line_items=len(line_items),
+            total=sum((item.total for item in line_items), Decimal("0.00")),
+        )
+    )
+
+
+def follow_up(
+    ticket: Ticket, *, entering: Queue | None = None, after: FollowUpResult | None = None
+) -> FollowUpFacts:
+    """Where ``ticket`` stands in its follow-up calls: ``entering`` a queue (no calls yet), or
+    just ``after`` a call's result (counted)."""
+    queue = entering or ticket.queue
+    if queue is None:
+        raise ValueError("follow-up facts need the queue the ticket is in or entering")
+    if entering is not None:
+        state = FollowUpState(queue=queue, calls_made=0)
+    else:
+        state = FollowUpState(
+            queue=queue, calls_made=ticket.follow_up.calls_made + 1, last_outcome=after
+        )
+    return FollowUpFacts(ticket_type=ticket.type, follow_up=state)

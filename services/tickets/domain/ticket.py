@@ -1,0 +1,374 @@
+"""The service ticket aggregate: a ticket or work order, its status flow with the date of every
+change, who works it, its line items and money, and its place in the service department's
+tracking queues (seed 003).
+
+Every command checks the ticket's own rules (a command it cannot take raises
+``TicketRuleBroken``), changes it, and returns the events it recorded; ``version`` counts the
+events, so the n events of a command are its last n versions. Business rules that owners tune
+(line items before accounting, the follow-up cadence) are the policy layer's; the handlers ask
+it before calling these.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, datetime
+from decimal import Decimal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from services.tickets.domain.errors import TicketRuleBroken
+from services.tickets.domain.past_jobs import PastJob
+from services.tickets.domain.values import (
+    CLOSED_STATUSES,
+    TRANSITIONS,
+    Assignment,
+    Customer,
+    FollowUp,
+    FollowUpResult,
+    LineItem,
+    PaymentStatus,
+    Queue,
+    StatusChange,
+    TicketStatus,
+    TicketType,
+)
+from shared.contracts import tickets as contract
+from shared.contracts.base import EventData
+from shared.contracts.tickets import IssueKind
+
+# Call outcomes that end the follow-ups: the customer decided.
+DECIDED: dict[FollowUpResult, TicketStatus | None] = {"approved": None, "declined": "declined"}
+
+
+class Ticket(BaseModel):
+    model_config = ConfigDict(validate_assignment=True, extra="forbid")
+
+    tenant_id: str
+    ticket_id: str
+    ticket_number: str
+    version: int = 0
+    type: TicketType
+    status: TicketStatus = "new"
+    customer: Customer
+    job_id: str | None = None
+    job_number: str | None = None
+    installed_by_crew_id: str | None = None
+    installed_by_crew_name: str | None = None
+    trades: tuple[str, ...] = ()
+    line_items: tuple[LineItem, ...]
+    assignment: Assignment = Assignment()
+    queue: Queue | None = None
+    follow_up: FollowUp = FollowUp()
+    issue: IssueKind | None = None
+    note: str | None = Field(None, max_length=4000)
+    start_date: date | None = None
+    end_date: date | None = None
+    completed_at: datetime | None = None
+    opened_at: datetime
+    opened_by: str
+    history: tuple[StatusChange, ...] = ()
+
+    # -- what follows from the data ----------------------------------------------------------
+
+    @property
+    def amount_due(self) -> Decimal:
+        return sum((item.total for item in self.line_items), Decimal("0.00"))
+
+    @property
+    def payment_status(self) -> PaymentStatus:
+        # Payments are billing's; until it reports one, a ticket owes its total or nothing.
+        return "no_charge" if self.amount_due == 0 else "unpaid"
+
+    @property
+    def is_closed(self) -> bool:
+        return self.status in CLOSED_STATUSES
+
+    # -- opening -----------------------------------------------------------------------------
+
+    @classmethod
+    def open(
+        cls,
+        *,
+        tenant_id: str,
+        ticket_id: str,
+        ticket_number: str,
+        type: TicketType,
+        customer: Customer | None,
+        job: PastJob | None,
+        line_items: Sequence[LineItem],
+        opened_by: str,
+        at: datetime,
+        queue: Queue | None = None,
+        follow_up_due: date | None = None,
+        issue: IssueKind | None = None,
+        note: str | None = None,
+    ) -> tuple[Ticket, list[EventData]]:
+        """A new ticket, for a past job (its customer, address, trades and installing crew) or a
+        customer of its own; ``queue`` places it in a tracking queue with its first follow-up."""
+        if customer is None:
+            if job is None:
+                raise TicketRuleBroken("a ticket needs a customer or a past job to take one from")
+            customer = job.customer
+        ticket = cls(
+            tenant_id=tenant_id,
+            ticket_id=ticket_id,
+            ticket_number=ticket_number,
+            type=type,
+            customer=customer,
+            job_id=job.job_id if job else None,
+            job_number=job.job_number if job else None,
+            installed_by_crew_id=job.crew_id if job else None,
+            installed_by_crew_name=job.crew_name if job else None,
+            trades=job.trades if job else (),
+            line_items=tuple(line_items),
+            queue=queue,
+            follow_up=FollowUp(next_due=follow_up_due if queue else None),
+            issue=issue,
+            note=note,
+            opened_at=at,
+            opened_by=opened_by,
+            history=(StatusChange(from_status=None, to_status="new", at=at, by=opened_by),),
+        )
+        events: list[EventData] = [ticket._opened()]
+        if issue is not None:
+            events.append(
+                contract.IssueOpened(
+                    ticket_id=ticket_id,
+                    kind=issue,
+                    job_id=ticket.job_id,
+                    customer=ticket._customer(),
+                    note=note or "",
+                )
+            )
+        ticket.version = len(events)
+        return ticket, events
+
+    # -- status ------------------------------------------------------------------------------
+
+    def schedule(self, start: date, end: date, *, by: str, at: datetime) -> list[EventData]:
+        if end < start:
+            raise TicketRuleBroken(f"end_date {end} is before start_date {start}")
+        self._check_move("scheduled")
+        self.start_date, self.end_date = start, end
+        return self._move("scheduled", by=by, at=at)
+
+    def start(self, *, by: str, at: datetime) -> list[EventData]:
+        self._check_move("in_progress")
+        return self._move("in_progress", by=by, at=at)
+
+    def complete(self, *, by: str, at: datetime) -> list[EventData]:
+        self._check_move("complete")
+        self.completed_at = at
+        return self._move("complete", by=by, at=at)
+
+    def decline(self, *, by: str, at: datetime, reason: str | None = None) -> list[EventData]:
+        self._check_move("declined")
+        return self._move("declined", by=by, at=at, reason=reason)
+
+    def cancel(self, *, by: str, at: datetime, reason: str | None = None) -> list[EventData]:
+        self._check_move("canceled")
+        return self._move("canceled", by=by, at=at, reason=reason)
+
+    # -- who works it ------------------------------------------------------------------------
+
+    def assign(
+        self,
+        *,
+        technician_ids: Sequence[str],
+        crew_id: str | None,
+        admin_id: str | None,
+        by: str,
+    ) -> list[EventData]:
+        self.check_open("assign")
+        if not technician_ids and crew_id is None and admin_id is None:
+            raise TicketRuleBroken("assign at least one technician, a crew or a product admin")
+        self.assignment = Assignment(
+            technician_ids=tuple(dict.fromkeys(technician_ids)), crew_id=crew_id, admin_id=admin_id
+        )
+        return self._recorded(
+            contract.TicketAssigned(
+                ticket_id=self.ticket_id,
+                job_id=self.job_id,
+                customer=self._customer(),
+                assignment=self._assignment(),
+                by=by,
+            )
+        )
+
+    # -- money -------------------------------------------------------------------------------
+
+    def add_line_item(self, item: LineItem) -> list[EventData]:
+        self.check_open("add a line item to")
+        self.line_items = (*self.line_items, item)
+        return self._recorded(
+            contract.TicketLineItemsChanged(
+                ticket_id=self.ticket_id,
+                job_id=self.job_id,
+                customer=self._customer(),
+                line_items=self._line_items(),
+                amount_due=self.amount_due,
+                payment_status=self.payment_status,
+            )
+        )
+
+    # -- the tracking queues (seed 003) --------------------------------------------------------
+
+    def place_in_queue(
+        self, queue: Queue, *, follow_up_due: date | None, by: str
+    ) -> list[EventData]:
+        self.check_open("queue")
+        self.queue = queue
+        self.follow_up = FollowUp(next_due=follow_up_due)
+        return self._queued(by)
+
+    def log_follow_up(
+        self,
+        result: FollowUpResult,
+        *,
+        next_due: date | None,
+        escalated_to: str | None,
+        by: str,
+        at: datetime,
+        note: str | None = None,
+    ) -> list[EventData]:
+        """A follow-up call's outcome (or a missed one): the customer approving takes the ticket
+        out of its queue, declining declines it, anything else leaves it queued with its next
+        follow-up on ``next_due``."""
+        self.check_queued()
+        decided = result in DECIDED
+        self.follow_up = FollowUp(
+            calls_made=self.follow_up.calls_made + 1,
+            next_due=None if decided else next_due,
+            escalated_to=escalated_to or self.follow_up.escalated_to,
+            last_outcome=result,
+        )
+        events: list[EventData] = self._recorded(
+            contract.FollowUpLogged(
+                ticket_id=self.ticket_id,
+                call=self.follow_up.calls_made,
+                outcome=result,
+                next_due=self.follow_up.next_due,
+                escalated_to=escalated_to,
+                note=note,
+                by=by,
+            )
+        )
+        if decided:
+            self.queue = None
+            events += self._queued(by)
+            then = DECIDED[result]
+            if then is not None:
+                reason = f"declined on follow-up call {self.follow_up.calls_made}"
+                events += self.decline(by=by, at=at, reason=reason)
+        return events
+
+    # -- helpers -----------------------------------------------------------------------------
+
+    def check_open(self, action: str) -> None:
+        if self.is_closed:
+            raise TicketRuleBroken(
+                f"cannot {action} ticket {self.ticket_number}: it is {self.status}"
+            )
+
+    def check_queued(self) -> None:
+        if self.queue is None:
+            raise TicketRuleBroken(f"ticket {self.ticket_number} is in no queue to follow up")
+
+    def _check_move(self, to: TicketStatus) -> None:
+        if to not in TRANSITIONS[self.status]:
+            raise TicketRuleBroken(
+                f"ticket {self.ticket_number} cannot go from {self.status} to {to}"
+            )
+
+    def _move(
+        self, to: TicketStatus, *, by: str, at: datetime, reason: str | None = None
+    ) -> list[EventData]:
+        was = self.status
+        self.status = to
+        self.history = (
+            *self.history,
+            StatusChange(from_status=was, to_status=to, at=at, by=by, reason=reason),
+        )
+        events = self._recorded(
+            contract.TicketStatusChanged(
+                ticket_id=self.ticket_id,
+                job_id=self.job_id,
+                from_status=was,
+                to_status=to,
+                by=by,
+                reason=reason,
+                start_date=self.start_date,
+                end_date=self.end_date,
+                completed_at=self.completed_at,
+            )
+        )
+        if self.is_closed:
+            events += self._left_open(by)
+        return events
+
+    def _left_open(self, by: str) -> list[EventData]:
+        """A closed ticket leaves its queue, and an issue it carried is resolved."""
+        events: list[EventData] = []
+        if self.queue is not None:
+            self.queue = None
+            self.follow_up = self.follow_up.model_copy(update={"next_due": None})
+            events += self._queued(by)
+        if self.issue is not None:
+            events += self._recorded(
+                contract.IssueResolved(
+                    ticket_id=self.ticket_id,
+                    kind=self.issue,
+                    job_id=self.job_id,
+                    resolution=self.status,
+                )
+            )
+        return events
+
+    def _queued(self, by: str) -> list[EventData]:
+        return self._recorded(
+            contract.TicketQueued(
+                ticket_id=self.ticket_id,
+                queue=self.queue,
+                follow_up_due=self.follow_up.next_due,
+                by=by,
+            )
+        )
+
+    def _recorded(self, event: EventData) -> list[EventData]:
+        self.version += 1
+        return [event]
+
+    def _customer(self) -> contract.TicketCustomer:
+        return contract.TicketCustomer(**self.customer.model_dump())
+
+    def _assignment(self) -> contract.TicketAssignment:
+        return contract.TicketAssignment(
+            technician_ids=list(self.assignment.technician_ids),
+            crew_id=self.assignment.crew_id,
+            admin_id=self.assignment.admin_id,
+        )
+
+    def _line_items(self) -> list[contract.TicketLineItem]:
+        return [
+            contract.TicketLineItem(**item.model_dump(), total=item.total)
+            for item in self.line_items
+        ]
+
+    def _opened(self) -> contract.TicketOpened:
+        return contract.TicketOpened(
+            ticket_id=self.ticket_id,
+            ticket_number=self.ticket_number,
+            type=self.type,
+            status=self.status,
+            customer=self._customer(),
+            job_id=self.job_id,
+            installed_by_crew_id=self.installed_by_crew_id,
+            trades=list(self.trades),
+            line_items=self._line_items(),
+            amount_due=self.amount_due,
+            payment_status=self.payment_status,
+            assignment=self._assignment(),
+            queue=self.queue,
+            opened_by=self.opened_by,
+        )

@@ -1,0 +1,65 @@
+"""What every tickets command handler shares: loading a ticket the caller may see, and the
+common shape of a command (lock, change, store with its events, commit).
+
+Technicians and installers see only the tickets assigned to them (a technician by name, an
+installer through their crew); anyone else's is "not found", like another tenant's.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+
+from services.tickets.domain import Ticket, TicketNotFound
+from services.tickets.ports import TicketsDeps, TicketsUnitOfWork
+from shared.contracts.base import EventData
+from shared.platform.http.auth import Caller, sees_only_own_work
+
+
+async def visible_to(uow: TicketsUnitOfWork, caller: Caller) -> tuple[str, tuple[str, ...]] | None:
+    """None for the office (sees every ticket); a field user's id and crews otherwise."""
+    if not sees_only_own_work(caller):
+        return None
+    return caller.user_id, await uow.repos.jobs.crews_of(caller.user_id)
+
+
+async def load_ticket(
+    uow: TicketsUnitOfWork, caller: Caller, ticket_id: str, *, for_update: bool
+) -> Ticket:
+    ticket = await uow.repos.tickets.get(ticket_id, for_update=for_update)
+    if ticket is None:
+        raise TicketNotFound(f"ticket {ticket_id} not found")
+    own = await visible_to(uow, caller)
+    if own is not None and not ticket.assignment.includes(*own):
+        raise TicketNotFound(f"ticket {ticket_id} not found")  # not theirs: as if absent
+    return ticket
+
+
+# What a command does to the loaded ticket: the events it recorded. It may ask the policy layer
+# through the unit of work, and so may be async.
+Apply = Callable[[TicketsUnitOfWork, Ticket], Sequence[EventData] | Awaitable[Sequence[EventData]]]
+
+
+async def change_ticket(deps: TicketsDeps, caller: Caller, ticket_id: str, apply: Apply) -> Ticket:
+    async with deps.unit_of_work(caller.tenant_id) as uow:
+        ticket = await load_ticket(uow, caller, ticket_id, for_update=True)
+        applied = apply(uow, ticket)
+        recorded = applied if isinstance(applied, Sequence) else await applied
+        await store(deps, uow, ticket, recorded)
+        await uow.commit()
+    return ticket
+
+
+async def store(
+    deps: TicketsDeps, uow: TicketsUnitOfWork, ticket: Ticket, events: Sequence[EventData]
+) -> None:
+    """Save the changed ticket and record its events."""
+    await uow.repos.tickets.save(ticket, at=deps.clock())
+    record_events(uow, ticket, events)
+
+
+def record_events(uow: TicketsUnitOfWork, ticket: Ticket, events: Sequence[EventData]) -> None:
+    """Record a change's events, keyed by the ticket: its version counts its events, so the n
+    events of a change are its last n versions (their ``sequence``)."""
+    first = ticket.version - len(events) + 1
+    for offset, event in enumerate(events):
+        uow.record(event, subject=ticket.ticket_id, sequence=first + offset)

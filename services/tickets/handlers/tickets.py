@@ -1,0 +1,191 @@
+"""Tickets and work orders: opening one (for a past job or a customer of its own; a complaint or
+an issue from the field opens one in the Issues queue), its status flow, who works it, its line
+items; and reading them.
+
+Opening asks ``accounting.create_record`` (seed 003: never a record without a line item; the
+refusal names the rule) and, for a queued ticket, the follow-up policy for its first call.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Sequence
+from datetime import datetime
+
+from services.tickets.domain import JobNotKnown, PastJob, Ticket, facts
+from services.tickets.domain.commands import (
+    AddLineItem,
+    AssignTicket,
+    ChangeStatus,
+    OpenTicket,
+    ScheduleTicket,
+)
+from services.tickets.domain.values import Queue
+from services.tickets.handlers.common import (
+    change_ticket,
+    load_ticket,
+    record_events,
+    visible_to,
+)
+from services.tickets.handlers.follow_ups import end_pending_call, next_follow_up
+from services.tickets.ports import TicketFilter, TicketsDeps, TicketsUnitOfWork
+from shared.contracts.base import EventData
+from shared.platform.http.auth import Caller
+from shared.policy.asking import decide_or_refuse
+
+# A complaint or an issue from the field goes to the Issues queue unless the opener says where.
+ISSUES: Queue = "issues"
+
+
+async def open_ticket(deps: TicketsDeps, caller: Caller, command: OpenTicket) -> Ticket:
+    ticket_id = str(uuid.uuid4())
+    now = deps.clock()
+    async with deps.unit_of_work(caller.tenant_id) as uow:
+        job = await _past_job(uow, command.job_id)
+        await decide_or_refuse(
+            deps.policy,
+            uow,
+            "accounting.create_record",
+            facts.create_record(command.line_items),
+            subject=ticket_id,
+        )
+        queue = command.queue or (ISSUES if command.issue else None)
+        ticket, events = Ticket.open(
+            tenant_id=caller.tenant_id,
+            ticket_id=ticket_id,
+            ticket_number=await uow.repos.tickets.next_number(now.year),
+            type=command.type,
+            customer=command.customer,
+            job=job,
+            line_items=command.line_items,
+            opened_by=caller.user_id,
+            at=now,
+            issue=command.issue.kind if command.issue else None,
+            note=command.issue.note if command.issue else command.note,
+        )
+        admin_id = await _routed_admin(uow, ticket)
+        if command.technician_ids or command.crew_id or admin_id:
+            events += ticket.assign(
+                technician_ids=command.technician_ids,
+                crew_id=command.crew_id,
+                admin_id=admin_id,
+                by=caller.user_id,
+            )
+        if queue is not None:
+            due, _ = await next_follow_up(deps, uow, ticket, entering=queue)
+            events += ticket.place_in_queue(queue, follow_up_due=due, by=caller.user_id)
+        await uow.repos.tickets.add(ticket)
+        record_events(uow, ticket, events)
+        await uow.commit()
+    return ticket
+
+
+async def _past_job(uow: TicketsUnitOfWork, job_id: str | None) -> PastJob | None:
+    if job_id is None:
+        return None
+    job = await uow.repos.jobs.get(job_id)
+    if job is None:
+        raise JobNotKnown(f"job {job_id} is not known to tickets (no event of it yet)")
+    return job
+
+
+async def _routed_admin(uow: TicketsUnitOfWork, ticket: Ticket) -> str | None:
+    """The product admin the tenant's routing table names for the ticket's first routed trade,
+    else the one it has."""
+    table = await uow.repos.routing.table()
+    routed = [table[trade] for trade in ticket.trades if trade in table]
+    return routed[0] if routed else ticket.assignment.admin_id
+
+
+async def schedule(deps: TicketsDeps, caller: Caller, command: ScheduleTicket) -> Ticket:
+    return await change_ticket(
+        deps,
+        caller,
+        command.ticket_id,
+        lambda _, ticket: ticket.schedule(
+            command.start_date, command.end_date, by=caller.user_id, at=deps.clock()
+        ),
+    )
+
+
+async def start(deps: TicketsDeps, caller: Caller, command: ChangeStatus) -> Ticket:
+    return await change_ticket(
+        deps,
+        caller,
+        command.ticket_id,
+        lambda _, ticket: ticket.start(by=caller.user_id, at=deps.clock()),
+    )
+
+
+async def complete(deps: TicketsDeps, caller: Caller, command: ChangeStatus) -> Ticket:
+    return await _closing(
+        deps, caller, command, lambda ticket, by, at: ticket.complete(by=by, at=at)
+    )
+
+
+async def decline(deps: TicketsDeps, caller: Caller, command: ChangeStatus) -> Ticket:
+    return await _closing(
+        deps,
+        caller,
+        command,
+        lambda ticket, by, at: ticket.decline(by=by, at=at, reason=command.reason),
+    )
+
+
+async def cancel(deps: TicketsDeps, caller: Caller, command: ChangeStatus) -> Ticket:
+    return await _closing(
+        deps,
+        caller,
+        command,
+        lambda ticket, by, at: ticket.cancel(by=by, at=at, reason=command.reason),
+    )
+
+
+Close = Callable[[Ticket, str, datetime], Sequence[EventData]]
+
+
+async def _closing(
+    deps: TicketsDeps, caller: Caller, command: ChangeStatus, close: Close
+) -> Ticket:
+    """Complete, decline or cancel: the ticket leaves its queue, so its pending follow-up call
+    will not fire."""
+
+    async def apply(uow: TicketsUnitOfWork, ticket: Ticket) -> Sequence[EventData]:
+        events = close(ticket, caller.user_id, deps.clock())
+        await end_pending_call(deps, uow, ticket)
+        return events
+
+    return await change_ticket(deps, caller, command.ticket_id, apply)
+
+
+async def assign(deps: TicketsDeps, caller: Caller, command: AssignTicket) -> Ticket:
+    async def apply(uow: TicketsUnitOfWork, ticket: Ticket) -> Sequence[EventData]:
+        return ticket.assign(
+            technician_ids=command.technician_ids,
+            crew_id=command.crew_id,
+            admin_id=command.admin_id or await _routed_admin(uow, ticket),
+            by=caller.user_id,
+        )
+
+    return await change_ticket(deps, caller, command.ticket_id, apply)
+
+
+async def add_line_item(deps: TicketsDeps, caller: Caller, command: AddLineItem) -> Ticket:
+    return await change_ticket(
+        deps, caller, command.ticket_id, lambda _, ticket: ticket.add_line_item(command.line_item)
+    )
+
+
+async def get_ticket(deps: TicketsDeps, caller: Caller, ticket_id: str) -> Ticket:
+    async with deps.unit_of_work(caller.tenant_id) as uow:
+        return await load_ticket(uow, caller, ticket_id, for_update=False)
+
+
+async def find_tickets(
+    deps: TicketsDeps, caller: Caller, where: TicketFilter, *, limit: int, offset: int
+) -> list[Ticket]:
+    async with deps.unit_of_work(caller.tenant_id) as uow:
+        own = await visible_to(uow, caller)
+        if own is not None:
+            where = TicketFilter(**{**where.__dict__, "visible_to": own})
+        return await uow.repos.tickets.find(where, limit=limit, offset=offset)

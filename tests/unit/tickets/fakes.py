@@ -1,0 +1,239 @@
+"""Fakes for the tickets handlers: an in-memory unit of work (what a unit of work stages is kept
+only when it commits) and the shared fake policy layer. tests/contract runs the store cases
+against these and the SQL repositories alike."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from types import TracebackType
+from typing import Self
+
+from services.tickets.domain import JobCustomerRecord, PastJob, Ticket
+from services.tickets.domain.values import Customer
+from services.tickets.ports import TicketFilter, TicketsDeps, TicketsRepositories
+from shared.contracts.base import EventData
+from shared.platform.messaging.envelope import Envelope
+from shared.policy.decision import Decision
+from tests.support.fake_policy import FakePolicy
+
+
+@dataclass
+class Store:
+    """What the fake database holds for all tenants."""
+
+    tickets: dict[tuple[str, str], Ticket] = field(default_factory=dict)
+    jobs: dict[tuple[str, str], PastJob] = field(default_factory=dict)
+    recorded_at: dict[tuple[str, str], datetime] = field(default_factory=dict)
+    crew_members: set[tuple[str, str, str]] = field(default_factory=set)
+    routing: dict[tuple[str, str], str] = field(default_factory=dict)
+    numbers: dict[str, int] = field(default_factory=dict)
+    events: list[tuple[str, int | None, EventData]] = field(default_factory=list)
+
+
+class FakeTickets:
+    def __init__(self, store: Store, tenant: str, staged: dict[str, Ticket]) -> None:
+        self.store, self.tenant, self.staged = store, tenant, staged
+
+    def _visible(self) -> dict[str, Ticket]:
+        kept = {i: t for (tenant, i), t in self.store.tickets.items() if tenant == self.tenant}
+        return kept | self.staged
+
+    async def add(self, ticket: Ticket) -> None:
+        self.staged[ticket.ticket_id] = copy.deepcopy(ticket)
+
+    async def get(self, ticket_id: str, *, for_update: bool = False) -> Ticket | None:
+        ticket = self._visible().get(ticket_id)
+        return copy.deepcopy(ticket) if ticket else None
+
+    async def save(self, ticket: Ticket, *, at: datetime) -> None:
+        if ticket.ticket_id in self._visible():  # an UPDATE: never-added stays absent
+            self.staged[ticket.ticket_id] = copy.deepcopy(ticket)
+
+    async def next_number(self, year: int) -> str:
+        self.store.numbers[self.tenant] = self.store.numbers.get(self.tenant, 0) + 1
+        return f"T-{year}-{self.store.numbers[self.tenant]:04d}"
+
+    async def find(self, where: TicketFilter, *, limit: int, offset: int) -> list[Ticket]:
+        def matches(t: Ticket) -> bool:
+            text = (where.customer or "").strip().lower()
+            start = t.start_date
+            return (
+                (where.queue is None or t.queue == where.queue)
+                and (where.type is None or t.type == where.type)
+                and (where.status is None or t.status == where.status)
+                and (where.job_id is None or t.job_id == where.job_id)
+                and (
+                    where.technician_id is None
+                    or where.technician_id in t.assignment.technician_ids
+                )
+                and (
+                    not text
+                    or text in t.customer.name.lower()
+                    or text in t.customer.property_address.lower()
+                )
+                and (
+                    where.scheduled_from is None
+                    or (start is not None and start >= where.scheduled_from)
+                )
+                and (
+                    where.scheduled_to is None
+                    or (start is not None and start <= where.scheduled_to)
+                )
+                and (where.visible_to is None or t.assignment.includes(*where.visible_to))
+            )
+
+        found = sorted(
+            (t for t in self._visible().values() if matches(t)),
+            key=lambda t: (-t.opened_at.timestamp(), t.ticket_id),
+        )
+        return [copy.deepcopy(t) for t in found[offset : offset + limit]]
+
+    async def follow_ups_due(self, before: date, *, limit: int) -> list[str]:
+        due = [
+            t
+            for t in self._visible().values()
+            if t.follow_up.next_due is not None and t.follow_up.next_due < before
+        ]
+        due.sort(key=lambda t: (t.follow_up.next_due, t.ticket_id))
+        return [t.ticket_id for t in due[:limit]]
+
+
+class FakePastJobs:
+    def __init__(self, store: Store, tenant: str, now: datetime) -> None:
+        self.store, self.tenant, self.now = store, tenant, now
+
+    async def add_lead(self, job_id: str, customer: Customer) -> bool:
+        key = (self.tenant, job_id)
+        if key in self.store.jobs:
+            return False
+        self.store.jobs[key] = PastJob(job_id=job_id, customer=customer)
+        self.store.recorded_at[key] = self.now
+        return True
+
+    async def customer(self, job_id: str) -> JobCustomerRecord | None:
+        job = self.store.jobs.get((self.tenant, job_id))
+        if job is None:
+            return None
+        return JobCustomerRecord(
+            job_id=job_id,
+            customer_name=job.customer.name,
+            property_address=job.customer.property_address,
+            tenant_id=self.tenant,
+            recorded_at=self.store.recorded_at[(self.tenant, job_id)],
+        )
+
+    async def get(self, job_id: str) -> PastJob | None:
+        return self.store.jobs.get((self.tenant, job_id))
+
+    def _upsert(self, job_id: str, customer: Customer, **changes: object) -> None:
+        key = (self.tenant, job_id)
+        was = self.store.jobs.get(key) or PastJob(job_id=job_id, customer=customer)
+        self.store.jobs[key] = was.model_copy(update={"customer": customer, **changes})
+        self.store.recorded_at.setdefault(key, self.now)
+
+    async def sold(
+        self, job_id: str, *, job_number: str, trades: Sequence[str], customer: Customer
+    ) -> None:
+        self._upsert(job_id, customer, job_number=job_number, trades=tuple(trades))
+
+    async def crew_assigned(
+        self,
+        job_id: str,
+        *,
+        crew_id: str,
+        crew_name: str,
+        member_ids: Sequence[str],
+        customer: Customer,
+    ) -> None:
+        self._upsert(job_id, customer, crew_id=crew_id, crew_name=crew_name)
+        self.store.crew_members |= {(self.tenant, crew_id, user) for user in member_ids}
+
+    async def crews_of(self, user_id: str) -> tuple[str, ...]:
+        return tuple(
+            sorted(c for t, c, u in self.store.crew_members if t == self.tenant and u == user_id)
+        )
+
+
+class FakeRouting:
+    def __init__(self, store: Store, tenant: str) -> None:
+        self.store, self.tenant = store, tenant
+
+    async def table(self) -> dict[str, str]:
+        return {k: a for (t, k), a in self.store.routing.items() if t == self.tenant}
+
+    async def route(self, key: str, admin_id: str | None) -> None:
+        if admin_id is None:
+            self.store.routing.pop((self.tenant, key), None)
+        else:
+            self.store.routing[(self.tenant, key)] = admin_id
+
+
+class FakeUnitOfWork:
+    def __init__(self, store: Store, tenant: str, policy: FakePolicy, now: datetime) -> None:
+        self.store, self.tenant_id = store, tenant
+        self.transaction = self  # the fake policy logs through this
+        self._staged: dict[str, Ticket] = {}
+        self._events: list[tuple[str, int | None, EventData]] = []
+        self._decisions: list[Decision] = []
+        self._policy = policy
+        self.repos = TicketsRepositories(
+            tickets=FakeTickets(store, tenant, self._staged),
+            jobs=FakePastJobs(store, tenant, now),
+            routing=FakeRouting(store, tenant),
+        )
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self._staged.clear()
+        self._events.clear()
+        self._decisions.clear()
+
+    def record(
+        self,
+        data: EventData,
+        *,
+        subject: str,
+        sequence: int | None = None,
+        cause: Envelope | None = None,
+    ) -> None:
+        self._events.append((subject, sequence, data))
+
+    def log_decision(self, decision: Decision) -> None:
+        self._decisions.append(decision)
+
+    async def commit(self) -> None:
+        for ticket_id, ticket in self._staged.items():
+            self.store.tickets[(self.tenant_id, ticket_id)] = copy.deepcopy(ticket)
+        self.store.events += self._events
+        self._policy.log += self._decisions
+        self._staged.clear()
+        self._events = []
+        self._decisions = []
+
+
+@dataclass
+class Clock:
+    now: datetime
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+def fake_deps(now: datetime) -> tuple[TicketsDeps, Store, FakePolicy, Clock]:
+    store, policy, clock = Store(), FakePolicy(), Clock(now)
+    deps = TicketsDeps(
+        unit_of_work=lambda tenant: FakeUnitOfWork(store, tenant, policy, clock.now),
+        policy=policy,
+        clock=clock,
+    )
+    return deps, store, policy, clock

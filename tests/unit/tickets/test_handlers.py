@@ -1,0 +1,276 @@
+"""Tickets handlers against fakes: every refusal, the queues and their follow-up calls under the
+shipped ``follow_ups`` policy, issues that billing reads, and who sees which ticket."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+
+import pytest
+
+from services.tickets.domain import (
+    Customer,
+    JobNotKnown,
+    LineItem,
+    TicketNotFound,
+    TicketRuleBroken,
+)
+from services.tickets.domain.commands import (
+    AssignTicket,
+    ChangeStatus,
+    Issue,
+    LogCall,
+    OpenTicket,
+    PlaceInQueue,
+    ScheduleTicket,
+)
+from services.tickets.handlers import follow_ups, tickets
+from services.tickets.ports import TicketFilter
+from shared.contracts import tickets as contract
+from shared.platform.http.auth import Caller
+from shared.policy.service import PolicyRefused
+from tests.unit.tickets.fakes import Store, fake_deps
+
+NOW = datetime(2026, 11, 30, 15, 0, tzinfo=UTC)  # a Monday
+OFFICE = Caller(user_id="sue", tenant_id="acme", roles=frozenset({"service_manager"}))
+CUSTOMER = Customer(name="Dana Reyes", property_address="12 Elm St", phone="555-0100")
+VISIT = LineItem(description="Service visit", quantity=Decimal("1"), unit_price=Decimal("95.00"))
+
+
+def tech(user: str = "tom", tenant: str = "acme") -> Caller:
+    return Caller(user_id=user, tenant_id=tenant, roles=frozenset({"technician"}))
+
+
+@pytest.fixture
+def env():
+    return fake_deps(NOW)
+
+
+def events_of(store: Store, kind: type) -> list:
+    return [event for _, _, event in store.events if isinstance(event, kind)]
+
+
+async def open_one(deps, **fields) -> str:
+    command = OpenTicket(
+        **{"type": "service_call", "customer": CUSTOMER, "line_items": [VISIT], **fields}
+    )
+    return (await tickets.open_ticket(deps, OFFICE, command)).ticket_id
+
+
+async def test_a_ticket_without_a_line_item_is_refused_naming_the_rule(env) -> None:
+    deps, store, policy, _ = env
+    command = OpenTicket(type="warranty", customer=CUSTOMER, line_items=[])
+    with pytest.raises(PolicyRefused) as refused:
+        await tickets.open_ticket(deps, OFFICE, command)
+    assert [rule.rule for rule in refused.value.decision.enforced] == ["at-least-one-line-item"]
+    assert refused.value.decision.missing == ["line item"]
+    assert store.tickets == {} and store.events == []
+    assert [d.decision_point for d in policy.log] == ["accounting.create_record"]
+
+
+async def test_a_zero_dollar_warranty_ticket_is_fine_and_charges_nothing(env) -> None:
+    deps, store, _, _ = env
+    free = LineItem(description="Warranty repair", unit_price=Decimal("0.00"))
+    ticket_id = await open_one(deps, type="warranty", line_items=[free])
+    ticket = await tickets.get_ticket(deps, OFFICE, ticket_id)
+    assert (ticket.ticket_number, ticket.amount_due, ticket.payment_status) == (
+        "T-2026-0001",
+        Decimal("0.00"),
+        "no_charge",
+    )
+    (opened,) = events_of(store, contract.TicketOpened)
+    assert opened.line_items[0].total == Decimal("0.00")
+
+
+async def test_a_callback_takes_the_job_its_customer_and_the_crew_that_installed_it(env) -> None:
+    deps, _, _, _ = env
+    async with deps.unit_of_work("acme") as uow:
+        await uow.repos.jobs.sold(
+            "j1", job_number="2026-0042", trades=["roofing"], customer=CUSTOMER
+        )
+        await uow.repos.jobs.crew_assigned(
+            "j1", crew_id="c1", crew_name="Alpha", member_ids=["ian"], customer=CUSTOMER
+        )
+    ticket_id = await open_one(deps, type="callback", job_id="j1", customer=None)
+    ticket = await tickets.get_ticket(deps, OFFICE, ticket_id)
+    assert (ticket.customer, ticket.job_number, ticket.trades) == (
+        CUSTOMER,
+        "2026-0042",
+        ("roofing",),
+    )
+    assert (ticket.installed_by_crew_id, ticket.installed_by_crew_name) == ("c1", "Alpha")
+
+
+async def test_a_ticket_for_a_job_tickets_never_heard_of_is_not_found(env) -> None:
+    deps, store, _, _ = env
+    with pytest.raises(JobNotKnown):
+        await open_one(deps, job_id="nope", customer=None)
+    assert store.tickets == {}
+
+
+async def test_the_status_flow_keeps_every_change_and_refuses_skipping(env) -> None:
+    deps, store, _, clock = env
+    ticket_id = await open_one(deps)
+    with pytest.raises(TicketRuleBroken, match="cannot go from new to in_progress"):
+        await tickets.start(deps, OFFICE, ChangeStatus(ticket_id=ticket_id))
+    with pytest.raises(TicketRuleBroken, match="before start_date"):
+        await tickets.schedule(
+            deps,
+            OFFICE,
+            ScheduleTicket(
+                ticket_id=ticket_id, start_date=date(2026, 12, 3), end_date=date(2026, 12, 2)
+            ),
+        )
+    await tickets.schedule(
+        deps,
+        OFFICE,
+        ScheduleTicket(
+            ticket_id=ticket_id, start_date=date(2026, 12, 2), end_date=date(2026, 12, 2)
+        ),
+    )
+    clock.now = NOW + timedelta(days=2)
+    await tickets.start(deps, OFFICE, ChangeStatus(ticket_id=ticket_id))
+    done = await tickets.complete(deps, OFFICE, ChangeStatus(ticket_id=ticket_id))
+    assert [(c.from_status, c.to_status) for c in done.history] == [
+        (None, "new"),
+        ("new", "scheduled"),
+        ("scheduled", "in_progress"),
+        ("in_progress", "complete"),
+    ]
+    assert done.completed_at == NOW + timedelta(days=2)
+    with pytest.raises(TicketRuleBroken, match="from complete to canceled"):
+        await tickets.cancel(deps, OFFICE, ChangeStatus(ticket_id=ticket_id, reason="late"))
+    sequences = [seq for subject, seq, _ in store.events if subject == ticket_id]
+    assert sequences == list(range(1, len(sequences) + 1))
+
+
+async def test_a_technician_sees_only_the_tickets_assigned_to_them(env) -> None:
+    deps, _, _, _ = env
+    mine = await open_one(deps, technician_ids=["tom"])
+    theirs = await open_one(deps, technician_ids=["tina"])
+    assert [
+        t.ticket_id
+        for t in await tickets.find_tickets(deps, tech(), TicketFilter(), limit=10, offset=0)
+    ] == [mine]
+    with pytest.raises(TicketNotFound):
+        await tickets.get_ticket(deps, tech(), theirs)
+    with pytest.raises(TicketNotFound):  # another tenant's is as absent
+        await tickets.get_ticket(deps, tech(tenant="other"), mine)
+    # Unassigned, the ticket is gone from their view.
+    await tickets.assign(deps, OFFICE, AssignTicket(ticket_id=mine, technician_ids=["tina"]))
+    with pytest.raises(TicketNotFound):
+        await tickets.get_ticket(deps, tech(), mine)
+
+
+async def test_an_installer_sees_the_tickets_of_their_crew(env) -> None:
+    deps, _, _, _ = env
+    async with deps.unit_of_work("acme") as uow:
+        await uow.repos.jobs.crew_assigned(
+            "j1", crew_id="c1", crew_name="Alpha", member_ids=["ian"], customer=CUSTOMER
+        )
+    ticket_id = await open_one(deps, crew_id="c1")
+    installer = Caller(user_id="ian", tenant_id="acme", roles=frozenset({"installer"}))
+    assert (await tickets.get_ticket(deps, installer, ticket_id)).assignment.crew_id == "c1"
+
+
+async def test_the_routing_table_picks_the_product_admin(env) -> None:
+    deps, _, _, _ = env
+    async with deps.unit_of_work("acme") as uow:
+        await uow.repos.jobs.sold("j1", job_number="2026-0001", trades=["metal"], customer=CUSTOMER)
+        await uow.repos.routing.route("metal", "mia")
+    ticket_id = await open_one(deps, job_id="j1", customer=None)
+    assert (await tickets.get_ticket(deps, OFFICE, ticket_id)).assignment.admin_id == "mia"
+
+
+async def test_a_complaint_opens_an_issue_billing_reads_and_its_repair_clears_it(env) -> None:
+    deps, store, _, _ = env
+    ticket_id = await open_one(
+        deps, type="callback", issue=Issue(kind="complaint", note="Leak over the garage")
+    )
+    (issue,) = events_of(store, contract.IssueOpened)
+    assert (issue.kind, issue.customer.name, issue.note) == (
+        "complaint",
+        "Dana Reyes",
+        "Leak over the garage",
+    )
+    ticket = await tickets.get_ticket(deps, OFFICE, ticket_id)
+    assert ticket.queue == "issues" and ticket.follow_up.next_due is not None
+
+    await tickets.schedule(
+        deps,
+        OFFICE,
+        ScheduleTicket(
+            ticket_id=ticket_id, start_date=date(2026, 12, 1), end_date=date(2026, 12, 1)
+        ),
+    )
+    await tickets.start(deps, OFFICE, ChangeStatus(ticket_id=ticket_id))
+    done = await tickets.complete(deps, OFFICE, ChangeStatus(ticket_id=ticket_id))
+    (resolved,) = events_of(store, contract.IssueResolved)
+    assert (resolved.ticket_id, resolved.kind, resolved.resolution) == (
+        ticket_id,
+        "complaint",
+        "complete",
+    )
+    assert done.queue is None and done.follow_up.next_due is None
+
+
+async def test_follow_ups_every_two_business_days_and_the_third_is_escalated(env) -> None:
+    deps, store, policy, _ = env
+    ticket_id = await open_one(deps, type="weekly_service", queue="unapproved_maintenance")
+    ticket = await tickets.get_ticket(deps, OFFICE, ticket_id)
+    assert ticket.follow_up.next_due == (NOW + timedelta(days=2)).date()  # the fake counts days
+
+    for call, outcome in enumerate(("no_answer", "undecided"), start=1):
+        ticket = await follow_ups.log_call(
+            deps, OFFICE, LogCall(ticket_id=ticket_id, outcome=outcome)
+        )
+        assert (ticket.follow_up.calls_made, ticket.follow_up.escalated_to) == (call, None)
+    ticket = await follow_ups.log_call(
+        deps, OFFICE, LogCall(ticket_id=ticket_id, outcome="no_answer")
+    )
+    assert ticket.follow_up.escalated_to == "service_manager"
+    assert ticket.queue == "unapproved_maintenance" and ticket.follow_up.next_due is not None
+    logged = events_of(store, contract.FollowUpLogged)
+    assert [(e.call, e.outcome, e.escalated_to) for e in logged] == [
+        (1, "no_answer", None),
+        (2, "undecided", None),
+        (3, "no_answer", "service_manager"),
+    ]
+    assert policy.log[-1].outcome == "escalate"
+
+
+async def test_approval_takes_the_ticket_out_of_its_queue_and_declining_declines_it(env) -> None:
+    deps, _, policy, _ = env
+    approved = await open_one(deps, queue="repair_quotes")
+    declined = await open_one(deps, queue="repair_quotes")
+    kept = await follow_ups.log_call(deps, OFFICE, LogCall(ticket_id=approved, outcome="approved"))
+    assert (kept.queue, kept.status, kept.follow_up.next_due) == (None, "new", None)
+    gone = await follow_ups.log_call(deps, OFFICE, LogCall(ticket_id=declined, outcome="declined"))
+    assert (gone.queue, gone.status) == (None, "declined")
+    assert gone.history[-1].reason == "declined on follow-up call 1"
+    assert declined not in policy.deadlines and approved not in policy.deadlines
+    with pytest.raises(TicketRuleBroken, match="in no queue"):
+        await follow_ups.log_call(deps, OFFICE, LogCall(ticket_id=approved, outcome="undecided"))
+
+
+async def test_placing_a_closed_ticket_in_a_queue_is_refused(env) -> None:
+    deps, _, _, _ = env
+    ticket_id = await open_one(deps)
+    await tickets.cancel(deps, OFFICE, ChangeStatus(ticket_id=ticket_id, reason="duplicate"))
+    with pytest.raises(TicketRuleBroken, match="it is canceled"):
+        await follow_ups.place_in_queue(
+            deps, OFFICE, PlaceInQueue(ticket_id=ticket_id, queue="issues")
+        )
+
+
+async def test_the_sweeper_counts_a_passed_follow_up_as_missed_once(env) -> None:
+    deps, store, _, clock = env
+    ticket_id = await open_one(deps, queue="unapproved_maintenance")
+    assert await follow_ups.sweep_follow_ups(deps, "acme") == 0  # not due yet
+    clock.now = NOW + timedelta(days=3)
+    assert await follow_ups.sweep_follow_ups(deps, "acme") == 1
+    assert await follow_ups.sweep_follow_ups(deps, "acme") == 0  # the next one is set ahead
+    (missed,) = events_of(store, contract.FollowUpLogged)
+    assert (missed.outcome, missed.call, missed.by) == ("missed", 1, "follow-up sweeper")
+    ticket = await tickets.get_ticket(deps, OFFICE, ticket_id)
+    assert ticket.follow_up.next_due == (clock.now + timedelta(days=2)).date()
