@@ -107,6 +107,11 @@ def _columns(ticket: Ticket) -> dict[str, Any]:
     }
 
 
+def _holds(array: sa.Column[Any], value: str) -> sa.ColumnElement[bool]:
+    """``value = ANY(array)``."""
+    return sa.literal(value) == sa.any_(array)
+
+
 class TicketRepository(TenantScopedRepository):
     async def add(self, ticket: Ticket) -> None:
         await self.connection.execute(
@@ -148,7 +153,7 @@ class TicketRepository(TenantScopedRepository):
             if value is not None:
                 query = query.where(column == value)
         if where.technician_id is not None:
-            query = query.where(tickets.c.technician_ids.any(where.technician_id))
+            query = query.where(_holds(tickets.c.technician_ids, where.technician_id))
         if where.customer:
             query = query.where(
                 contains_text(where.customer, tickets.c.customer_name, tickets.c.property_address)
@@ -160,7 +165,7 @@ class TicketRepository(TenantScopedRepository):
         if where.visible_to is not None:
             user_id, crew_ids = where.visible_to
             query = query.where(
-                sa.or_(tickets.c.technician_ids.any(user_id), tickets.c.crew_id.in_(crew_ids))
+                sa.or_(_holds(tickets.c.technician_ids, user_id), tickets.c.crew_id.in_(crew_ids))
             )
         query = query.order_by(tickets.c.opened_at.desc(), tickets.c.ticket_id)
         rows = await self.connection.execute(query.limit(limit).offset(offset))
