@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 
 import uvicorn
@@ -20,8 +21,17 @@ from tests.support.tally import view_platform
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def spawn(settings: Settings, source: str, port: int) -> subprocess.Popen[bytes]:
-    """Start one tallyview consumer process with ``settings`` (its group is the service's)."""
+def spawn(
+    settings: Settings,
+    source: str,
+    port: int,
+    *,
+    extra_env: Mapping[str, str] | None = None,
+    stdout: int | None = None,
+) -> subprocess.Popen[bytes]:
+    """Start one tallyview consumer process with ``settings`` (its group is the service's);
+    ``extra_env`` adds to, or overrides, the environment it is given (``ROOFLINE_*`` settings);
+    ``stdout`` (its log) as Popen takes it, e.g. ``subprocess.DEVNULL``."""
     env = dict(os.environ)
     env.update(
         {
@@ -33,10 +43,14 @@ def spawn(settings: Settings, source: str, port: int) -> subprocess.Popen[bytes]
             "ROOFLINE_CONSUMER_MAX_RECORDS": "250",
             "ROOFLINE_KAFKA_ENABLE_IDEMPOTENCE": str(settings.kafka_enable_idempotence).lower(),
             "TALLY_SOURCE_TOPIC": source,
+            **(extra_env or {}),
         }
     )
     return subprocess.Popen(
-        [sys.executable, "-m", "tests.support.view_process", str(port)], cwd=ROOT, env=env
+        [sys.executable, "-m", "tests.support.view_process", str(port)],
+        cwd=ROOT,
+        env=env,
+        stdout=stdout,
     )
 
 
