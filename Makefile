@@ -7,7 +7,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: up test bench bench-policy lint fmt clean
+.PHONY: up test bench bench-kafka bench-policy lint fmt clean
 
 $(STAMP): pyproject.toml
 	@test -n "$(PYTHON)" || { echo "Roofline needs Python 3.11 or 3.12 (durable-rules does not build on 3.13)."; exit 1; }
@@ -27,6 +27,11 @@ test: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m bench.bus
 	$(BIN)/python -m bench.policy
+
+# The bus figures on Tansu and on a local 3-broker Apache Kafka cluster, side by side, and consumer
+# throughput with 1, 2 and 3 replicas of one service (Java and Maven needed, as for --broker kafka).
+bench-kafka: $(STAMP)
+	$(BIN)/python -m bench.bus --broker kafka
 
 bench-policy: $(STAMP)
 	$(BIN)/python -m bench.policy

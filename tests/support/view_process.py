@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 
 import uvicorn
@@ -24,9 +25,17 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def spawn(
-    settings: Settings, source: str, port: int, *, service: str = "tallyview"
+    settings: Settings,
+    source: str,
+    port: int,
+    *,
+    service: str = "tallyview",
+    extra_env: Mapping[str, str] | None = None,
+    stdout: int | None = None,
 ) -> subprocess.Popen[bytes]:
-    """Start one process of ``service`` with ``settings`` (tallyview's group is the service's)."""
+    """Start one process of ``service`` with ``settings`` (tallyview's group is the service's);
+    ``extra_env`` adds to, or overrides, the environment it is given (``ROOFLINE_*`` settings);
+    ``stdout`` (its log) as Popen takes it, e.g. ``subprocess.DEVNULL``."""
     env = dict(os.environ)
     env.update(
         {
@@ -38,10 +47,14 @@ def spawn(
             "ROOFLINE_CONSUMER_MAX_RECORDS": "250",
             "ROOFLINE_KAFKA_ENABLE_IDEMPOTENCE": str(settings.kafka_enable_idempotence).lower(),
             "TALLY_SOURCE_TOPIC": source,
+            **(extra_env or {}),
         }
     )
     return subprocess.Popen(
-        [sys.executable, "-m", "tests.support.view_process", str(port), service], cwd=ROOT, env=env
+        [sys.executable, "-m", "tests.support.view_process", str(port), service],
+        cwd=ROOT,
+        env=env,
+        stdout=stdout,
     )
 
 
