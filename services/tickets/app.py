@@ -20,7 +20,7 @@ from shared.platform.storage.uow import TenantUnitOfWorkFactory
 
 SERVICE = "tickets"
 # Where this service asks the policy layer (it is not ready without valid rules for each).
-DECISION_POINTS = ("accounting.create_record", "tickets.follow_up")
+DECISION_POINTS = ("accounting.create_record", "tickets.follow_up", "tickets.book_visits")
 
 log = logging.getLogger(__name__)
 

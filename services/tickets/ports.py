@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Protocol
 
-from services.tickets.domain import JobCustomerRecord, PastJob, Ticket
+from services.tickets.domain import JobCustomerRecord, PastJob, Ticket, Visit
 from services.tickets.domain.values import Customer, Queue, TicketStatus, TicketType
 from shared.platform.storage.uow import ServiceUnitOfWork
 from shared.policy.decider import Decider
@@ -65,6 +65,28 @@ class PastJobStore(Protocol):
     async def crews_of(self, user_id: str) -> tuple[str, ...]: ...
 
 
+class TechnicianStore(Protocol):
+    """Technicians' daily capacity and their booked visits."""
+
+    async def capacity(self, user_id: str, *, for_update: bool = False) -> int | None:
+        """Visits a day, None if none is set; ``for_update`` locks the technician's row, so a
+        booking counts their days while no other booking for them can."""
+        ...
+
+    async def set_capacity(self, user_id: str, visits_a_day: int | None) -> None: ...
+    async def capacities(self) -> dict[str, int]: ...
+    async def booked(self, user_id: str, days: Sequence[date]) -> dict[date, int]:
+        """Visits already booked for the technician on each of ``days`` (absent: none)."""
+        ...
+
+    async def book(self, ticket_id: str, visits: Sequence[Visit]) -> None: ...
+    async def bookings(
+        self, start: date, end: date, user_id: str | None = None
+    ) -> list[tuple[date, str, str]]:
+        """(day, technician, ticket id) of every visit booked from ``start`` to ``end``."""
+        ...
+
+
 class RoutingStore(Protocol):
     """The tenant's routing table: which product admin takes tickets of a trade or product."""
 
@@ -77,6 +99,7 @@ class TicketsRepositories:
     tickets: TicketStore
     jobs: PastJobStore
     routing: RoutingStore
+    technicians: TechnicianStore
 
 
 # One transaction: a tenant's tickets, what it knows of jobs, the events recorded, the decisions.

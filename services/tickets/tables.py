@@ -17,7 +17,7 @@ from sqlalchemy.dialects import postgresql as pg
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from services.tickets.domain import JobCustomerRecord, PastJob, Ticket
+from services.tickets.domain import JobCustomerRecord, PastJob, Ticket, Visit
 from services.tickets.domain.values import Customer
 from services.tickets.ports import TicketFilter, TicketsRepositories
 from shared.platform.storage.db import PlatformTables
@@ -87,6 +87,25 @@ admin_routing = sa.Table(
     sa.Column("tenant_id", sa.Text, primary_key=True),
     sa.Column("key", sa.Text, primary_key=True),  # a trade or a product
     sa.Column("admin_id", sa.Text, nullable=False),
+)
+
+
+technicians = sa.Table(
+    "technicians",
+    metadata,
+    sa.Column("tenant_id", sa.Text, primary_key=True),
+    sa.Column("user_id", sa.Text, primary_key=True),
+    sa.Column("daily_visits", sa.Integer),
+)
+
+ticket_visits = sa.Table(
+    "ticket_visits",
+    metadata,
+    sa.Column("tenant_id", sa.Text, primary_key=True),
+    sa.Column("ticket_id", sa.Text, primary_key=True),
+    sa.Column("technician_id", sa.Text, primary_key=True),
+    sa.Column("day", sa.Date, primary_key=True),
+    sa.Index("ix_ticket_visits_day", "tenant_id", "technician_id", "day"),
 )
 
 
@@ -297,9 +316,78 @@ class RoutingRepository(TenantScopedRepository):
         )
 
 
+class TechnicianRepository(TenantScopedRepository):
+    async def capacity(self, user_id: str, *, for_update: bool = False) -> int | None:
+        query = self.scoped(technicians, technicians.c.daily_visits).where(
+            technicians.c.user_id == user_id
+        )
+        if for_update:
+            query = query.with_for_update()
+        return (await self.connection.execute(query)).scalar_one_or_none()
+
+    async def set_capacity(self, user_id: str, visits_a_day: int | None) -> None:
+        await self.connection.execute(
+            pg_insert(technicians)
+            .values(tenant_id=self.tenant_id, user_id=user_id, daily_visits=visits_a_day)
+            .on_conflict_do_update(
+                index_elements=[technicians.c.tenant_id, technicians.c.user_id],
+                set_={"daily_visits": visits_a_day},
+            )
+        )
+
+    async def capacities(self) -> dict[str, int]:
+        query = self.scoped(technicians, technicians.c.user_id, technicians.c.daily_visits).where(
+            technicians.c.daily_visits.is_not(None)
+        )
+        return {user: int(n) for user, n in (await self.connection.execute(query)).all()}
+
+    async def booked(self, user_id: str, days: Sequence[date]) -> dict[date, int]:
+        query = (
+            self.scoped(ticket_visits, ticket_visits.c.day, sa.func.count())
+            .where(ticket_visits.c.technician_id == user_id, ticket_visits.c.day.in_(list(days)))
+            .group_by(ticket_visits.c.day)
+        )
+        return {day: int(n) for day, n in (await self.connection.execute(query)).all()}
+
+    async def book(self, ticket_id: str, visits: Sequence[Visit]) -> None:
+        await self.connection.execute(
+            sa.insert(ticket_visits).values(
+                [
+                    {
+                        "tenant_id": self.tenant_id,
+                        "ticket_id": ticket_id,
+                        "technician_id": visit.technician_id,
+                        "day": visit.day,
+                    }
+                    for visit in visits
+                ]
+            )
+        )
+
+    async def bookings(
+        self, start: date, end: date, user_id: str | None = None
+    ) -> list[tuple[date, str, str]]:
+        query = self.scoped(
+            ticket_visits,
+            ticket_visits.c.day,
+            ticket_visits.c.technician_id,
+            ticket_visits.c.ticket_id,
+        ).where(ticket_visits.c.day.between(start, end))
+        if user_id is not None:
+            query = query.where(ticket_visits.c.technician_id == user_id)
+        query = query.order_by(
+            ticket_visits.c.day, ticket_visits.c.technician_id, ticket_visits.c.ticket_id
+        )
+        return [
+            (day, tech, ticket)
+            for day, tech, ticket in (await self.connection.execute(query)).all()
+        ]
+
+
 def repositories(connection: AsyncConnection, tenant_id: str) -> TicketsRepositories:
     return TicketsRepositories(
         tickets=TicketRepository(connection, tenant_id),
         jobs=PastJobRepository(connection, tenant_id),
         routing=RoutingRepository(connection, tenant_id),
+        technicians=TechnicianRepository(connection, tenant_id),
     )

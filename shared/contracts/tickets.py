@@ -116,6 +116,24 @@ class TicketLineItemsChanged(EventData):
     payment_status: PaymentStatus
 
 
+class BookedVisit(BaseModel):
+    day: date
+    technician_id: str
+
+
+@catalogued("tickets.visits_booked.v1")
+class VisitsBooked(EventData):
+    """Trips booked on the schedule for the ticket (seed 003: every return trip at once, on
+    approval, so the schedule cannot be overbooked later)."""
+
+    ticket_id: str
+    job_id: str | None
+    customer: TicketCustomer
+    visits: list[BookedVisit]
+    assignment: TicketAssignment
+    by: str
+
+
 @catalogued("tickets.ticket_queued.v1")
 class TicketQueued(EventData):
     """The ticket entered (or left, ``queue`` None) a tracking queue of the service department."""
@@ -175,3 +193,22 @@ class FollowUpState(Facts):
 class FollowUpFacts(Facts):
     ticket_type: TicketType
     follow_up: FollowUpState
+
+
+class TechnicianLoad(Facts):
+    user_id: str
+    daily_capacity: int | None = Field(None, ge=0, description="Visits a day; unset: no limit.")
+    fullest_day: date = Field(description="The day of the booking with the most visits.")
+    visits_on_fullest_day: int = Field(ge=0, description="Visits that day with this booking.")
+    room_on_fullest_day: int | None = Field(
+        None, description="Capacity left that day after this booking (negative: over)."
+    )
+
+
+@decision_point(
+    "tickets.book_visits",
+    "Booking a ticket's visits on a technician's days (seed 003: never overbook the schedule).",
+)
+class BookVisitsFacts(Facts):
+    ticket_type: TicketType
+    technician: TechnicianLoad

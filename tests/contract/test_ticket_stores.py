@@ -14,14 +14,20 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from services.tickets.domain import Customer, LineItem, Ticket
+from services.tickets.domain import Customer, LineItem, Ticket, Visit
 from services.tickets.ports import TicketFilter, TicketsRepositories
 from services.tickets.tables import repositories, tickets
 from shared.platform.storage.db import create_engine, drop_schema
 from shared.platform.storage.migrations import migrate
 from tests.contract.adapters import row_is_locked
 from tests.support.harness import settings_for
-from tests.unit.tickets.fakes import FakePastJobs, FakeRouting, FakeTickets, Store
+from tests.unit.tickets.fakes import (
+    FakePastJobs,
+    FakeRouting,
+    FakeTechnicians,
+    FakeTickets,
+    Store,
+)
 
 NOW = datetime(2026, 11, 30, 15, 0, tzinfo=UTC)
 DANA = Customer(name="Dana Reyes", property_address="12 Elm St", phone="555-0100")
@@ -69,6 +75,7 @@ async def stores(stores_engine: AsyncEngine | None) -> AsyncIterator[Stores]:
                 tickets=FakeTickets(store, tenant, staged.setdefault(tenant, {})),
                 jobs=FakePastJobs(store, tenant, NOW),
                 routing=FakeRouting(store, tenant),
+                technicians=FakeTechnicians(store, tenant),
             )
 
         yield Stores(fake)
@@ -210,3 +217,29 @@ async def test_the_routing_table_per_tenant(stores: Stores) -> None:
     await routing.route("siding", None)
     assert await routing.table() == {"metal": "max"}
     assert await stores("other").routing.table() == {}
+
+
+async def test_technicians_capacity_and_bookings(stores: Stores) -> None:
+    techs = stores("acme").technicians
+    assert await techs.capacity("tom") is None
+    await techs.set_capacity("tom", 2)
+    await techs.set_capacity("tina", None)  # known, not limited
+    assert (await techs.capacity("tom", for_update=True), await techs.capacities()) == (
+        2,
+        {"tom": 2},
+    )
+    dec2, dec3 = date(2026, 12, 2), date(2026, 12, 3)
+    await techs.book(
+        "t1", [Visit(day=dec2, technician_id="tom"), Visit(day=dec3, technician_id="tom")]
+    )
+    await techs.book(
+        "t2", [Visit(day=dec2, technician_id="tom"), Visit(day=dec2, technician_id="tina")]
+    )
+    assert await techs.booked("tom", [dec2, dec3, date(2026, 12, 4)]) == {dec2: 2, dec3: 1}
+    assert await techs.bookings(dec2, dec2) == [
+        (dec2, "tina", "t2"),
+        (dec2, "tom", "t1"),
+        (dec2, "tom", "t2"),
+    ]
+    assert await techs.bookings(dec3, dec3, "tina") == []
+    assert await stores("other").technicians.booked("tom", [dec2]) == {}

@@ -5,6 +5,12 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from services.tickets.api import customers, queues, routing, tickets
+from services.tickets.api import customers, queues, routing, schedule, tickets
 
-ROUTERS: tuple[APIRouter, ...] = (tickets.router, queues.router, routing.router, customers.router)
+ROUTERS: tuple[APIRouter, ...] = (
+    tickets.router,
+    queues.router,
+    schedule.router,
+    routing.router,
+    customers.router,
+)

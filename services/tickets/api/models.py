@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -14,6 +15,7 @@ from services.tickets.domain.values import (
     PaymentStatus,
     Queue,
     TicketType,
+    Visit,
 )
 from shared.platform.text import Day, Identifier
 
@@ -84,6 +86,23 @@ class AssignTicket(Body):
 
 class AddLineItem(Body):
     line_item: LineItem
+
+
+class BookVisits(Body):
+    visits: list[Visit] = Field(min_length=1, max_length=60)
+
+
+class SetCapacity(Body):
+    daily_visits: int | None = Field(ge=0, le=50, description="Visits a day; null: no limit.")
+
+
+class CalendarEntry(BaseModel):
+    day: date
+    technician_id: str
+    daily_visits: int | None
+    booked: int
+    free: int | None = Field(description="Visits still free that day (null: no limit set).")
+    ticket_ids: list[str]
 
 
 class PlaceInQueue(Body):

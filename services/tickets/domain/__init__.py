@@ -10,7 +10,14 @@ from services.tickets.domain.customers import CustomerNotFound, JobCustomer, Job
 from services.tickets.domain.errors import JobNotKnown, TicketNotFound, TicketRuleBroken
 from services.tickets.domain.past_jobs import PastJob
 from services.tickets.domain.ticket import Ticket
-from services.tickets.domain.values import Assignment, Customer, FollowUp, LineItem, StatusChange
+from services.tickets.domain.values import (
+    Assignment,
+    Customer,
+    FollowUp,
+    LineItem,
+    StatusChange,
+    Visit,
+)
 
 __all__ = [
     "Assignment",
@@ -26,4 +33,5 @@ __all__ = [
     "Ticket",
     "TicketNotFound",
     "TicketRuleBroken",
+    "Visit",
 ]

@@ -15,6 +15,7 @@ from services.tickets.domain.values import (
     LineItem,
     Queue,
     TicketType,
+    Visit,
 )
 from shared.contracts.tickets import IssueKind
 from shared.platform.text import Day, Identifier
@@ -72,6 +73,17 @@ class AssignTicket(TicketCommand):
 
 class AddLineItem(TicketCommand):
     line_item: LineItem
+
+
+class BookVisits(TicketCommand):
+    """Every trip the ticket needs, booked at once (seed 003), each on a technician's day."""
+
+    visits: list[Visit] = Field(min_length=1, max_length=60)
+
+
+class SetCapacity(Command):
+    technician_id: Identifier
+    daily_visits: int | None = Field(None, ge=0, le=50, description="None: no limit.")
 
 
 class PlaceInQueue(TicketCommand):

@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import date
 from decimal import Decimal
 
 from services.tickets.domain.ticket import Ticket
 from services.tickets.domain.values import FollowUpResult, LineItem, Queue
 from shared.contracts.billing import AccountingRecord, CreateRecordFacts
-from shared.contracts.tickets import FollowUpFacts, FollowUpState
+from shared.contracts.tickets import (
+    BookVisitsFacts,
+    FollowUpFacts,
+    FollowUpState,
+    TechnicianLoad,
+)
 
 
 def create_record(line_items: Sequence[LineItem]) -> CreateRecordFacts:
@@ -37,3 +43,21 @@ def follow_up(
             queue=queue, calls_made=ticket.follow_up.calls_made + 1, last_outcome=after
         )
     return FollowUpFacts(ticket_type=ticket.type, follow_up=state)
+
+
+def book_visits(
+    ticket: Ticket, technician_id: str, capacity: int | None, load: dict[date, int]
+) -> BookVisitsFacts:
+    """A technician's fullest day of a booking: ``load`` is their visits per day of the booking,
+    this booking's included."""
+    fullest = max(load, key=lambda day: (load[day], -day.toordinal()))
+    return BookVisitsFacts(
+        ticket_type=ticket.type,
+        technician=TechnicianLoad(
+            user_id=technician_id,
+            daily_capacity=capacity,
+            fullest_day=fullest,
+            visits_on_fullest_day=load[fullest],
+            room_on_fullest_day=None if capacity is None else capacity - load[fullest],
+        ),
+    )

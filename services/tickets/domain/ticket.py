@@ -32,6 +32,7 @@ from services.tickets.domain.values import (
     StatusChange,
     TicketStatus,
     TicketType,
+    Visit,
 )
 from shared.contracts import tickets as contract
 from shared.contracts.base import EventData
@@ -58,6 +59,7 @@ class Ticket(BaseModel):
     trades: tuple[str, ...] = ()
     line_items: tuple[LineItem, ...]
     assignment: Assignment = Assignment()
+    visits: tuple[Visit, ...] = ()
     queue: Queue | None = None
     follow_up: FollowUp = FollowUp()
     issue: IssueKind | None = None
@@ -191,6 +193,34 @@ class Ticket(BaseModel):
                 ticket_id=self.ticket_id,
                 job_id=self.job_id,
                 customer=self._customer(),
+                assignment=self._assignment(),
+                by=by,
+            )
+        )
+
+    def book_visits(self, visits: Sequence[Visit], *, by: str) -> list[EventData]:
+        """Book trips on technicians' days (all at once, seed 003); their technicians join the
+        ticket's assignment so they see it."""
+        self.check_open("book visits on")
+        if not visits:
+            raise TicketRuleBroken("book at least one visit")
+        doubled = {v for v in visits if visits.count(v) > 1} | set(visits) & set(self.visits)
+        if doubled:
+            first = min(doubled, key=lambda v: (v.day, v.technician_id))
+            raise TicketRuleBroken(
+                f"{first.technician_id} is already booked on {first.day} for this ticket"
+            )
+        self.visits = tuple(sorted((*self.visits, *visits), key=lambda v: (v.day, v.technician_id)))
+        technicians = dict.fromkeys(
+            (*self.assignment.technician_ids, *(v.technician_id for v in visits))
+        )
+        self.assignment = self.assignment.model_copy(update={"technician_ids": tuple(technicians)})
+        return self._recorded(
+            contract.VisitsBooked(
+                ticket_id=self.ticket_id,
+                job_id=self.job_id,
+                customer=self._customer(),
+                visits=[contract.BookedVisit(**v.model_dump()) for v in visits],
                 assignment=self._assignment(),
                 by=by,
             )

@@ -55,6 +55,7 @@ __all__ = [
     "StatusChange",
     "TicketStatus",
     "TicketType",
+    "Visit",
 ]
 
 
@@ -92,6 +93,13 @@ class Assignment(Value):
         return user_id in self.technician_ids or (
             self.crew_id is not None and self.crew_id in crew_ids
         )
+
+
+class Visit(Value):
+    """A trip to the customer booked on a technician's day."""
+
+    day: date
+    technician_id: str = Field(min_length=1, max_length=100)
 
 
 class StatusChange(Value):

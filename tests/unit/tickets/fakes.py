@@ -11,7 +11,7 @@ from datetime import date, datetime
 from types import TracebackType
 from typing import Self
 
-from services.tickets.domain import JobCustomerRecord, PastJob, Ticket
+from services.tickets.domain import JobCustomerRecord, PastJob, Ticket, Visit
 from services.tickets.domain.values import Customer
 from services.tickets.ports import TicketFilter, TicketsDeps, TicketsRepositories
 from shared.contracts.base import EventData
@@ -29,6 +29,10 @@ class Store:
     recorded_at: dict[tuple[str, str], datetime] = field(default_factory=dict)
     crew_members: set[tuple[str, str, str]] = field(default_factory=set)
     routing: dict[tuple[str, str], str] = field(default_factory=dict)
+    capacity: dict[tuple[str, str], int | None] = field(default_factory=dict)
+    visits: set[tuple[str, str, str, date]] = field(
+        default_factory=set
+    )  # tenant, ticket, tech, day
     numbers: dict[str, int] = field(default_factory=dict)
     events: list[tuple[str, int | None, EventData]] = field(default_factory=list)
 
@@ -171,6 +175,45 @@ class FakeRouting:
             self.store.routing[(self.tenant, key)] = admin_id
 
 
+class FakeTechnicians:
+    def __init__(self, store: Store, tenant: str) -> None:
+        self.store, self.tenant = store, tenant
+
+    async def capacity(self, user_id: str, *, for_update: bool = False) -> int | None:
+        return self.store.capacity.get((self.tenant, user_id))
+
+    async def set_capacity(self, user_id: str, visits_a_day: int | None) -> None:
+        self.store.capacity[(self.tenant, user_id)] = visits_a_day
+
+    async def capacities(self) -> dict[str, int]:
+        return {
+            user: n
+            for (tenant, user), n in self.store.capacity.items()
+            if tenant == self.tenant and n is not None
+        }
+
+    async def booked(self, user_id: str, days: Sequence[date]) -> dict[date, int]:
+        counts: dict[date, int] = {}
+        for tenant, _, tech, day in self.store.visits:
+            if tenant == self.tenant and tech == user_id and day in days:
+                counts[day] = counts.get(day, 0) + 1
+        return counts
+
+    async def book(self, ticket_id: str, visits: Sequence[Visit]) -> None:
+        self.store.visits |= {(self.tenant, ticket_id, v.technician_id, v.day) for v in visits}
+
+    async def bookings(
+        self, start: date, end: date, user_id: str | None = None
+    ) -> list[tuple[date, str, str]]:
+        return sorted(
+            (day, tech, ticket)
+            for tenant, ticket, tech, day in self.store.visits
+            if tenant == self.tenant
+            and start <= day <= end
+            and (user_id is None or tech == user_id)
+        )
+
+
 class FakeUnitOfWork:
     def __init__(self, store: Store, tenant: str, policy: FakePolicy, now: datetime) -> None:
         self.store, self.tenant_id = store, tenant
@@ -183,6 +226,7 @@ class FakeUnitOfWork:
             tickets=FakeTickets(store, tenant, self._staged),
             jobs=FakePastJobs(store, tenant, now),
             routing=FakeRouting(store, tenant),
+            technicians=FakeTechnicians(store, tenant),
         )
 
     async def __aenter__(self) -> Self:

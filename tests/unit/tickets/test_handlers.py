@@ -14,9 +14,11 @@ from services.tickets.domain import (
     LineItem,
     TicketNotFound,
     TicketRuleBroken,
+    Visit,
 )
 from services.tickets.domain.commands import (
     AssignTicket,
+    BookVisits,
     ChangeStatus,
     Issue,
     LogCall,
@@ -24,7 +26,7 @@ from services.tickets.domain.commands import (
     PlaceInQueue,
     ScheduleTicket,
 )
-from services.tickets.handlers import follow_ups, tickets
+from services.tickets.handlers import follow_ups, schedule, tickets
 from services.tickets.ports import TicketFilter
 from shared.contracts import tickets as contract
 from shared.platform.http.auth import Caller
@@ -274,3 +276,51 @@ async def test_the_sweeper_counts_a_passed_follow_up_as_missed_once(env) -> None
     assert (missed.outcome, missed.call, missed.by) == ("missed", 1, "follow-up sweeper")
     ticket = await tickets.get_ticket(deps, OFFICE, ticket_id)
     assert ticket.follow_up.next_due == (clock.now + timedelta(days=2)).date()
+
+
+async def test_return_trips_past_a_technicians_day_are_refused_naming_both(env) -> None:
+    deps, store, _, _ = env
+    async with deps.unit_of_work("acme") as uow:
+        await uow.repos.technicians.set_capacity("tom", 2)
+    dec2, dec3 = date(2026, 12, 2), date(2026, 12, 3)
+    first = await open_one(deps, type="one_time")
+    await schedule.book_visits(
+        deps,
+        OFFICE,
+        BookVisits(ticket_id=first, visits=[Visit(day=dec2, technician_id="tom")]),
+    )
+    second = await open_one(deps, type="one_time")
+    trips = [Visit(day=dec2, technician_id="tom"), Visit(day=dec3, technician_id="tom")]
+    booked = await schedule.book_visits(deps, OFFICE, BookVisits(ticket_id=second, visits=trips))
+    assert booked.visits == tuple(trips) and "tom" in booked.assignment.technician_ids
+
+    third = await open_one(deps, type="one_time")
+    trips = [Visit(day=dec3, technician_id="tom"), Visit(day=dec2, technician_id="tom")]
+    with pytest.raises(PolicyRefused) as refused:
+        await schedule.book_visits(deps, OFFICE, BookVisits(ticket_id=third, visits=trips))
+    (rule,) = refused.value.decision.enforced
+    assert rule.rule == "within-daily-visits"
+    assert "tom would have 3 visit(s) on 2026-12-02" in rule.reason
+    # Refused whole: not even the day with room was booked.
+    assert (await tickets.get_ticket(deps, OFFICE, third)).visits == ()
+    assert len(events_of(store, contract.VisitsBooked)) == 2
+
+    days = await schedule.calendar(deps, OFFICE, dec2, date(2026, 12, 4))
+    assert [(d.day, d.technician_id, len(d.ticket_ids), d.free) for d in days] == [
+        (dec2, "tom", 2, 0),
+        (dec3, "tom", 1, 1),
+        (date(2026, 12, 4), "tom", 0, 2),
+    ]
+    # A technician's calendar is their own, whoever they ask about.
+    mine = await schedule.calendar(deps, tech("tina"), dec2, dec2, "tom")
+    assert [(d.technician_id, d.ticket_ids) for d in mine] == [("tina", [])]
+
+
+async def test_booking_the_same_trip_twice_is_a_conflict(env) -> None:
+    deps, _, _, _ = env
+    ticket_id = await open_one(deps)
+    trip = Visit(day=date(2026, 12, 2), technician_id="tom")
+    with pytest.raises(TicketRuleBroken, match="already booked on 2026-12-02"):
+        await schedule.book_visits(
+            deps, OFFICE, BookVisits(ticket_id=ticket_id, visits=[trip, trip])
+        )
