@@ -20,7 +20,12 @@ from shared.platform.storage.uow import TenantUnitOfWorkFactory
 
 SERVICE = "tickets"
 # Where this service asks the policy layer (it is not ready without valid rules for each).
-DECISION_POINTS = ("accounting.create_record", "tickets.follow_up", "tickets.book_visits")
+DECISION_POINTS = (
+    "accounting.create_record",
+    "tickets.follow_up",
+    "tickets.book_visits",
+    "tickets.start_work",
+)
 
 log = logging.getLogger(__name__)
 

@@ -32,6 +32,7 @@ CallOutcome = Literal["no_answer", "undecided", "approved", "declined"]
 # A follow-up's result: a call's outcome, or "missed" when its day passed with no call logged.
 FollowUpResult = Literal["no_answer", "undecided", "approved", "declined", "missed"]
 IssueKind = Literal["complaint", "field_issue"]
+EstimateStatus = Literal["sent", "viewed", "accepted", "declined"]
 
 
 @catalogued("tickets.customer_recorded.v1")
@@ -134,6 +135,27 @@ class VisitsBooked(EventData):
     by: str
 
 
+@catalogued("tickets.estimate_recorded.v1")
+class EstimateRecorded(EventData):
+    """The estimate sent for the customer's acceptance, and where it stands (seed 003)."""
+
+    ticket_id: str
+    status: EstimateStatus
+    amount: Decimal | None
+    by: str
+
+
+@catalogued("tickets.waiver_recorded.v1")
+class WaiverRecorded(EventData):
+    """A waiver sent to the customer, or returned by them (seed 003: before the job starts)."""
+
+    ticket_id: str
+    waiver: str
+    returned: bool
+    outstanding: list[str]
+    by: str
+
+
 @catalogued("tickets.ticket_queued.v1")
 class TicketQueued(EventData):
     """The ticket entered (or left, ``queue`` None) a tracking queue of the service department."""
@@ -212,3 +234,24 @@ class TechnicianLoad(Facts):
 class BookVisitsFacts(Facts):
     ticket_type: TicketType
     technician: TechnicianLoad
+
+
+class Waivers(Facts):
+    outstanding: list[str] = Field(
+        default_factory=list, description="Waivers sent and not yet returned, by name."
+    )
+    returned: int = Field(0, ge=0)
+
+
+class EstimateState(Facts):
+    status: EstimateStatus | None = Field(None, description="Unset: no estimate sent.")
+
+
+@decision_point(
+    "tickets.start_work",
+    "Starting the work of a ticket (seed 003: waivers returned before the job starts).",
+)
+class StartWorkFacts(Facts):
+    ticket_type: TicketType
+    waivers: Waivers
+    estimate: EstimateState

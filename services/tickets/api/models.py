@@ -12,6 +12,8 @@ from services.tickets.domain.commands import Issue
 from services.tickets.domain.values import (
     CallOutcome,
     Customer,
+    EstimateStatus,
+    Money,
     PaymentStatus,
     Queue,
     TicketType,
@@ -103,6 +105,16 @@ class CalendarEntry(BaseModel):
     booked: int
     free: int | None = Field(description="Visits still free that day (null: no limit set).")
     ticket_ids: list[str]
+
+
+class RecordEstimate(Body):
+    status: EstimateStatus
+    amount: Money | None = None
+
+
+class RecordWaiver(Body):
+    waiver: str = Field(min_length=1, max_length=200, description="Which waiver, by name.")
+    returned: bool = Field(False, description="Back from the customer (else: sent to them).")
 
 
 class PlaceInQueue(Body):

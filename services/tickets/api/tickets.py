@@ -30,6 +30,8 @@ ACCESS: dict[str, Collection[str]] = {
     "cancel": SERVICE_OFFICE,
     "assign": SERVICE_OFFICE,
     "add_line_item": (*SERVICE_OFFICE, *FIELD),
+    "record_estimate": SERVICE_OFFICE,
+    "record_waiver": SERVICE_OFFICE,
     "read_ticket": ANYONE,
     "list_tickets": ANYONE,
 }
@@ -70,6 +72,8 @@ async def schedule(
 
 @router.post("/tickets/{ticket_id}/start", response_model=TicketView)
 async def start(ticket_id: str, deps: Deps, caller: AnyCaller) -> TicketView:
+    """Refused while a waiver is out, or a new service's estimate is not accepted (policy
+    ``service_start``), naming each."""
     command = commands.ChangeStatus(ticket_id=ticket_id)
     return TicketView.of(await tickets.start(deps, caller, command))
 
@@ -113,6 +117,24 @@ async def add_line_item(
 ) -> TicketView:
     command = commands.AddLineItem(ticket_id=ticket_id, line_item=body.line_item)
     return TicketView.of(await tickets.add_line_item(deps, caller, command))
+
+
+@router.post("/tickets/{ticket_id}/estimate", response_model=TicketView)
+async def record_estimate(
+    ticket_id: str, body: models.RecordEstimate, deps: Deps, caller: AnyCaller
+) -> TicketView:
+    """The estimate sent for acceptance, then viewed, accepted or declined by the customer."""
+    command = commands.RecordEstimate(ticket_id=ticket_id, **body.model_dump())
+    return TicketView.of(await tickets.record_estimate(deps, caller, command))
+
+
+@router.post("/tickets/{ticket_id}/waivers", response_model=TicketView)
+async def record_waiver(
+    ticket_id: str, body: models.RecordWaiver, deps: Deps, caller: AnyCaller
+) -> TicketView:
+    """A waiver sent to the customer, or returned: work starts only with every one back."""
+    command = commands.RecordWaiver(ticket_id=ticket_id, **body.model_dump())
+    return TicketView.of(await tickets.record_waiver(deps, caller, command))
 
 
 @router.get("/tickets/{ticket_id}", response_model=TicketView)

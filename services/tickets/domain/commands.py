@@ -12,7 +12,9 @@ from pydantic import BaseModel, ConfigDict, Field
 from services.tickets.domain.values import (
     CallOutcome,
     Customer,
+    EstimateStatus,
     LineItem,
+    Money,
     Queue,
     TicketType,
     Visit,
@@ -84,6 +86,18 @@ class BookVisits(TicketCommand):
 class SetCapacity(Command):
     technician_id: Identifier
     daily_visits: int | None = Field(None, ge=0, le=50, description="None: no limit.")
+
+
+class RecordEstimate(TicketCommand):
+    status: EstimateStatus
+    amount: Money | None = None
+
+
+class RecordWaiver(TicketCommand):
+    """A waiver sent to the customer, or (``returned``) back from them."""
+
+    waiver: str = Field(min_length=1, max_length=200)
+    returned: bool = False
 
 
 class PlaceInQueue(TicketCommand):

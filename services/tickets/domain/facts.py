@@ -11,9 +11,12 @@ from services.tickets.domain.values import FollowUpResult, LineItem, Queue
 from shared.contracts.billing import AccountingRecord, CreateRecordFacts
 from shared.contracts.tickets import (
     BookVisitsFacts,
+    EstimateState,
     FollowUpFacts,
     FollowUpState,
+    StartWorkFacts,
     TechnicianLoad,
+    Waivers,
 )
 
 
@@ -60,4 +63,15 @@ def book_visits(
             visits_on_fullest_day=load[fullest],
             room_on_fullest_day=None if capacity is None else capacity - load[fullest],
         ),
+    )
+
+
+def start_work(ticket: Ticket) -> StartWorkFacts:
+    return StartWorkFacts(
+        ticket_type=ticket.type,
+        waivers=Waivers(
+            outstanding=ticket.outstanding_waivers,
+            returned=len(ticket.waivers) - len(ticket.outstanding_waivers),
+        ),
+        estimate=EstimateState(status=ticket.estimate.status if ticket.estimate else None),
     )

@@ -21,9 +21,12 @@ from services.tickets.domain.errors import TicketRuleBroken
 from services.tickets.domain.past_jobs import PastJob
 from services.tickets.domain.values import (
     CLOSED_STATUSES,
+    ESTIMATE_STEPS,
     TRANSITIONS,
     Assignment,
     Customer,
+    Estimate,
+    EstimateStatus,
     FollowUp,
     FollowUpResult,
     LineItem,
@@ -33,6 +36,7 @@ from services.tickets.domain.values import (
     TicketStatus,
     TicketType,
     Visit,
+    Waiver,
 )
 from shared.contracts import tickets as contract
 from shared.contracts.base import EventData
@@ -60,6 +64,8 @@ class Ticket(BaseModel):
     line_items: tuple[LineItem, ...]
     assignment: Assignment = Assignment()
     visits: tuple[Visit, ...] = ()
+    estimate: Estimate | None = None
+    waivers: tuple[Waiver, ...] = ()
     queue: Queue | None = None
     follow_up: FollowUp = FollowUp()
     issue: IssueKind | None = None
@@ -85,6 +91,10 @@ class Ticket(BaseModel):
     @property
     def is_closed(self) -> bool:
         return self.status in CLOSED_STATUSES
+
+    @property
+    def outstanding_waivers(self) -> list[str]:
+        return [waiver.name for waiver in self.waivers if waiver.returned_at is None]
 
     # -- opening -----------------------------------------------------------------------------
 
@@ -151,25 +161,25 @@ class Ticket(BaseModel):
     def schedule(self, start: date, end: date, *, by: str, at: datetime) -> list[EventData]:
         if end < start:
             raise TicketRuleBroken(f"end_date {end} is before start_date {start}")
-        self._check_move("scheduled")
+        self.check_move("scheduled")
         self.start_date, self.end_date = start, end
         return self._move("scheduled", by=by, at=at)
 
     def start(self, *, by: str, at: datetime) -> list[EventData]:
-        self._check_move("in_progress")
+        self.check_move("in_progress")
         return self._move("in_progress", by=by, at=at)
 
     def complete(self, *, by: str, at: datetime) -> list[EventData]:
-        self._check_move("complete")
+        self.check_move("complete")
         self.completed_at = at
         return self._move("complete", by=by, at=at)
 
     def decline(self, *, by: str, at: datetime, reason: str | None = None) -> list[EventData]:
-        self._check_move("declined")
+        self.check_move("declined")
         return self._move("declined", by=by, at=at, reason=reason)
 
     def cancel(self, *, by: str, at: datetime, reason: str | None = None) -> list[EventData]:
-        self._check_move("canceled")
+        self.check_move("canceled")
         return self._move("canceled", by=by, at=at, reason=reason)
 
     # -- who works it ------------------------------------------------------------------------
@@ -222,6 +232,53 @@ class Ticket(BaseModel):
                 customer=self._customer(),
                 visits=[contract.BookedVisit(**v.model_dump()) for v in visits],
                 assignment=self._assignment(),
+                by=by,
+            )
+        )
+
+    # -- estimate and waivers (seed 003, New Service) -----------------------------------------
+
+    def record_estimate(
+        self, status: EstimateStatus, *, amount: Decimal | None, by: str, at: datetime
+    ) -> list[EventData]:
+        self.check_open("record an estimate on")
+        was = self.estimate.status if self.estimate else None
+        if status not in ESTIMATE_STEPS[was]:
+            raise TicketRuleBroken(
+                f"the estimate of ticket {self.ticket_number} cannot go from {was or 'none'} "
+                f"to {status}"
+            )
+        kept = amount if amount is not None else (self.estimate.amount if self.estimate else None)
+        self.estimate = Estimate(status=status, amount=kept, at=at)
+        return self._recorded(
+            contract.EstimateRecorded(ticket_id=self.ticket_id, status=status, amount=kept, by=by)
+        )
+
+    def send_waiver(self, name: str, *, by: str, at: datetime) -> list[EventData]:
+        self.check_open("send a waiver for")
+        if name in self.outstanding_waivers:
+            raise TicketRuleBroken(f"waiver {name!r} is already out with the customer")
+        self.waivers = (*self.waivers, Waiver(name=name, sent_at=at))
+        return self._waiver_recorded(name, returned=False, by=by)
+
+    def return_waiver(self, name: str, *, by: str, at: datetime) -> list[EventData]:
+        if name not in self.outstanding_waivers:
+            raise TicketRuleBroken(f"no waiver {name!r} is out with the customer")
+        self.waivers = tuple(
+            waiver.model_copy(update={"returned_at": at})
+            if waiver.name == name and waiver.returned_at is None
+            else waiver
+            for waiver in self.waivers
+        )
+        return self._waiver_recorded(name, returned=True, by=by)
+
+    def _waiver_recorded(self, name: str, *, returned: bool, by: str) -> list[EventData]:
+        return self._recorded(
+            contract.WaiverRecorded(
+                ticket_id=self.ticket_id,
+                waiver=name,
+                returned=returned,
+                outstanding=self.outstanding_waivers,
                 by=by,
             )
         )
@@ -305,7 +362,7 @@ class Ticket(BaseModel):
         if self.queue is None:
             raise TicketRuleBroken(f"ticket {self.ticket_number} is in no queue to follow up")
 
-    def _check_move(self, to: TicketStatus) -> None:
+    def check_move(self, to: TicketStatus) -> None:
         if to not in TRANSITIONS[self.status]:
             raise TicketRuleBroken(
                 f"ticket {self.ticket_number} cannot go from {self.status} to {to}"

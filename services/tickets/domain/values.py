@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from shared.contracts.money import to_cents
 from shared.contracts.tickets import (
     CallOutcome,
+    EstimateStatus,
     FollowUpResult,
     PaymentStatus,
     Queue,
@@ -41,10 +42,13 @@ CLOSED_STATUSES: frozenset[TicketStatus] = frozenset({"complete", "declined", "c
 
 __all__ = [
     "CLOSED_STATUSES",
+    "ESTIMATE_STEPS",
     "TRANSITIONS",
     "Assignment",
     "CallOutcome",
     "Customer",
+    "Estimate",
+    "EstimateStatus",
     "FollowUp",
     "FollowUpResult",
     "LineItem",
@@ -56,6 +60,7 @@ __all__ = [
     "TicketStatus",
     "TicketType",
     "Visit",
+    "Waiver",
 ]
 
 
@@ -100,6 +105,30 @@ class Visit(Value):
 
     day: date
     technician_id: str = Field(min_length=1, max_length=100)
+
+
+# Where an estimate may go from each status; a revised estimate is sent again from any.
+ESTIMATE_STEPS: dict[EstimateStatus | None, frozenset[EstimateStatus]] = {
+    None: frozenset({"sent"}),
+    "sent": frozenset({"sent", "viewed", "accepted", "declined"}),
+    "viewed": frozenset({"sent", "viewed", "accepted", "declined"}),
+    "accepted": frozenset({"sent"}),
+    "declined": frozenset({"sent"}),
+}
+
+
+class Estimate(Value):
+    status: EstimateStatus
+    amount: Money | None = None
+    at: datetime
+
+
+class Waiver(Value):
+    """A waiver the customer must return before the work starts (seed 003)."""
+
+    name: str = Field(min_length=1, max_length=200)
+    sent_at: datetime
+    returned_at: datetime | None = None
 
 
 class StatusChange(Value):

@@ -18,6 +18,8 @@ from services.tickets.domain.commands import (
     AssignTicket,
     ChangeStatus,
     OpenTicket,
+    RecordEstimate,
+    RecordWaiver,
     ScheduleTicket,
 )
 from services.tickets.domain.values import Queue
@@ -109,12 +111,42 @@ async def schedule(deps: TicketsDeps, caller: Caller, command: ScheduleTicket) -
 
 
 async def start(deps: TicketsDeps, caller: Caller, command: ChangeStatus) -> Ticket:
+    """Start the work: the ticket's own flow first (a conflict), then policy ``service_start``
+    (every waiver back; a new service's estimate accepted), naming what is missing."""
+
+    async def apply(uow: TicketsUnitOfWork, ticket: Ticket) -> Sequence[EventData]:
+        ticket.check_move("in_progress")
+        await decide_or_refuse(
+            deps.policy,
+            uow,
+            "tickets.start_work",
+            facts.start_work(ticket),
+            subject=ticket.ticket_id,
+        )
+        return ticket.start(by=caller.user_id, at=deps.clock())
+
+    return await change_ticket(deps, caller, command.ticket_id, apply)
+
+
+async def record_estimate(deps: TicketsDeps, caller: Caller, command: RecordEstimate) -> Ticket:
     return await change_ticket(
         deps,
         caller,
         command.ticket_id,
-        lambda _, ticket: ticket.start(by=caller.user_id, at=deps.clock()),
+        lambda _, ticket: ticket.record_estimate(
+            command.status, amount=command.amount, by=caller.user_id, at=deps.clock()
+        ),
     )
+
+
+async def record_waiver(deps: TicketsDeps, caller: Caller, command: RecordWaiver) -> Ticket:
+    def apply(_: TicketsUnitOfWork, ticket: Ticket) -> Sequence[EventData]:
+        by, at = caller.user_id, deps.clock()
+        if command.returned:
+            return ticket.return_waiver(command.waiver, by=by, at=at)
+        return ticket.send_waiver(command.waiver, by=by, at=at)
+
+    return await change_ticket(deps, caller, command.ticket_id, apply)
 
 
 async def complete(deps: TicketsDeps, caller: Caller, command: ChangeStatus) -> Ticket:

@@ -24,6 +24,7 @@ SHIPPED = {
     "depreciation",
     "follow_ups",
     "technician_capacity",
+    "service_start",
 }
 
 
@@ -47,7 +48,7 @@ def test_policy_test_command_passes_on_the_shipped_files() -> None:
 def test_policy_lint_command_passes_on_the_shipped_files() -> None:
     result = CliRunner().invoke(app, ["policy", "lint", str(POLICIES)])
     assert result.exit_code == 0, result.output
-    assert "11 valid policy set(s)" in result.output
+    assert "12 valid policy set(s)" in result.output
 
 
 def test_shipped_json_schema_is_the_generated_one() -> None:

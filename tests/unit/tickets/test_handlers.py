@@ -24,6 +24,8 @@ from services.tickets.domain.commands import (
     LogCall,
     OpenTicket,
     PlaceInQueue,
+    RecordEstimate,
+    RecordWaiver,
     ScheduleTicket,
 )
 from services.tickets.handlers import follow_ups, schedule, tickets
@@ -324,3 +326,85 @@ async def test_booking_the_same_trip_twice_is_a_conflict(env) -> None:
         await schedule.book_visits(
             deps, OFFICE, BookVisits(ticket_id=ticket_id, visits=[trip, trip])
         )
+
+
+async def test_a_start_with_waivers_out_is_refused_naming_each(env) -> None:
+    deps, store, _, _ = env
+    ticket_id = await open_one(deps, type="new_service")
+    await tickets.schedule(
+        deps,
+        OFFICE,
+        ScheduleTicket(
+            ticket_id=ticket_id, start_date=date(2026, 12, 2), end_date=date(2026, 12, 2)
+        ),
+    )
+    for waiver in ("HOA release", "Pet waiver"):
+        await tickets.record_waiver(deps, OFFICE, RecordWaiver(ticket_id=ticket_id, waiver=waiver))
+    for status in ("sent", "viewed", "accepted"):
+        await tickets.record_estimate(
+            deps,
+            OFFICE,
+            RecordEstimate(ticket_id=ticket_id, status=status, amount=Decimal("1200.00")),
+        )
+    await tickets.record_waiver(
+        deps, OFFICE, RecordWaiver(ticket_id=ticket_id, waiver="HOA release", returned=True)
+    )
+    with pytest.raises(PolicyRefused) as refused:
+        await tickets.start(deps, OFFICE, ChangeStatus(ticket_id=ticket_id))
+    (rule,) = refused.value.decision.enforced
+    assert rule.rule == "waivers-returned" and "Pet waiver" in rule.reason
+    assert "HOA release" not in rule.reason
+    assert (await tickets.get_ticket(deps, OFFICE, ticket_id)).status == "scheduled"
+
+    await tickets.record_waiver(
+        deps, OFFICE, RecordWaiver(ticket_id=ticket_id, waiver="Pet waiver", returned=True)
+    )
+    started = await tickets.start(deps, OFFICE, ChangeStatus(ticket_id=ticket_id))
+    assert started.status == "in_progress" and started.outstanding_waivers == []
+    (last_waiver,) = [
+        e
+        for e in events_of(store, contract.WaiverRecorded)
+        if e.waiver == "Pet waiver" and e.returned
+    ]
+    assert last_waiver.outstanding == []
+
+
+async def test_a_new_service_starts_only_once_its_estimate_is_accepted(env) -> None:
+    deps, _, _, _ = env
+    ticket_id = await open_one(deps, type="new_service")
+    await tickets.schedule(
+        deps,
+        OFFICE,
+        ScheduleTicket(
+            ticket_id=ticket_id, start_date=date(2026, 12, 2), end_date=date(2026, 12, 2)
+        ),
+    )
+    with pytest.raises(PolicyRefused) as refused:
+        await tickets.start(deps, OFFICE, ChangeStatus(ticket_id=ticket_id))
+    assert [r.rule for r in refused.value.decision.enforced] == ["new-service-estimate-sent"]
+    await tickets.record_estimate(deps, OFFICE, RecordEstimate(ticket_id=ticket_id, status="sent"))
+    with pytest.raises(PolicyRefused) as refused:
+        await tickets.start(deps, OFFICE, ChangeStatus(ticket_id=ticket_id))
+    assert [r.rule for r in refused.value.decision.enforced] == ["new-service-estimate-accepted"]
+    await tickets.record_estimate(
+        deps, OFFICE, RecordEstimate(ticket_id=ticket_id, status="accepted")
+    )
+    assert (
+        await tickets.start(deps, OFFICE, ChangeStatus(ticket_id=ticket_id))
+    ).status == "in_progress"
+
+
+async def test_estimate_and_waiver_conflicts(env) -> None:
+    deps, _, _, _ = env
+    ticket_id = await open_one(deps)
+    with pytest.raises(TicketRuleBroken, match="from none to accepted"):
+        await tickets.record_estimate(
+            deps, OFFICE, RecordEstimate(ticket_id=ticket_id, status="accepted")
+        )
+    with pytest.raises(TicketRuleBroken, match="no waiver 'HOA' is out"):
+        await tickets.record_waiver(
+            deps, OFFICE, RecordWaiver(ticket_id=ticket_id, waiver="HOA", returned=True)
+        )
+    await tickets.record_waiver(deps, OFFICE, RecordWaiver(ticket_id=ticket_id, waiver="HOA"))
+    with pytest.raises(TicketRuleBroken, match="already out"):
+        await tickets.record_waiver(deps, OFFICE, RecordWaiver(ticket_id=ticket_id, waiver="HOA"))

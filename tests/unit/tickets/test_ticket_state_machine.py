@@ -48,6 +48,10 @@ COMMANDS = st.sampled_from(
         "call_no_answer",
         "call_approved",
         "call_declined",
+        "send_waiver",
+        "return_waiver",
+        "estimate_sent",
+        "estimate_accepted",
     ]
 )
 
@@ -69,6 +73,13 @@ def run(ticket: Ticket, command: str, at: datetime) -> list:
             return ticket.assign(technician_ids=["tom"], crew_id=None, admin_id=None, by="sue")
         case "add_line_item":
             return ticket.add_line_item(LineItem(description="Part", unit_price=Decimal("12.50")))
+        case "send_waiver":
+            return ticket.send_waiver("HOA", by="sue", at=at)
+        case "return_waiver":
+            return ticket.return_waiver("HOA", by="sue", at=at)
+        case "estimate_sent" | "estimate_accepted":
+            status = command.removeprefix("estimate_")
+            return ticket.record_estimate(status, amount=None, by="sue", at=at)  # type: ignore[arg-type]
         case "queue":
             return ticket.place_in_queue("issues", follow_up_due=day, by="sue")
         case _:
@@ -106,6 +117,7 @@ def test_no_command_sequence_reaches_an_invalid_state(commands: list[str], compl
             assert ticket.queue is None and ticket.follow_up.next_due is None
         assert ticket.version == len(events)
         assert ticket.amount_due == sum(item.total for item in ticket.line_items)
+        assert len(ticket.outstanding_waivers) <= 1  # one HOA waiver out at a time
     resolved = [e for e in events if isinstance(e, contract.IssueResolved)]
     assert len(resolved) == (1 if complaint and ticket.status in CLOSED_STATUSES else 0)
 
