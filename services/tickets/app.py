@@ -5,15 +5,21 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from datetime import timedelta
 
 from fastapi import FastAPI
 
 from services.tickets import api, consumers
 from services.tickets.api.deps import tickets_deps
 from services.tickets.api.errors import ERRORS
-from services.tickets.handlers.follow_ups import sweep_follow_ups
+from services.tickets.handlers import end_of_day, follow_ups
 from services.tickets.ports import TicketsDeps
-from services.tickets.tables import metadata, repositories, tenants_with_follow_ups_due
+from services.tickets.tables import (
+    end_of_day_configs,
+    metadata,
+    repositories,
+    tenants_with_follow_ups_due,
+)
 from shared.platform.service import Service, ServicePlatform
 from shared.platform.settings import Settings, load_settings
 from shared.platform.storage.uow import TenantUnitOfWorkFactory
@@ -25,6 +31,7 @@ DECISION_POINTS = (
     "tickets.follow_up",
     "tickets.book_visits",
     "tickets.start_work",
+    "tickets.end_of_day",
 )
 
 log = logging.getLogger(__name__)
@@ -38,23 +45,29 @@ def build(settings: Settings | None = None) -> Service[TicketsDeps]:
     uows = TenantUnitOfWorkFactory(platform.uow_factory, repositories)
     deps = TicketsDeps(unit_of_work=uows, policy=platform.policy)
     consumers.register(platform, uows)
-    platform.background.append(lambda: follow_up_sweeper(platform, deps))
+    platform.background.append(lambda: service_clock(platform, deps))
     return Service(platform, deps, routers=api.ROUTERS, provides=tickets_deps, errors=ERRORS)
 
 
-async def follow_up_sweeper(platform: ServicePlatform, deps: TicketsDeps) -> None:
-    """Every sweep interval: each follow-up whose day passed uncalled is counted missed and the
-    next one set (``sweep_follow_ups``; replicas skip each other's locked tickets)."""
+async def service_clock(platform: ServicePlatform, deps: TicketsDeps) -> None:
+    """Every sweep interval: each tenant whose end of day has come gets the day's move (once a
+    day), then each follow-up whose day passed uncalled is counted missed and the next one set.
+    Days are the tenant's local ones where its end of day is configured, else UTC."""
     while True:
         try:
             async with platform.uow_factory() as transaction:
+                configs = await end_of_day_configs(transaction.connection)
+                now = deps.clock()
                 tenants = await tenants_with_follow_ups_due(
-                    transaction.connection, deps.clock().date()
+                    transaction.connection, now.date() + timedelta(days=1)
                 )
+            await end_of_day.when_due(deps, configs)
             for tenant in tenants:
-                await sweep_follow_ups(deps, tenant)
+                config = configs.get(tenant)
+                today = config.local_now(now).date() if config else now.date()
+                await follow_ups.sweep_follow_ups(deps, tenant, today)
         except Exception:  # a database outage: the next round tries again
-            log.exception("follow-up sweep failed; retrying next round")
+            log.exception("tickets clock round failed; retrying next round")
         await asyncio.sleep(platform.settings.deadline_sweep_interval_s)
 
 

@@ -10,6 +10,7 @@ from datetime import UTC, date, datetime
 from typing import Protocol
 
 from services.tickets.domain import JobCustomerRecord, PastJob, Ticket, Visit
+from services.tickets.domain.end_of_day import EndOfDay, EndOfDayRun
 from services.tickets.domain.values import Customer, Queue, TicketStatus, TicketType
 from shared.platform.storage.uow import ServiceUnitOfWork
 from shared.policy.decider import Decider
@@ -87,6 +88,18 @@ class TechnicianStore(Protocol):
         ...
 
 
+class EndOfDayStore(Protocol):
+    async def config(self) -> EndOfDay | None: ...
+    async def configure(self, config: EndOfDay) -> None: ...
+    async def claim(self, day: date, *, by: str, at: datetime) -> bool:
+        """Record that ``day``'s move runs now; False if it already ran (or runs now in another
+        transaction, which this one waits for): the move happens once per tenant and day."""
+        ...
+
+    async def finish(self, day: date, moved: int) -> None: ...
+    async def run(self, day: date) -> EndOfDayRun | None: ...
+
+
 class RoutingStore(Protocol):
     """The tenant's routing table: which product admin takes tickets of a trade or product."""
 
@@ -100,6 +113,7 @@ class TicketsRepositories:
     jobs: PastJobStore
     routing: RoutingStore
     technicians: TechnicianStore
+    end_of_day: EndOfDayStore
 
 
 # One transaction: a tenant's tickets, what it knows of jobs, the events recorded, the decisions.

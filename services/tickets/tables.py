@@ -18,6 +18,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.tickets.domain import JobCustomerRecord, PastJob, Ticket, Visit
+from services.tickets.domain.end_of_day import EndOfDay, EndOfDayRun
 from services.tickets.domain.values import Customer
 from services.tickets.ports import TicketFilter, TicketsRepositories
 from shared.platform.storage.db import PlatformTables
@@ -106,6 +107,25 @@ ticket_visits = sa.Table(
     sa.Column("technician_id", sa.Text, primary_key=True),
     sa.Column("day", sa.Date, primary_key=True),
     sa.Index("ix_ticket_visits_day", "tenant_id", "technician_id", "day"),
+)
+
+
+end_of_day_settings = sa.Table(
+    "end_of_day_settings",
+    metadata,
+    sa.Column("tenant_id", sa.Text, primary_key=True),
+    sa.Column("timezone", sa.Text, nullable=False),
+    sa.Column("at", sa.Time, nullable=False),
+)
+
+end_of_day_runs = sa.Table(
+    "end_of_day_runs",
+    metadata,
+    sa.Column("tenant_id", sa.Text, primary_key=True),
+    sa.Column("day", sa.Date, primary_key=True),
+    sa.Column("by", sa.Text, nullable=False),
+    sa.Column("ran_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("moved", sa.Integer, nullable=False, server_default="0"),
 )
 
 
@@ -384,10 +404,62 @@ class TechnicianRepository(TenantScopedRepository):
         ]
 
 
+class EndOfDayRepository(TenantScopedRepository):
+    async def config(self) -> EndOfDay | None:
+        row = (
+            await self.connection.execute(
+                self.scoped(
+                    end_of_day_settings, end_of_day_settings.c.timezone, end_of_day_settings.c.at
+                )
+            )
+        ).one_or_none()
+        return EndOfDay(timezone=row.timezone, at=row.at) if row else None
+
+    async def configure(self, config: EndOfDay) -> None:
+        values = {"timezone": config.timezone, "at": config.at}
+        await self.connection.execute(
+            pg_insert(end_of_day_settings)
+            .values(tenant_id=self.tenant_id, **values)
+            .on_conflict_do_update(index_elements=[end_of_day_settings.c.tenant_id], set_=values)
+        )
+
+    async def claim(self, day: date, *, by: str, at: datetime) -> bool:
+        result = await self.connection.execute(
+            pg_insert(end_of_day_runs)
+            .values(tenant_id=self.tenant_id, day=day, by=by, ran_at=at)
+            .on_conflict_do_nothing()
+        )
+        return result.rowcount == 1
+
+    async def finish(self, day: date, moved: int) -> None:
+        await self.connection.execute(
+            sa.update(end_of_day_runs)
+            .where(end_of_day_runs.c.tenant_id == self.tenant_id, end_of_day_runs.c.day == day)
+            .values(moved=moved)
+        )
+
+    async def run(self, day: date) -> EndOfDayRun | None:
+        row = (
+            await self.connection.execute(
+                self.scoped(end_of_day_runs).where(end_of_day_runs.c.day == day)
+            )
+        ).one_or_none()
+        return (
+            EndOfDayRun(day=row.day, by=row.by, ran_at=row.ran_at, moved=row.moved) if row else None
+        )
+
+
+async def end_of_day_configs(connection: AsyncConnection) -> dict[str, EndOfDay]:
+    """Every tenant's end of day (the clock that runs the move works across tenants)."""
+    rows = await connection.execute(sa.select(end_of_day_settings))
+    return {row.tenant_id: EndOfDay(timezone=row.timezone, at=row.at) for row in rows}
+
+
 def repositories(connection: AsyncConnection, tenant_id: str) -> TicketsRepositories:
     return TicketsRepositories(
         tickets=TicketRepository(connection, tenant_id),
         jobs=PastJobRepository(connection, tenant_id),
         routing=RoutingRepository(connection, tenant_id),
         technicians=TechnicianRepository(connection, tenant_id),
+        end_of_day=EndOfDayRepository(connection, tenant_id),
     )

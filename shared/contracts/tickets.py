@@ -166,6 +166,17 @@ class TicketQueued(EventData):
     by: str
 
 
+@catalogued("tickets.follow_up_moved.v1")
+class FollowUpMoved(EventData):
+    """A follow-up left undone moved to another day (the end-of-day reassignment, seed 003)."""
+
+    ticket_id: str
+    queue: Queue
+    from_day: date | None
+    to_day: date
+    by: str
+
+
 @catalogued("tickets.follow_up_logged.v1")
 class FollowUpLogged(EventData):
     ticket_id: str
@@ -255,3 +266,12 @@ class StartWorkFacts(Facts):
     ticket_type: TicketType
     waivers: Waivers
     estimate: EstimateState
+
+
+@decision_point(
+    "tickets.end_of_day",
+    "Moving a queued ticket's undone follow-up at the end of the day (seed 003).",
+)
+class EndOfDayFacts(Facts):
+    ticket_type: TicketType
+    follow_up: FollowUpState

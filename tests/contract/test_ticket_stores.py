@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 
 import pytest
@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from services.tickets.domain import Customer, LineItem, Ticket, Visit
+from services.tickets.domain.end_of_day import EndOfDay, EndOfDayRun
 from services.tickets.ports import TicketFilter, TicketsRepositories
 from services.tickets.tables import repositories, tickets
 from shared.platform.storage.db import create_engine, drop_schema
@@ -22,6 +23,7 @@ from shared.platform.storage.migrations import migrate
 from tests.contract.adapters import row_is_locked
 from tests.support.harness import settings_for
 from tests.unit.tickets.fakes import (
+    FakeEndOfDay,
     FakePastJobs,
     FakeRouting,
     FakeTechnicians,
@@ -76,6 +78,7 @@ async def stores(stores_engine: AsyncEngine | None) -> AsyncIterator[Stores]:
                 jobs=FakePastJobs(store, tenant, NOW),
                 routing=FakeRouting(store, tenant),
                 technicians=FakeTechnicians(store, tenant),
+                end_of_day=FakeEndOfDay(store, tenant),
             )
 
         yield Stores(fake)
@@ -243,3 +246,18 @@ async def test_technicians_capacity_and_bookings(stores: Stores) -> None:
     ]
     assert await techs.bookings(dec3, dec3, "tina") == []
     assert await stores("other").technicians.booked("tom", [dec2]) == {}
+
+
+async def test_the_end_of_day_is_claimed_once_per_tenant_and_day(stores: Stores) -> None:
+    eod = stores("acme").end_of_day
+    assert await eod.config() is None
+    config = EndOfDay(timezone="America/Chicago", at=time(17, 30))
+    await eod.configure(config)
+    assert await eod.config() == config
+    dec2 = date(2026, 12, 2)
+    assert await eod.claim(dec2, by="end of day", at=NOW)
+    assert not await eod.claim(dec2, by="sue", at=NOW)
+    await eod.finish(dec2, 4)
+    assert await eod.run(dec2) == EndOfDayRun(day=dec2, by="end of day", ran_at=NOW, moved=4)
+    assert await stores("other").end_of_day.claim(dec2, by="end of day", at=NOW)
+    assert await eod.run(date(2026, 12, 3)) is None

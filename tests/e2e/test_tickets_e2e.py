@@ -166,6 +166,15 @@ def test_tickets_from_a_callback_to_a_cleared_complaint(
     assert (field["queue"], field["assignment"]["technician_ids"]) == ("issues", ["tina"])
     assert call("GET", "/tickets?queue=issues", TINA)[0]["ticket_id"] == field["ticket_id"]
 
+    # The end of day: configured per tenant; the supervisor's command runs today's move once.
+    call("PUT", "/end-of-day", SUE, {"timezone": "America/Chicago", "at": "17:30"})
+    bad = call("PUT", "/end-of-day", SUE, {"timezone": "Mars/Olympus", "at": "17:30"}, 422)
+    assert "unknown time zone" in str(bad)
+    first = call("POST", "/end-of-day/run", SUE)
+    again = call("POST", "/end-of-day/run", SUE)
+    assert (first["ran_now"], again["ran_now"], again["by"]) == (True, False, "sue")
+    call("POST", "/end-of-day/run", TOM, status=403)
+
     # On the tickets topic, what billing's collection policy reads: the complaint opened and
     # cleared by its repair, keyed by the ticket, in order.
     records = asyncio.run(read_topic(bootstrap_servers, f"{namespace}.tickets.events"))

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from services.tickets.api import customers, queues, routing, schedule, tickets
+from services.tickets.api import customers, end_of_day, queues, routing, schedule, tickets
 
 ROUTERS: tuple[APIRouter, ...] = (
     tickets.router,
     queues.router,
+    end_of_day.router,
     schedule.router,
     routing.router,
     customers.router,

@@ -11,6 +11,7 @@ from services.tickets.domain.values import FollowUpResult, LineItem, Queue
 from shared.contracts.billing import AccountingRecord, CreateRecordFacts
 from shared.contracts.tickets import (
     BookVisitsFacts,
+    EndOfDayFacts,
     EstimateState,
     FollowUpFacts,
     FollowUpState,
@@ -74,4 +75,17 @@ def start_work(ticket: Ticket) -> StartWorkFacts:
             returned=len(ticket.waivers) - len(ticket.outstanding_waivers),
         ),
         estimate=EstimateState(status=ticket.estimate.status if ticket.estimate else None),
+    )
+
+
+def end_of_day(ticket: Ticket) -> EndOfDayFacts:
+    if ticket.queue is None:
+        raise ValueError("end-of-day facts are of a queued ticket")
+    return EndOfDayFacts(
+        ticket_type=ticket.type,
+        follow_up=FollowUpState(
+            queue=ticket.queue,
+            calls_made=ticket.follow_up.calls_made,
+            last_outcome=ticket.follow_up.last_outcome,
+        ),
     )

@@ -309,6 +309,18 @@ class Ticket(BaseModel):
         self.follow_up = FollowUp(next_due=follow_up_due)
         return self._queued(by)
 
+    def move_follow_up(self, to_day: date, *, by: str) -> list[EventData]:
+        """The undone follow-up moves to ``to_day`` (the end-of-day reassignment)."""
+        self.check_queued()
+        assert self.queue is not None
+        was = self.follow_up.next_due
+        self.follow_up = self.follow_up.model_copy(update={"next_due": to_day})
+        return self._recorded(
+            contract.FollowUpMoved(
+                ticket_id=self.ticket_id, queue=self.queue, from_day=was, to_day=to_day, by=by
+            )
+        )
+
     def log_follow_up(
         self,
         result: FollowUpResult,

@@ -54,11 +54,13 @@ async def next_follow_up(
     )
 
 
-async def end_pending_call(deps: TicketsDeps, uow: TicketsUnitOfWork, ticket: Ticket) -> None:
-    """The ticket's pending follow-up deadline will not fire: the call was made, or the ticket
-    moved on."""
+async def end_pending_call(
+    deps: TicketsDeps, uow: TicketsUnitOfWork, ticket: Ticket, *, status: str = "met"
+) -> None:
+    """The ticket's pending follow-up deadline will not fire: the call was made (``met``), or
+    the ticket moved on or the call was moved (``canceled``)."""
     await deps.policy.meet(
-        uow.transaction, tenant=uow.tenant_id, subject=ticket.ticket_id, task=TASK
+        uow.transaction, tenant=uow.tenant_id, subject=ticket.ticket_id, task=TASK, status=status
     )
 
 
@@ -102,11 +104,13 @@ async def follow_up_done(
     )
 
 
-async def sweep_follow_ups(deps: TicketsDeps, tenant_id: str, *, batch: int = 100) -> int:
-    """Count every follow-up of ``tenant_id`` whose day has passed as missed and set the next
-    one. The due tickets are locked and skipped by any other sweeper (another replica), and the
-    new due date commits with the change: each missed follow-up is counted once."""
-    today = deps.clock().date()
+async def sweep_follow_ups(
+    deps: TicketsDeps, tenant_id: str, today: date, *, batch: int = 100
+) -> int:
+    """Count every follow-up of ``tenant_id`` whose day is before ``today`` (the tenant's) as
+    missed and set the next one. The due tickets are locked and skipped by any other sweeper
+    (another replica), and the new due date commits with the change: each missed follow-up is
+    counted once."""
     async with deps.unit_of_work(tenant_id) as uow:
         due = await uow.repos.tickets.follow_ups_due(today, limit=batch)
         for ticket_id in due:

@@ -25,6 +25,7 @@ SHIPPED = {
     "follow_ups",
     "technician_capacity",
     "service_start",
+    "end_of_day",
 }
 
 
@@ -48,7 +49,7 @@ def test_policy_test_command_passes_on_the_shipped_files() -> None:
 def test_policy_lint_command_passes_on_the_shipped_files() -> None:
     result = CliRunner().invoke(app, ["policy", "lint", str(POLICIES)])
     assert result.exit_code == 0, result.output
-    assert "12 valid policy set(s)" in result.output
+    assert "13 valid policy set(s)" in result.output
 
 
 def test_shipped_json_schema_is_the_generated_one() -> None:

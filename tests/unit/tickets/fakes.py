@@ -12,6 +12,7 @@ from types import TracebackType
 from typing import Self
 
 from services.tickets.domain import JobCustomerRecord, PastJob, Ticket, Visit
+from services.tickets.domain.end_of_day import EndOfDay, EndOfDayRun
 from services.tickets.domain.values import Customer
 from services.tickets.ports import TicketFilter, TicketsDeps, TicketsRepositories
 from shared.contracts.base import EventData
@@ -30,9 +31,10 @@ class Store:
     crew_members: set[tuple[str, str, str]] = field(default_factory=set)
     routing: dict[tuple[str, str], str] = field(default_factory=dict)
     capacity: dict[tuple[str, str], int | None] = field(default_factory=dict)
-    visits: set[tuple[str, str, str, date]] = field(
-        default_factory=set
-    )  # tenant, ticket, tech, day
+    # (tenant, ticket, technician, day) of each booked visit
+    visits: set[tuple[str, str, str, date]] = field(default_factory=set)
+    end_of_day: dict[str, EndOfDay] = field(default_factory=dict)
+    end_of_day_runs: dict[tuple[str, date], EndOfDayRun] = field(default_factory=dict)
     numbers: dict[str, int] = field(default_factory=dict)
     events: list[tuple[str, int | None, EventData]] = field(default_factory=list)
 
@@ -214,6 +216,32 @@ class FakeTechnicians:
         )
 
 
+class FakeEndOfDay:
+    def __init__(self, store: Store, tenant: str) -> None:
+        self.store, self.tenant = store, tenant
+
+    async def config(self) -> EndOfDay | None:
+        return self.store.end_of_day.get(self.tenant)
+
+    async def configure(self, config: EndOfDay) -> None:
+        self.store.end_of_day[self.tenant] = config
+
+    async def claim(self, day: date, *, by: str, at: datetime) -> bool:
+        if (self.tenant, day) in self.store.end_of_day_runs:
+            return False
+        self.store.end_of_day_runs[(self.tenant, day)] = EndOfDayRun(
+            day=day, by=by, ran_at=at, moved=0
+        )
+        return True
+
+    async def finish(self, day: date, moved: int) -> None:
+        run = self.store.end_of_day_runs[(self.tenant, day)]
+        self.store.end_of_day_runs[(self.tenant, day)] = run.model_copy(update={"moved": moved})
+
+    async def run(self, day: date) -> EndOfDayRun | None:
+        return self.store.end_of_day_runs.get((self.tenant, day))
+
+
 class FakeUnitOfWork:
     def __init__(self, store: Store, tenant: str, policy: FakePolicy, now: datetime) -> None:
         self.store, self.tenant_id = store, tenant
@@ -227,6 +255,7 @@ class FakeUnitOfWork:
             jobs=FakePastJobs(store, tenant, now),
             routing=FakeRouting(store, tenant),
             technicians=FakeTechnicians(store, tenant),
+            end_of_day=FakeEndOfDay(store, tenant),
         )
 
     async def __aenter__(self) -> Self:

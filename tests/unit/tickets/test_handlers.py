@@ -3,7 +3,7 @@ shipped ``follow_ups`` policy, issues that billing reads, and who sees which tic
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 
 import pytest
@@ -28,7 +28,8 @@ from services.tickets.domain.commands import (
     RecordWaiver,
     ScheduleTicket,
 )
-from services.tickets.handlers import follow_ups, schedule, tickets
+from services.tickets.domain.end_of_day import EndOfDay
+from services.tickets.handlers import end_of_day, follow_ups, schedule, tickets
 from services.tickets.ports import TicketFilter
 from shared.contracts import tickets as contract
 from shared.platform.http.auth import Caller
@@ -270,10 +271,11 @@ async def test_placing_a_closed_ticket_in_a_queue_is_refused(env) -> None:
 async def test_the_sweeper_counts_a_passed_follow_up_as_missed_once(env) -> None:
     deps, store, _, clock = env
     ticket_id = await open_one(deps, queue="unapproved_maintenance")
-    assert await follow_ups.sweep_follow_ups(deps, "acme") == 0  # not due yet
+    assert await follow_ups.sweep_follow_ups(deps, "acme", NOW.date()) == 0  # not due yet
     clock.now = NOW + timedelta(days=3)
-    assert await follow_ups.sweep_follow_ups(deps, "acme") == 1
-    assert await follow_ups.sweep_follow_ups(deps, "acme") == 0  # the next one is set ahead
+    assert await follow_ups.sweep_follow_ups(deps, "acme", clock.now.date()) == 1
+    # The next one is set ahead.
+    assert await follow_ups.sweep_follow_ups(deps, "acme", clock.now.date()) == 0
     (missed,) = events_of(store, contract.FollowUpLogged)
     assert (missed.outcome, missed.call, missed.by) == ("missed", 1, "follow-up sweeper")
     ticket = await tickets.get_ticket(deps, OFFICE, ticket_id)
@@ -408,3 +410,44 @@ async def test_estimate_and_waiver_conflicts(env) -> None:
     await tickets.record_waiver(deps, OFFICE, RecordWaiver(ticket_id=ticket_id, waiver="HOA"))
     with pytest.raises(TicketRuleBroken, match="already out"):
         await tickets.record_waiver(deps, OFFICE, RecordWaiver(ticket_id=ticket_id, waiver="HOA"))
+
+
+async def test_the_end_of_day_moves_undone_issues_and_unapproved_work_once(env) -> None:
+    deps, store, _, clock = env
+    issue = await open_one(deps, queue="issues")
+    unapproved = await open_one(deps, queue="unapproved_maintenance")
+    quote = await open_one(deps, queue="repair_quotes")
+    due = (NOW + timedelta(days=2)).date()  # the first call of each, by the fake policy
+    clock.now = NOW + timedelta(days=2, hours=8)
+
+    run, ran_now = await end_of_day.move_undone_follow_ups(deps, "acme", due)
+    assert (run.moved, ran_now) == (2, True)
+    for ticket_id in (issue, unapproved):
+        moved = await tickets.get_ticket(deps, OFFICE, ticket_id)
+        assert moved.follow_up.next_due == due + timedelta(days=1)
+    assert (await tickets.get_ticket(deps, OFFICE, quote)).follow_up.next_due == due
+    assert [(e.from_day, e.to_day) for e in events_of(store, contract.FollowUpMoved)] == [
+        (due, due + timedelta(days=1))
+    ] * 2
+
+    again, ran_now = await end_of_day.move_undone_follow_ups(deps, "acme", due, by="sue")
+    assert (again, ran_now) == (run, False)
+    assert len(events_of(store, contract.FollowUpMoved)) == 2
+
+
+async def test_the_clock_moves_each_tenant_at_its_local_end_of_day(env) -> None:
+    deps, store, _, clock = env
+    await open_one(deps, queue="issues")
+    chicago = EndOfDay(timezone="America/Chicago", at=time(17, 30))
+    async with deps.unit_of_work("acme") as uow:
+        await uow.repos.end_of_day.configure(chicago)
+        await uow.commit()
+    due = (NOW + timedelta(days=2)).date()
+    # 17:00 in Chicago (23:00 UTC): not yet; 17:45 (23:45 UTC): the day's move; later: no more.
+    clock.now = datetime.combine(due, time(23, 0), tzinfo=UTC)
+    assert await end_of_day.when_due(deps, {"acme": chicago}) == 0
+    clock.now = datetime.combine(due, time(23, 45), tzinfo=UTC)
+    assert await end_of_day.when_due(deps, {"acme": chicago}) == 1
+    clock.now += timedelta(hours=1)  # past midnight UTC, still the same day in Chicago
+    assert await end_of_day.when_due(deps, {"acme": chicago}) == 0
+    assert list(store.end_of_day_runs) == [("acme", due)]
