@@ -5,18 +5,22 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import timedelta
+from datetime import date, timedelta
 
 from fastapi import FastAPI
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.tickets import api, consumers
 from services.tickets.api.deps import tickets_deps
 from services.tickets.api.errors import ERRORS
 from services.tickets.handlers import end_of_day, follow_ups
+from services.tickets.metrics import TicketsMetrics
 from services.tickets.ports import TicketsDeps
 from services.tickets.tables import (
     end_of_day_configs,
     metadata,
+    open_ticket_counts,
+    overdue_follow_ups,
     repositories,
     tenants_with_follow_ups_due,
 )
@@ -43,16 +47,18 @@ def build(settings: Settings | None = None) -> Service[TicketsDeps]:
     )
     assert platform.policy is not None
     uows = TenantUnitOfWorkFactory(platform.uow_factory, repositories)
-    deps = TicketsDeps(unit_of_work=uows, policy=platform.policy)
+    metrics = TicketsMetrics(platform.metrics.registry)
+    deps = TicketsDeps(unit_of_work=uows, policy=platform.policy, metrics=metrics)
     consumers.register(platform, uows)
     platform.background.append(lambda: service_clock(platform, deps))
     return Service(platform, deps, routers=api.ROUTERS, provides=tickets_deps, errors=ERRORS)
 
 
 async def service_clock(platform: ServicePlatform, deps: TicketsDeps) -> None:
-    """Every sweep interval: each tenant whose end of day has come gets the day's move (once a
-    day), then each follow-up whose day passed uncalled is counted missed and the next one set.
-    Days are the tenant's local ones where its end of day is configured, else UTC."""
+    """Every sweep interval: the gauges are recounted; each tenant whose end of day has come gets
+    the day's move (once a day); then each follow-up whose day passed uncalled is counted missed
+    and the next one set. Days are the tenant's local ones where its end of day is configured,
+    else UTC."""
     while True:
         try:
             async with platform.uow_factory() as transaction:
@@ -61,6 +67,7 @@ async def service_clock(platform: ServicePlatform, deps: TicketsDeps) -> None:
                 tenants = await tenants_with_follow_ups_due(
                     transaction.connection, now.date() + timedelta(days=1)
                 )
+                await refresh_gauges(transaction.connection, deps.metrics, now.date())
             await end_of_day.when_due(deps, configs)
             for tenant in tenants:
                 config = configs.get(tenant)
@@ -69,6 +76,13 @@ async def service_clock(platform: ServicePlatform, deps: TicketsDeps) -> None:
         except Exception:  # a database outage: the next round tries again
             log.exception("tickets clock round failed; retrying next round")
         await asyncio.sleep(platform.settings.deadline_sweep_interval_s)
+
+
+async def refresh_gauges(connection: AsyncConnection, metrics: TicketsMetrics, today: date) -> None:
+    metrics.open_tickets.clear()
+    for queue, type_, status, count in await open_ticket_counts(connection):
+        metrics.open_tickets.labels(queue or "none", type_, status).set(count)
+    metrics.follow_ups_overdue.set(await overdue_follow_ups(connection, today))
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:

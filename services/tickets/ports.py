@@ -12,6 +12,7 @@ from typing import Protocol
 from services.tickets.domain import JobCustomerRecord, PastJob, Ticket, Visit
 from services.tickets.domain.end_of_day import EndOfDay, EndOfDayRun
 from services.tickets.domain.values import Customer, Queue, TicketStatus, TicketType
+from services.tickets.metrics import TicketsMetrics
 from shared.platform.storage.uow import ServiceUnitOfWork
 from shared.policy.decider import Decider
 
@@ -130,4 +131,5 @@ class TicketsDeps:
 
     unit_of_work: Callable[[str], TicketsUnitOfWork]  # by tenant
     policy: Decider
+    metrics: TicketsMetrics = field(default_factory=TicketsMetrics)
     clock: Callable[[], datetime] = field(default=utc_now)

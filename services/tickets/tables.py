@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.tickets.domain import JobCustomerRecord, PastJob, Ticket, Visit
 from services.tickets.domain.end_of_day import EndOfDay, EndOfDayRun
-from services.tickets.domain.values import Customer
+from services.tickets.domain.values import CLOSED_STATUSES, Customer
 from services.tickets.ports import TicketFilter, TicketsRepositories
 from shared.platform.storage.db import PlatformTables
 from shared.platform.storage.queries import contains_text, counter_table, next_number
@@ -219,6 +219,21 @@ class TicketRepository(TenantScopedRepository):
             .with_for_update(skip_locked=True)
         )
         return list((await self.connection.execute(query)).scalars())
+
+
+async def open_ticket_counts(connection: AsyncConnection) -> list[tuple[str | None, str, str, int]]:
+    """(queue, type, status, count) of the tickets not yet closed, across tenants."""
+    query = (
+        sa.select(tickets.c.queue, tickets.c.type, tickets.c.status, sa.func.count())
+        .where(tickets.c.status.not_in(CLOSED_STATUSES))
+        .group_by(tickets.c.queue, tickets.c.type, tickets.c.status)
+    )
+    return [(q, t, s, int(n)) for q, t, s, n in (await connection.execute(query)).all()]
+
+
+async def overdue_follow_ups(connection: AsyncConnection, before: date) -> int:
+    query = sa.select(sa.func.count()).where(tickets.c.follow_up_due < before)
+    return int((await connection.execute(query)).scalar_one())
 
 
 async def tenants_with_follow_ups_due(connection: AsyncConnection, before: date) -> list[str]:

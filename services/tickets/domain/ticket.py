@@ -93,6 +93,12 @@ class Ticket(BaseModel):
         return self.status in CLOSED_STATUSES
 
     @property
+    def first_visit(self) -> date | None:
+        """The day of the first trip to the customer: its first booked visit, else its start."""
+        days = [visit.day for visit in self.visits] + ([self.start_date] if self.start_date else [])
+        return min(days) if days else None
+
+    @property
     def outstanding_waivers(self) -> list[str]:
         return [waiver.name for waiver in self.waivers if waiver.returned_at is None]
 

@@ -61,6 +61,7 @@ async def move_undone_follow_ups(
         await uow.repos.end_of_day.finish(day, moved)
         run = await uow.repos.end_of_day.run(day)
         await uow.commit()
+    deps.metrics.end_of_day_moved.inc(moved)
     assert run is not None
     return run, True
 

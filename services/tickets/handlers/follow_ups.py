@@ -11,7 +11,7 @@ call meets the pending deadline first, so a deadline fires only for a call never
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime, time
 
 from services.tickets.domain import Ticket, facts
 from services.tickets.domain.commands import LogCall, PlaceInQueue
@@ -99,8 +99,13 @@ async def follow_up_done(
     due, escalated_to = None, None
     if result not in DECIDED:
         due, escalated_to = await next_follow_up(deps, uow, ticket, after=result)
+    now = deps.clock()
+    first_visit = ticket.first_visit
+    if result == "approved" and first_visit is not None:
+        since = now - datetime.combine(first_visit, time.min, tzinfo=UTC)
+        deps.metrics.first_visit_to_approval.observe(max(since.total_seconds(), 0.0))
     return ticket.log_follow_up(
-        result, next_due=due, escalated_to=escalated_to, by=by, at=deps.clock(), note=note
+        result, next_due=due, escalated_to=escalated_to, by=by, at=now, note=note
     )
 
 

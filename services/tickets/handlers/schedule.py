@@ -21,6 +21,7 @@ from services.tickets.ports import TicketsDeps, TicketsUnitOfWork
 from shared.contracts.base import EventData
 from shared.platform.http.auth import Caller, sees_only_own_work
 from shared.policy.asking import decide_or_refuse
+from shared.policy.service import PolicyRefused
 
 
 async def book_visits(deps: TicketsDeps, caller: Caller, command: BookVisits) -> Ticket:
@@ -45,13 +46,17 @@ async def _check_capacity(
     capacity = await store.capacity(technician, for_update=True)
     load = Counter(await store.booked(technician, days))
     load.update(days)
-    await decide_or_refuse(
-        deps.policy,
-        uow,
-        "tickets.book_visits",
-        facts.book_visits(ticket, technician, capacity, dict(load)),
-        subject=ticket.ticket_id,
-    )
+    try:
+        await decide_or_refuse(
+            deps.policy,
+            uow,
+            "tickets.book_visits",
+            facts.book_visits(ticket, technician, capacity, dict(load)),
+            subject=ticket.ticket_id,
+        )
+    except PolicyRefused:
+        deps.metrics.bookings_refused.inc()
+        raise
 
 
 async def set_capacity(deps: TicketsDeps, tenant_id: str, command: SetCapacity) -> dict[str, int]:

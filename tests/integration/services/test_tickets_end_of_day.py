@@ -61,3 +61,11 @@ async def test_two_runs_at_once_move_the_days_follow_ups_once_past_christmas(
     assert {run.moved for run, _ in runs} == {1}
     moved = await tickets.get_ticket(deps, SUE, opened.ticket_id)
     assert moved.follow_up.next_due == date(2026, 12, 28)  # Friday the 25th is Christmas
+
+    # The gauges the service clock refreshes, counted on the database.
+    async with service.platform.uow_factory() as transaction:
+        await tickets_app.refresh_gauges(transaction.connection, deps.metrics, date(2026, 12, 29))
+    registry = service.platform.metrics.registry
+    labels = {"queue": "issues", "type": "service_call", "status": "new"}
+    assert registry.get_sample_value("roofline_tickets_open", labels) == 1
+    assert registry.get_sample_value("roofline_tickets_follow_ups_overdue") == 1

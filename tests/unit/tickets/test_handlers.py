@@ -51,6 +51,10 @@ def env():
     return fake_deps(NOW)
 
 
+def sample(deps, name: str) -> float | None:
+    return deps.metrics.registry.get_sample_value(name)
+
+
 def events_of(store: Store, kind: type) -> list:
     return [event for _, _, event in store.events if isinstance(event, kind)]
 
@@ -305,6 +309,7 @@ async def test_return_trips_past_a_technicians_day_are_refused_naming_both(env) 
     (rule,) = refused.value.decision.enforced
     assert rule.rule == "within-daily-visits"
     assert "tom would have 3 visit(s) on 2026-12-02" in rule.reason
+    assert sample(deps, "roofline_tickets_bookings_refused_total") == 1
     # Refused whole: not even the day with room was booked.
     assert (await tickets.get_ticket(deps, OFFICE, third)).visits == ()
     assert len(events_of(store, contract.VisitsBooked)) == 2
@@ -432,6 +437,7 @@ async def test_the_end_of_day_moves_undone_issues_and_unapproved_work_once(env) 
 
     again, ran_now = await end_of_day.move_undone_follow_ups(deps, "acme", due, by="sue")
     assert (again, ran_now) == (run, False)
+    assert sample(deps, "roofline_tickets_end_of_day_moved_total") == 2
     assert len(events_of(store, contract.FollowUpMoved)) == 2
 
 
@@ -451,3 +457,17 @@ async def test_the_clock_moves_each_tenant_at_its_local_end_of_day(env) -> None:
     clock.now += timedelta(hours=1)  # past midnight UTC, still the same day in Chicago
     assert await end_of_day.when_due(deps, {"acme": chicago}) == 0
     assert list(store.end_of_day_runs) == [("acme", due)]
+
+
+async def test_the_time_from_the_first_visit_to_approval_is_measured(env) -> None:
+    deps, _, _, clock = env
+    ticket_id = await open_one(deps, type="weekly_service", queue="unapproved_maintenance")
+    await schedule.book_visits(
+        deps,
+        OFFICE,
+        BookVisits(ticket_id=ticket_id, visits=[Visit(day=date(2026, 12, 1), technician_id="tom")]),
+    )
+    clock.now = datetime(2026, 12, 4, 12, 0, tzinfo=UTC)
+    await follow_ups.log_call(deps, OFFICE, LogCall(ticket_id=ticket_id, outcome="approved"))
+    took = sample(deps, "roofline_tickets_first_visit_to_approval_seconds_sum")
+    assert took == timedelta(days=3, hours=12).total_seconds()
