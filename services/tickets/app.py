@@ -13,7 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from services.tickets import api, consumers
 from services.tickets.api.deps import tickets_deps
 from services.tickets.api.errors import ERRORS
-from services.tickets.handlers import end_of_day, follow_ups
+from services.tickets.domain.plans import HORIZON_WEEKS
+from services.tickets.handlers import end_of_day, follow_ups, plans
 from services.tickets.metrics import TicketsMetrics
 from services.tickets.ports import TicketsDeps
 from services.tickets.tables import (
@@ -23,6 +24,7 @@ from services.tickets.tables import (
     overdue_follow_ups,
     repositories,
     tenants_with_follow_ups_due,
+    tenants_with_plans_to_fill,
 )
 from shared.platform.service import Service, ServicePlatform
 from shared.platform.settings import Settings, load_settings
@@ -56,9 +58,9 @@ def build(settings: Settings | None = None) -> Service[TicketsDeps]:
 
 async def service_clock(platform: ServicePlatform, deps: TicketsDeps) -> None:
     """Every sweep interval: the gauges are recounted; each tenant whose end of day has come gets
-    the day's move (once a day); then each follow-up whose day passed uncalled is counted missed
-    and the next one set. Days are the tenant's local ones where its end of day is configured,
-    else UTC."""
+    the day's move (once a day); each active plan's visits are generated through its horizon;
+    then each follow-up whose day passed uncalled is counted missed and the next one set. Days
+    are the tenant's local ones where its end of day is configured, else UTC."""
     while True:
         try:
             async with platform.uow_factory() as transaction:
@@ -67,8 +69,13 @@ async def service_clock(platform: ServicePlatform, deps: TicketsDeps) -> None:
                 tenants = await tenants_with_follow_ups_due(
                     transaction.connection, now.date() + timedelta(days=1)
                 )
+                planned = await tenants_with_plans_to_fill(
+                    transaction.connection, now.date() + timedelta(weeks=HORIZON_WEEKS)
+                )
                 await refresh_gauges(transaction.connection, deps.metrics, now.date())
             await end_of_day.when_due(deps, configs)
+            for tenant in planned:
+                await plans.fill_plans(deps, tenant, now.date())
             for tenant in tenants:
                 config = configs.get(tenant)
                 today = config.local_now(now).date() if config else now.date()

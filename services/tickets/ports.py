@@ -11,6 +11,7 @@ from typing import Protocol
 
 from services.tickets.domain import JobCustomerRecord, PastJob, Ticket, Visit
 from services.tickets.domain.end_of_day import EndOfDay, EndOfDayRun
+from services.tickets.domain.plans import MaintenancePlan
 from services.tickets.domain.values import Customer, Queue, TicketStatus, TicketType
 from services.tickets.metrics import TicketsMetrics
 from shared.platform.storage.uow import ServiceUnitOfWork
@@ -82,10 +83,24 @@ class TechnicianStore(Protocol):
         ...
 
     async def book(self, ticket_id: str, visits: Sequence[Visit]) -> None: ...
+    async def unbook(self, ticket_id: str, technician_id: str, days: Sequence[date]) -> None: ...
     async def bookings(
         self, start: date, end: date, user_id: str | None = None
     ) -> list[tuple[date, str, str]]:
         """(day, technician, ticket id) of every visit booked from ``start`` to ``end``."""
+        ...
+
+
+class PlanStore(Protocol):
+    async def add(self, plan: MaintenancePlan) -> None: ...
+    async def get(self, plan_id: str, *, for_update: bool = False) -> MaintenancePlan | None: ...
+    async def save(self, plan: MaintenancePlan) -> None: ...
+    async def find(
+        self, *, status: str | None, limit: int, offset: int
+    ) -> list[MaintenancePlan]: ...
+    async def to_fill(self, through: date, *, limit: int) -> list[str]:
+        """Ids of active plans generated only up to before ``through``, locked for this
+        transaction and skipped if another holds them (one filler acts on each)."""
         ...
 
 
@@ -115,6 +130,7 @@ class TicketsRepositories:
     routing: RoutingStore
     technicians: TechnicianStore
     end_of_day: EndOfDayStore
+    plans: PlanStore
 
 
 # One transaction: a tenant's tickets, what it knows of jobs, the events recorded, the decisions.

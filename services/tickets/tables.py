@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.tickets.domain import JobCustomerRecord, PastJob, Ticket, Visit
 from services.tickets.domain.end_of_day import EndOfDay, EndOfDayRun
+from services.tickets.domain.plans import MaintenancePlan
 from services.tickets.domain.values import CLOSED_STATUSES, Customer
 from services.tickets.ports import TicketFilter, TicketsRepositories
 from shared.platform.storage.db import PlatformTables
@@ -126,6 +127,21 @@ end_of_day_runs = sa.Table(
     sa.Column("by", sa.Text, nullable=False),
     sa.Column("ran_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("moved", sa.Integer, nullable=False, server_default="0"),
+)
+
+
+plans = sa.Table(
+    "plans",
+    metadata,
+    sa.Column("tenant_id", sa.Text, primary_key=True),
+    sa.Column("plan_id", sa.Text, primary_key=True),
+    sa.Column("status", sa.Text, nullable=False),
+    sa.Column("generated_through", sa.Date),
+    sa.Column(
+        "created_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()
+    ),
+    sa.Column("data", pg.JSONB, nullable=False),
+    sa.Index("ix_plans_to_fill", "status", "generated_through"),
 )
 
 
@@ -399,6 +415,16 @@ class TechnicianRepository(TenantScopedRepository):
             )
         )
 
+    async def unbook(self, ticket_id: str, technician_id: str, days: Sequence[date]) -> None:
+        await self.connection.execute(
+            sa.delete(ticket_visits).where(
+                ticket_visits.c.tenant_id == self.tenant_id,
+                ticket_visits.c.ticket_id == ticket_id,
+                ticket_visits.c.technician_id == technician_id,
+                ticket_visits.c.day.in_(list(days)),
+            )
+        )
+
     async def bookings(
         self, start: date, end: date, user_id: str | None = None
     ) -> list[tuple[date, str, str]]:
@@ -417,6 +443,68 @@ class TechnicianRepository(TenantScopedRepository):
             (day, tech, ticket)
             for day, tech, ticket in (await self.connection.execute(query)).all()
         ]
+
+
+class PlanRepository(TenantScopedRepository):
+    async def add(self, plan: MaintenancePlan) -> None:
+        await self.connection.execute(
+            sa.insert(plans).values(
+                tenant_id=self.tenant_id, plan_id=plan.plan_id, **_plan_columns(plan)
+            )
+        )
+
+    async def get(self, plan_id: str, *, for_update: bool = False) -> MaintenancePlan | None:
+        query = self.scoped(plans, plans.c.data).where(plans.c.plan_id == plan_id)
+        if for_update:
+            query = query.with_for_update()
+        data = (await self.connection.execute(query)).scalar_one_or_none()
+        return MaintenancePlan.model_validate(data) if data is not None else None
+
+    async def save(self, plan: MaintenancePlan) -> None:
+        await self.connection.execute(
+            sa.update(plans)
+            .where(plans.c.tenant_id == self.tenant_id, plans.c.plan_id == plan.plan_id)
+            .values(**_plan_columns(plan))
+        )
+
+    async def find(self, *, status: str | None, limit: int, offset: int) -> list[MaintenancePlan]:
+        query = self.scoped(plans, plans.c.data)
+        if status is not None:
+            query = query.where(plans.c.status == status)
+        query = (
+            query.order_by(plans.c.created_at.desc(), plans.c.plan_id).limit(limit).offset(offset)
+        )
+        return [
+            MaintenancePlan.model_validate(d)
+            for d in (await self.connection.execute(query)).scalars()
+        ]
+
+    async def to_fill(self, through: date, *, limit: int) -> list[str]:
+        query = (
+            self.scoped(plans, plans.c.plan_id)
+            .where(plans.c.status == "active", plans.c.generated_through < through)
+            .order_by(plans.c.generated_through)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+        return list((await self.connection.execute(query)).scalars())
+
+
+def _plan_columns(plan: MaintenancePlan) -> dict[str, Any]:
+    return {
+        "status": plan.status,
+        "generated_through": plan.generated_through,
+        "data": plan.model_dump(mode="json"),
+    }
+
+
+async def tenants_with_plans_to_fill(connection: AsyncConnection, through: date) -> list[str]:
+    query = (
+        sa.select(plans.c.tenant_id)
+        .where(plans.c.status == "active", plans.c.generated_through < through)
+        .distinct()
+    )
+    return list((await connection.execute(query)).scalars())
 
 
 class EndOfDayRepository(TenantScopedRepository):
@@ -477,4 +565,5 @@ def repositories(connection: AsyncConnection, tenant_id: str) -> TicketsReposito
         routing=RoutingRepository(connection, tenant_id),
         technicians=TechnicianRepository(connection, tenant_id),
         end_of_day=EndOfDayRepository(connection, tenant_id),
+        plans=PlanRepository(connection, tenant_id),
     )

@@ -156,6 +156,17 @@ class WaiverRecorded(EventData):
     by: str
 
 
+@catalogued("tickets.payment_info_on_file.v1")
+class PaymentInfoOnFile(EventData):
+    """Where the customer's payment information is kept (a reference, never the number)."""
+
+    ticket_id: str
+    customer: TicketCustomer
+    kept_in: Literal["quickbooks", "card_processor"]
+    reference: str
+    by: str
+
+
 @catalogued("tickets.ticket_queued.v1")
 class TicketQueued(EventData):
     """The ticket entered (or left, ``queue`` None) a tracking queue of the service department."""
@@ -210,6 +221,67 @@ class IssueResolved(EventData):
     resolution: TicketStatus
 
 
+PlanStatus = Literal["proposed", "active", "paused", "declined", "ended"]
+
+
+@catalogued("tickets.plan_proposed.v1")
+class PlanProposed(EventData):
+    """A New Weekly customer: the plan on trial, its tracking and tech work orders, the first
+    visit (seed 003)."""
+
+    plan_id: str
+    customer: TicketCustomer
+    job_id: str | None
+    weekday: int = Field(ge=0, le=6, description="0 Monday .. 6 Sunday.")
+    technician_id: str
+    monthly_price: Decimal
+    first_visit: date
+    tracking_ticket_id: str
+    tech_ticket_id: str
+    by: str
+
+
+@catalogued("tickets.plan_approved.v1")
+class PlanApproved(EventData):
+    """The customer agreed to the service package: billing invoices the first month prorated,
+    then the monthly price (it pushes both to accounting)."""
+
+    plan_id: str
+    customer: TicketCustomer
+    job_id: str | None
+    tech_ticket_id: str
+    monthly_price: Decimal
+    starts_on: date
+    first_month: date
+    first_month_amount: Decimal
+    first_month_visits: str = Field(description="How it is prorated, as the line shows it.")
+    by: str
+
+
+@catalogued("tickets.plan_changed.v1")
+class PlanChanged(EventData):
+    """Paused, resumed, a visit skipped, the day changed, declined or ended."""
+
+    plan_id: str
+    change: Literal["paused", "resumed", "visit_skipped", "day_changed", "declined", "ended"]
+    status: PlanStatus
+    weekday: int
+    day: date | None = Field(None, description="The skipped visit, or the change's first day.")
+    by: str
+
+
+@catalogued("tickets.plan_visits_scheduled.v1")
+class PlanVisitsScheduled(EventData):
+    """Visits the plan put on the technician's calendar (the rolling horizon kept filled), or
+    took off it (``canceled``)."""
+
+    plan_id: str
+    tech_ticket_id: str
+    technician_id: str
+    scheduled: list[date]
+    canceled: list[date] = Field(default_factory=list)
+
+
 # -- decision points ----------------------------------------------------------------------------
 
 
@@ -254,6 +326,10 @@ class Waivers(Facts):
     returned: int = Field(0, ge=0)
 
 
+class PaymentOnFile(Facts):
+    on_file: bool = Field(description="Payment information is on file (a reference to it).")
+
+
 class EstimateState(Facts):
     status: EstimateStatus | None = Field(None, description="Unset: no estimate sent.")
 
@@ -266,6 +342,7 @@ class StartWorkFacts(Facts):
     ticket_type: TicketType
     waivers: Waivers
     estimate: EstimateState
+    payment: PaymentOnFile
 
 
 @decision_point(

@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from services.tickets.domain import Customer, LineItem, Ticket, Visit
 from services.tickets.domain.end_of_day import EndOfDay, EndOfDayRun
+from services.tickets.domain.plans import MaintenancePlan
 from services.tickets.ports import TicketFilter, TicketsRepositories
 from services.tickets.tables import repositories, tickets
 from shared.platform.storage.db import create_engine, drop_schema
@@ -25,6 +26,7 @@ from tests.support.harness import settings_for
 from tests.unit.tickets.fakes import (
     FakeEndOfDay,
     FakePastJobs,
+    FakePlans,
     FakeRouting,
     FakeTechnicians,
     FakeTickets,
@@ -70,7 +72,9 @@ def stores_engine(request: pytest.FixtureRequest) -> AsyncEngine | None:
 @pytest.fixture
 async def stores(stores_engine: AsyncEngine | None) -> AsyncIterator[Stores]:
     if stores_engine is None:
-        store, staged = Store(), {}
+        store = Store()
+        staged: dict[str, dict[str, Ticket]] = {}
+        staged_plans: dict[str, dict[str, MaintenancePlan]] = {}
 
         def fake(tenant: str) -> TicketsRepositories:
             return TicketsRepositories(
@@ -79,6 +83,7 @@ async def stores(stores_engine: AsyncEngine | None) -> AsyncIterator[Stores]:
                 routing=FakeRouting(store, tenant),
                 technicians=FakeTechnicians(store, tenant),
                 end_of_day=FakeEndOfDay(store, tenant),
+                plans=FakePlans(store, tenant, staged_plans.setdefault(tenant, {})),
             )
 
         yield Stores(fake)
@@ -261,3 +266,48 @@ async def test_the_end_of_day_is_claimed_once_per_tenant_and_day(stores: Stores)
     assert await eod.run(dec2) == EndOfDayRun(day=dec2, by="end of day", ran_at=NOW, moved=4)
     assert await stores("other").end_of_day.claim(dec2, by="end of day", at=NOW)
     assert await eod.run(date(2026, 12, 3)) is None
+
+
+def plan(plan_id: str) -> MaintenancePlan:
+    proposed, _ = MaintenancePlan.propose(
+        tenant_id="acme",
+        plan_id=plan_id,
+        customer=DANA,
+        job_id=None,
+        weekday=2,
+        technician_id="tom",
+        monthly_price=Decimal("120.00"),
+        first_visit=date(2026, 12, 2),
+        tracking_ticket_id=f"{plan_id}-tracking",
+        tech_ticket_id=f"{plan_id}-tech",
+        by="sue",
+    )
+    return proposed
+
+
+async def test_plans_read_back_and_those_to_fill(stores: Stores) -> None:
+    repo = stores("acme").plans
+    trial, active = plan("p1"), plan("p2")
+    active.approve(today=date(2026, 12, 3), by="sue", at=NOW)
+    await repo.add(trial)
+    await repo.add(active)
+    assert await repo.get("p2", for_update=True) == active
+    assert await stores("other").plans.get("p2") is None
+    assert [p.plan_id for p in await repo.find(status="active", limit=10, offset=0)] == ["p2"]
+    horizon = active.generated_through
+    assert horizon is not None
+    assert await repo.to_fill(horizon, limit=10) == []
+    assert await repo.to_fill(horizon + timedelta(days=1), limit=10) == ["p2"]
+    active.end(today=date(2026, 12, 10), by="sue")
+    await repo.save(active)
+    assert await repo.to_fill(horizon + timedelta(days=1), limit=10) == []
+
+
+async def test_unbooking_frees_the_technicians_day(stores: Stores) -> None:
+    techs = stores("acme").technicians
+    dec2, dec9 = date(2026, 12, 2), date(2026, 12, 9)
+    await techs.book(
+        "t1", [Visit(day=dec2, technician_id="tom"), Visit(day=dec9, technician_id="tom")]
+    )
+    await techs.unbook("t1", "tom", [dec9])
+    assert await techs.bookings(dec2, dec9) == [(dec2, "tom", "t1")]

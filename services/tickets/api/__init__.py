@@ -5,13 +5,22 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from services.tickets.api import customers, end_of_day, queues, routing, schedule, tickets
+from services.tickets.api import (
+    customers,
+    end_of_day,
+    plans,
+    queues,
+    routing,
+    schedule,
+    tickets,
+)
 
 ROUTERS: tuple[APIRouter, ...] = (
     tickets.router,
     queues.router,
     end_of_day.router,
     schedule.router,
+    plans.router,
     routing.router,
     customers.router,
 )

@@ -7,12 +7,19 @@ a command the ticket's own state does not allow is ``409`` ``conflict``. A polic
 
 from __future__ import annotations
 
-from services.tickets.domain import CustomerNotFound, JobNotKnown, TicketNotFound, TicketRuleBroken
+from services.tickets.domain import (
+    CustomerNotFound,
+    JobNotKnown,
+    PlanNotFound,
+    TicketNotFound,
+    TicketRuleBroken,
+)
 from shared.platform.http.problems import Conflict, NotFound, Problem
 
 ERRORS: dict[type[Exception], type[Problem]] = {
     CustomerNotFound: NotFound,
     TicketNotFound: NotFound,
     JobNotKnown: NotFound,
+    PlanNotFound: NotFound,
     TicketRuleBroken: Conflict,
 }

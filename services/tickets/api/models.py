@@ -14,6 +14,7 @@ from services.tickets.domain.values import (
     Customer,
     EstimateStatus,
     Money,
+    PaymentReference,
     PaymentStatus,
     Queue,
     TicketType,
@@ -115,6 +116,29 @@ class RecordEstimate(Body):
 class RecordWaiver(Body):
     waiver: str = Field(min_length=1, max_length=200, description="Which waiver, by name.")
     returned: bool = Field(False, description="Back from the customer (else: sent to them).")
+
+
+class PutPaymentOnFile(Body):
+    payment: PaymentReference
+
+
+class ProposePlan(Body):
+    """The body of ``POST /plans``: a new weekly customer (seed 003, New Weekly)."""
+
+    job_id: Identifier | None = None
+    customer: Customer | None = None
+    weekday: int = Field(ge=0, le=6, description="The day of service: 0 Monday .. 6 Sunday.")
+    technician_id: Identifier
+    monthly_price: Money
+    first_visit: Day
+
+
+class SkipVisit(Body):
+    day: Day
+
+
+class ChangePlanDay(Body):
+    weekday: int = Field(ge=0, le=6)
 
 
 class PlaceInQueue(Body):

@@ -32,6 +32,7 @@ ACCESS: dict[str, Collection[str]] = {
     "add_line_item": (*SERVICE_OFFICE, *FIELD),
     "record_estimate": SERVICE_OFFICE,
     "record_waiver": SERVICE_OFFICE,
+    "put_payment_on_file": (*SERVICE_OFFICE, "billing", "billing_manager"),
     "read_ticket": ANYONE,
     "list_tickets": ANYONE,
 }
@@ -135,6 +136,16 @@ async def record_waiver(
     """A waiver sent to the customer, or returned: work starts only with every one back."""
     command = commands.RecordWaiver(ticket_id=ticket_id, **body.model_dump())
     return TicketView.of(await tickets.record_waiver(deps, caller, command))
+
+
+@router.put("/tickets/{ticket_id}/payment-on-file", response_model=TicketView)
+async def put_payment_on_file(
+    ticket_id: str, body: models.PutPaymentOnFile, deps: Deps, caller: AnyCaller
+) -> TicketView:
+    """Where the customer's payment information is kept (QuickBooks or the card processor):
+    a reference, never a card or account number (refused with 422 if it looks like one)."""
+    command = commands.PutPaymentOnFile(ticket_id=ticket_id, payment=body.payment)
+    return TicketView.of(await tickets.put_payment_on_file(deps, caller, command))
 
 
 @router.get("/tickets/{ticket_id}", response_model=TicketView)

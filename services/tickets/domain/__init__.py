@@ -7,7 +7,12 @@ commands raise. ``customers.py`` is the customer record tickets answers a new le
 """
 
 from services.tickets.domain.customers import CustomerNotFound, JobCustomer, JobCustomerRecord
-from services.tickets.domain.errors import JobNotKnown, TicketNotFound, TicketRuleBroken
+from services.tickets.domain.errors import (
+    JobNotKnown,
+    PlanNotFound,
+    TicketNotFound,
+    TicketRuleBroken,
+)
 from services.tickets.domain.past_jobs import PastJob
 from services.tickets.domain.ticket import Ticket
 from services.tickets.domain.values import (
@@ -29,6 +34,7 @@ __all__ = [
     "JobNotKnown",
     "LineItem",
     "PastJob",
+    "PlanNotFound",
     "StatusChange",
     "Ticket",
     "TicketNotFound",

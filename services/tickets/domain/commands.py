@@ -15,6 +15,7 @@ from services.tickets.domain.values import (
     EstimateStatus,
     LineItem,
     Money,
+    PaymentReference,
     Queue,
     TicketType,
     Visit,
@@ -115,3 +116,33 @@ class RouteToAdmin(Command):
 
     key: Identifier
     admin_id: Identifier | None
+
+
+# -- weekly plans (seed 003, New Weekly) ---------------------------------------------------------
+
+
+class ProposePlan(Command):
+    """A new weekly customer: a tracking and a tech work order, and the first visit."""
+
+    job_id: Identifier | None = None
+    customer: Customer | None = None
+    weekday: int = Field(ge=0, le=6, description="0 Monday .. 6 Sunday.")
+    technician_id: Identifier
+    monthly_price: Money
+    first_visit: Day
+
+
+class PlanCommand(Command):
+    plan_id: str
+
+
+class SkipVisit(PlanCommand):
+    day: Day
+
+
+class ChangePlanDay(PlanCommand):
+    weekday: int = Field(ge=0, le=6)
+
+
+class PutPaymentOnFile(TicketCommand):
+    payment: PaymentReference

@@ -15,3 +15,7 @@ class TicketNotFound(LookupError):
 
 class JobNotKnown(LookupError):
     """The ticket names a job tickets has not heard of from jobs' events (answered 404)."""
+
+
+class PlanNotFound(LookupError):
+    """No such weekly plan in the caller's tenant (answered 404)."""

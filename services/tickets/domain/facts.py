@@ -15,6 +15,7 @@ from shared.contracts.tickets import (
     EstimateState,
     FollowUpFacts,
     FollowUpState,
+    PaymentOnFile,
     StartWorkFacts,
     TechnicianLoad,
     Waivers,
@@ -75,6 +76,7 @@ def start_work(ticket: Ticket) -> StartWorkFacts:
             returned=len(ticket.waivers) - len(ticket.outstanding_waivers),
         ),
         estimate=EstimateState(status=ticket.estimate.status if ticket.estimate else None),
+        payment=PaymentOnFile(on_file=ticket.payment_on_file is not None),
     )
 
 

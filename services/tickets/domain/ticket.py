@@ -30,6 +30,7 @@ from services.tickets.domain.values import (
     FollowUp,
     FollowUpResult,
     LineItem,
+    PaymentReference,
     PaymentStatus,
     Queue,
     StatusChange,
@@ -66,6 +67,8 @@ class Ticket(BaseModel):
     visits: tuple[Visit, ...] = ()
     estimate: Estimate | None = None
     waivers: tuple[Waiver, ...] = ()
+    payment_on_file: PaymentReference | None = None
+    plan_id: str | None = None
     queue: Queue | None = None
     follow_up: FollowUp = FollowUp()
     issue: IssueKind | None = None
@@ -121,6 +124,7 @@ class Ticket(BaseModel):
         follow_up_due: date | None = None,
         issue: IssueKind | None = None,
         note: str | None = None,
+        plan_id: str | None = None,
     ) -> tuple[Ticket, list[EventData]]:
         """A new ticket, for a past job (its customer, address, trades and installing crew) or a
         customer of its own; ``queue`` places it in a tracking queue with its first follow-up."""
@@ -144,6 +148,7 @@ class Ticket(BaseModel):
             follow_up=FollowUp(next_due=follow_up_due if queue else None),
             issue=issue,
             note=note,
+            plan_id=plan_id,
             opened_at=at,
             opened_by=opened_by,
             history=(StatusChange(from_status=None, to_status="new", at=at, by=opened_by),),
@@ -187,6 +192,15 @@ class Ticket(BaseModel):
     def cancel(self, *, by: str, at: datetime, reason: str | None = None) -> list[EventData]:
         self.check_move("canceled")
         return self._move("canceled", by=by, at=at, reason=reason)
+
+    def end_recurring(self, *, by: str, at: datetime, reason: str) -> list[EventData]:
+        """A weekly plan ended or was declined: its work order is complete if its visits had
+        begun, else canceled."""
+        if self.is_closed:
+            return []
+        if self.status == "in_progress":
+            return self.complete(by=by, at=at)
+        return self.cancel(by=by, at=at, reason=reason)
 
     # -- who works it ------------------------------------------------------------------------
 
@@ -277,6 +291,19 @@ class Ticket(BaseModel):
             for waiver in self.waivers
         )
         return self._waiver_recorded(name, returned=True, by=by)
+
+    def put_payment_on_file(self, reference: PaymentReference, *, by: str) -> list[EventData]:
+        self.check_open("put payment information on")
+        self.payment_on_file = reference
+        return self._recorded(
+            contract.PaymentInfoOnFile(
+                ticket_id=self.ticket_id,
+                customer=self._customer(),
+                kept_in=reference.kept_in,
+                reference=reference.reference,
+                by=by,
+            )
+        )
 
     def _waiver_recorded(self, name: str, *, returned: bool, by: str) -> list[EventData]:
         return self._recorded(

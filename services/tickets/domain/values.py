@@ -10,9 +10,9 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Annotated
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from shared.contracts.money import to_cents
 from shared.contracts.tickets import (
@@ -20,6 +20,7 @@ from shared.contracts.tickets import (
     EstimateStatus,
     FollowUpResult,
     PaymentStatus,
+    PlanStatus,
     Queue,
     TicketStatus,
     TicketType,
@@ -53,7 +54,9 @@ __all__ = [
     "FollowUpResult",
     "LineItem",
     "Money",
+    "PaymentReference",
     "PaymentStatus",
+    "PlanStatus",
     "Quantity",
     "Queue",
     "StatusChange",
@@ -129,6 +132,26 @@ class Waiver(Value):
     name: str = Field(min_length=1, max_length=200)
     sent_at: datetime
     returned_at: datetime | None = None
+
+
+class PaymentReference(Value):
+    """Where the customer's payment information is kept (seed 003: "put payment info on file"):
+    a reference into the accounting system or the card processor, never a card or account
+    number."""
+
+    kept_in: Literal["quickbooks", "card_processor"]
+    reference: str = Field(min_length=1, max_length=100)
+
+    @field_validator("reference")
+    @classmethod
+    def not_a_card_number(cls, value: str) -> str:
+        digits = value.replace(" ", "").replace("-", "")
+        if digits.isdigit() and len(digits) >= 12:
+            raise ValueError(
+                "looks like a card or account number: keep only the reference to where it is "
+                "stored (e.g. the card processor's customer id)"
+            )
+        return value
 
 
 class StatusChange(Value):

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
 
-from services.tickets.domain import Ticket, TicketNotFound
+from services.tickets.domain import JobNotKnown, PastJob, Ticket, TicketNotFound
 from services.tickets.ports import TicketsDeps, TicketsUnitOfWork
 from shared.contracts.base import EventData
 from shared.platform.http.auth import Caller, sees_only_own_work
@@ -63,3 +63,12 @@ def record_events(uow: TicketsUnitOfWork, ticket: Ticket, events: Sequence[Event
     first = ticket.version - len(events) + 1
     for offset, event in enumerate(events):
         uow.record(event, subject=ticket.ticket_id, sequence=first + offset)
+
+
+async def past_job(uow: TicketsUnitOfWork, job_id: str | None) -> PastJob | None:
+    if job_id is None:
+        return None
+    job = await uow.repos.jobs.get(job_id)
+    if job is None:
+        raise JobNotKnown(f"job {job_id} is not known to tickets (no event of it yet)")
+    return job

@@ -15,8 +15,8 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from services.tickets.domain import facts
 from services.tickets.domain.end_of_day import EndOfDay, EndOfDayRun
+from services.tickets.handlers.calls import end_pending_call
 from services.tickets.handlers.common import store
-from services.tickets.handlers.follow_ups import end_pending_call
 from services.tickets.ports import TicketsDeps
 
 CLOCK = "end of day"

@@ -13,55 +13,18 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, time
 
-from services.tickets.domain import Ticket, facts
+from services.tickets.domain import Ticket
 from services.tickets.domain.commands import LogCall, PlaceInQueue
 from services.tickets.domain.ticket import DECIDED
-from services.tickets.domain.values import FollowUpResult, Queue
+from services.tickets.domain.values import FollowUpResult
+from services.tickets.handlers.calls import end_pending_call, next_follow_up
 from services.tickets.handlers.common import change_ticket, store
+from services.tickets.handlers.plans import customer_decided
 from services.tickets.ports import TicketsDeps, TicketsUnitOfWork
 from shared.contracts.base import EventData
 from shared.platform.http.auth import Caller
-from shared.policy.asking import decide_or_refuse
 
-TASK = "follow-up call"
 SWEEPER = "follow-up sweeper"
-
-
-async def next_follow_up(
-    deps: TicketsDeps,
-    uow: TicketsUnitOfWork,
-    ticket: Ticket,
-    *,
-    entering: Queue | None = None,
-    after: FollowUpResult | None = None,
-) -> tuple[date | None, str | None]:
-    """When the next call is due and who it is escalated to, as the policy decides, for a
-    ticket ``entering`` a queue or ``after`` a call's result."""
-    decision = await decide_or_refuse(
-        deps.policy,
-        uow,
-        "tickets.follow_up",
-        facts.follow_up(ticket, entering=entering, after=after),
-        subject=ticket.ticket_id,
-    )
-    due = await deps.policy.schedule(
-        uow.transaction, decision, subject=ticket.ticket_id, now=deps.clock()
-    )
-    escalations = decision.of("escalate")
-    return (
-        min(due).date() if due else None,
-        escalations[0].to if escalations else None,
-    )
-
-
-async def end_pending_call(
-    deps: TicketsDeps, uow: TicketsUnitOfWork, ticket: Ticket, *, status: str = "met"
-) -> None:
-    """The ticket's pending follow-up deadline will not fire: the call was made (``met``), or
-    the ticket moved on or the call was moved (``canceled``)."""
-    await deps.policy.meet(
-        uow.transaction, tenant=uow.tenant_id, subject=ticket.ticket_id, task=TASK, status=status
-    )
 
 
 async def place_in_queue(deps: TicketsDeps, caller: Caller, command: PlaceInQueue) -> Ticket:
@@ -76,9 +39,11 @@ async def place_in_queue(deps: TicketsDeps, caller: Caller, command: PlaceInQueu
 
 async def log_call(deps: TicketsDeps, caller: Caller, command: LogCall) -> Ticket:
     async def apply(uow: TicketsUnitOfWork, ticket: Ticket) -> list[EventData]:
-        return await follow_up_done(
+        events = await follow_up_done(
             deps, uow, ticket, command.outcome, by=caller.user_id, note=command.note
         )
+        await customer_decided(deps, uow, ticket, command.outcome, by=caller.user_id)
+        return events
 
     return await change_ticket(deps, caller, command.ticket_id, apply)
 

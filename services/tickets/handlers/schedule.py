@@ -31,7 +31,7 @@ async def book_visits(deps: TicketsDeps, caller: Caller, command: BookVisits) ->
         for visit in command.visits:
             per_technician[visit.technician_id].append(visit.day)
         for technician in sorted(per_technician):
-            await _check_capacity(deps, uow, ticket, technician, per_technician[technician])
+            await check_capacity(deps, uow, ticket, technician, per_technician[technician])
         events = ticket.book_visits(command.visits, by=caller.user_id)
         await uow.repos.technicians.book(ticket.ticket_id, command.visits)
         return events
@@ -39,7 +39,7 @@ async def book_visits(deps: TicketsDeps, caller: Caller, command: BookVisits) ->
     return await change_ticket(deps, caller, command.ticket_id, apply)
 
 
-async def _check_capacity(
+async def check_capacity(
     deps: TicketsDeps, uow: TicketsUnitOfWork, ticket: Ticket, technician: str, days: list[date]
 ) -> None:
     store = uow.repos.technicians

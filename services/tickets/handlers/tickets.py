@@ -12,24 +12,26 @@ import uuid
 from collections.abc import Callable, Sequence
 from datetime import datetime
 
-from services.tickets.domain import JobNotKnown, PastJob, Ticket, facts
+from services.tickets.domain import Ticket, facts
 from services.tickets.domain.commands import (
     AddLineItem,
     AssignTicket,
     ChangeStatus,
     OpenTicket,
+    PutPaymentOnFile,
     RecordEstimate,
     RecordWaiver,
     ScheduleTicket,
 )
 from services.tickets.domain.values import Queue
+from services.tickets.handlers.calls import end_pending_call, next_follow_up
 from services.tickets.handlers.common import (
     change_ticket,
     load_ticket,
+    past_job,
     record_events,
     visible_to,
 )
-from services.tickets.handlers.follow_ups import end_pending_call, next_follow_up
 from services.tickets.ports import TicketFilter, TicketsDeps, TicketsUnitOfWork
 from shared.contracts.base import EventData
 from shared.platform.http.auth import Caller
@@ -43,7 +45,7 @@ async def open_ticket(deps: TicketsDeps, caller: Caller, command: OpenTicket) ->
     ticket_id = str(uuid.uuid4())
     now = deps.clock()
     async with deps.unit_of_work(caller.tenant_id) as uow:
-        job = await _past_job(uow, command.job_id)
+        job = await past_job(uow, command.job_id)
         await decide_or_refuse(
             deps.policy,
             uow,
@@ -80,15 +82,6 @@ async def open_ticket(deps: TicketsDeps, caller: Caller, command: OpenTicket) ->
         record_events(uow, ticket, events)
         await uow.commit()
     return ticket
-
-
-async def _past_job(uow: TicketsUnitOfWork, job_id: str | None) -> PastJob | None:
-    if job_id is None:
-        return None
-    job = await uow.repos.jobs.get(job_id)
-    if job is None:
-        raise JobNotKnown(f"job {job_id} is not known to tickets (no event of it yet)")
-    return job
 
 
 async def _routed_admin(uow: TicketsUnitOfWork, ticket: Ticket) -> str | None:
@@ -136,6 +129,17 @@ async def record_estimate(deps: TicketsDeps, caller: Caller, command: RecordEsti
         lambda _, ticket: ticket.record_estimate(
             command.status, amount=command.amount, by=caller.user_id, at=deps.clock()
         ),
+    )
+
+
+async def put_payment_on_file(
+    deps: TicketsDeps, caller: Caller, command: PutPaymentOnFile
+) -> Ticket:
+    return await change_ticket(
+        deps,
+        caller,
+        command.ticket_id,
+        lambda _, ticket: ticket.put_payment_on_file(command.payment, by=caller.user_id),
     )
 
 

@@ -13,6 +13,7 @@ from typing import Self
 
 from services.tickets.domain import JobCustomerRecord, PastJob, Ticket, Visit
 from services.tickets.domain.end_of_day import EndOfDay, EndOfDayRun
+from services.tickets.domain.plans import MaintenancePlan
 from services.tickets.domain.values import Customer
 from services.tickets.ports import TicketFilter, TicketsDeps, TicketsRepositories
 from shared.contracts.base import EventData
@@ -35,6 +36,7 @@ class Store:
     visits: set[tuple[str, str, str, date]] = field(default_factory=set)
     end_of_day: dict[str, EndOfDay] = field(default_factory=dict)
     end_of_day_runs: dict[tuple[str, date], EndOfDayRun] = field(default_factory=dict)
+    plans: dict[tuple[str, str], MaintenancePlan] = field(default_factory=dict)
     numbers: dict[str, int] = field(default_factory=dict)
     events: list[tuple[str, int | None, EventData]] = field(default_factory=list)
 
@@ -204,6 +206,9 @@ class FakeTechnicians:
     async def book(self, ticket_id: str, visits: Sequence[Visit]) -> None:
         self.store.visits |= {(self.tenant, ticket_id, v.technician_id, v.day) for v in visits}
 
+    async def unbook(self, ticket_id: str, technician_id: str, days: Sequence[date]) -> None:
+        self.store.visits -= {(self.tenant, ticket_id, technician_id, day) for day in days}
+
     async def bookings(
         self, start: date, end: date, user_id: str | None = None
     ) -> list[tuple[date, str, str]]:
@@ -214,6 +219,41 @@ class FakeTechnicians:
             and start <= day <= end
             and (user_id is None or tech == user_id)
         )
+
+
+class FakePlans:
+    def __init__(self, store: Store, tenant: str, staged: dict[str, MaintenancePlan]) -> None:
+        self.store, self.tenant, self.staged = store, tenant, staged
+
+    def _visible(self) -> dict[str, MaintenancePlan]:
+        kept = {i: p for (tenant, i), p in self.store.plans.items() if tenant == self.tenant}
+        return kept | self.staged
+
+    async def add(self, plan: MaintenancePlan) -> None:
+        self.staged[plan.plan_id] = copy.deepcopy(plan)
+
+    async def get(self, plan_id: str, *, for_update: bool = False) -> MaintenancePlan | None:
+        plan = self._visible().get(plan_id)
+        return copy.deepcopy(plan) if plan else None
+
+    async def save(self, plan: MaintenancePlan) -> None:
+        if plan.plan_id in self._visible():
+            self.staged[plan.plan_id] = copy.deepcopy(plan)
+
+    async def find(self, *, status: str | None, limit: int, offset: int) -> list[MaintenancePlan]:
+        found = [p for p in self._visible().values() if status is None or p.status == status]
+        return [copy.deepcopy(p) for p in found[::-1][offset : offset + limit]]
+
+    async def to_fill(self, through: date, *, limit: int) -> list[str]:
+        due = [
+            p
+            for p in self._visible().values()
+            if p.status == "active"
+            and p.generated_through is not None
+            and p.generated_through < through
+        ]
+        due.sort(key=lambda p: (p.generated_through, p.plan_id))
+        return [p.plan_id for p in due[:limit]]
 
 
 class FakeEndOfDay:
@@ -247,6 +287,7 @@ class FakeUnitOfWork:
         self.store, self.tenant_id = store, tenant
         self.transaction = self  # the fake policy logs through this
         self._staged: dict[str, Ticket] = {}
+        self._staged_plans: dict[str, MaintenancePlan] = {}
         self._events: list[tuple[str, int | None, EventData]] = []
         self._decisions: list[Decision] = []
         self._policy = policy
@@ -256,6 +297,7 @@ class FakeUnitOfWork:
             routing=FakeRouting(store, tenant),
             technicians=FakeTechnicians(store, tenant),
             end_of_day=FakeEndOfDay(store, tenant),
+            plans=FakePlans(store, tenant, self._staged_plans),
         )
 
     async def __aenter__(self) -> Self:
@@ -268,6 +310,7 @@ class FakeUnitOfWork:
         tb: TracebackType | None,
     ) -> None:
         self._staged.clear()
+        self._staged_plans.clear()
         self._events.clear()
         self._decisions.clear()
 
@@ -287,6 +330,9 @@ class FakeUnitOfWork:
     async def commit(self) -> None:
         for ticket_id, ticket in self._staged.items():
             self.store.tickets[(self.tenant_id, ticket_id)] = copy.deepcopy(ticket)
+        for plan_id, plan in self._staged_plans.items():
+            self.store.plans[(self.tenant_id, plan_id)] = copy.deepcopy(plan)
+        self._staged_plans.clear()
         self.store.events += self._events
         self._policy.log += self._decisions
         self._staged.clear()

@@ -225,7 +225,7 @@ async def test_a_complaint_opens_an_issue_billing_reads_and_its_repair_clears_it
 
 async def test_follow_ups_every_two_business_days_and_the_third_is_escalated(env) -> None:
     deps, store, policy, _ = env
-    ticket_id = await open_one(deps, type="weekly_service", queue="unapproved_maintenance")
+    ticket_id = await open_one(deps, type="one_time", queue="unapproved_maintenance")
     ticket = await tickets.get_ticket(deps, OFFICE, ticket_id)
     assert ticket.follow_up.next_due == (NOW + timedelta(days=2)).date()  # the fake counts days
 
