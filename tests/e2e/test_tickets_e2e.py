@@ -9,7 +9,8 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable
-from datetime import date
+from datetime import date, timedelta
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 import httpx
@@ -187,3 +188,116 @@ def test_tickets_from_a_callback_to_a_cleared_complaint(
         ("tickets.issue_opened.v1", "complaint"),
         ("tickets.issue_resolved.v1", "complaint"),
     ]
+
+
+def test_a_weekly_customer_a_one_time_job_and_a_new_service(
+    suite: dict[str, str], namespace: str
+) -> None:
+    client = httpx.Client(base_url=suite["tickets"], timeout=30)
+
+    def call(
+        method: str, path: str, who: dict[str, str], body: Any = None, status: int = 200
+    ) -> Any:
+        response = client.request(method, path, headers=who, json=body)
+        assert response.status_code == status, f"{path}: {response.status_code} {response.text}"
+        return response.json()
+
+    dana = {"name": "Dana Reyes", "property_address": "12 Elm St"}
+    call("PUT", "/technicians/tina", SUE, {"daily_visits": 2})
+
+    # A weekly customer on Wednesdays, the first visit two to three weeks out: undecided on the
+    # first call, then approved: the plan recurs, its first month prorated on the work order.
+    soon = date.today() + timedelta(days=14)
+    first = soon + timedelta(days=(2 - soon.weekday()) % 7)
+    plan = call(
+        "POST",
+        "/plans",
+        SUE,
+        {
+            "customer": dana,
+            "weekday": 2,
+            "technician_id": "tina",
+            "monthly_price": "120.00",
+            "first_visit": str(first),
+        },
+        201,
+    )
+    tech_order = plan["tech_ticket_id"]
+    refused = call("POST", f"/tickets/{tech_order}/start", TINA, status=409)
+    assert "payment information on file" in str(refused)
+    card = {"payment": {"kept_in": "card_processor", "reference": "4111111111111111"}}
+    call("PUT", f"/tickets/{tech_order}/payment-on-file", SUE, card, 422)
+    on_file = {"payment": {"kept_in": "card_processor", "reference": "cus_9Xa71"}}
+    call("PUT", f"/tickets/{tech_order}/payment-on-file", SUE, on_file)
+    call("POST", f"/tickets/{tech_order}/start", TINA)
+    tracking = call("POST", f"/plans/{plan['plan_id']}/first-visit-done", SUE)
+    assert tracking["queue"] == "unapproved_maintenance"
+    call("POST", f"/tickets/{tracking['ticket_id']}/calls", SUE, {"outcome": "undecided"})
+    call("POST", f"/tickets/{tracking['ticket_id']}/calls", SUE, {"outcome": "approved"})
+    active = call("GET", f"/plans/{plan['plan_id']}", SUE)
+    in_month = [
+        day
+        for day in (first.replace(day=1) + timedelta(days=n) for n in range(31))
+        if day.month == first.month and day.weekday() == 2
+    ]
+    left = [day for day in in_month if day >= first]
+    amount = (Decimal("120.00") * len(left) / len(in_month)).quantize(
+        Decimal("0.01"), ROUND_HALF_UP
+    )
+    assert active["status"] == "active" and Decimal(active["first_month"]) == amount
+    order = call("GET", f"/tickets/{tech_order}", SUE)
+    month = first.strftime("%B %Y")
+    assert order["line_items"][-1]["description"] == (
+        f"Weekly service, {month} prorated: {len(left)} of {len(in_month)} visits"
+    )
+    # Every Wednesday from the first visit to eight weeks from today, on Tina's calendar.
+    visits = [v["day"] for v in active["visits"] if v["status"] == "scheduled"]
+    horizon = date.today() + timedelta(weeks=8)
+    weeks = (horizon - first).days // 7
+    assert visits == [str(first + timedelta(weeks=n)) for n in range(weeks + 1)]
+
+    # A one-time job whose return trips would put Tina past her two visits on the Tuesday
+    # after the first visit (the Wednesday has the weekly visit and one return trip).
+    tuesday, wednesday = first + timedelta(days=6), first + timedelta(days=7)
+
+    def one_time(what: str) -> str:
+        body = {"type": "one_time", "customer": dana, "line_items": [{"description": what}]}
+        return call("POST", "/tickets", SUE, body, 201)["ticket_id"]
+
+    def trips(*days: date) -> dict[str, Any]:
+        return {"visits": [{"day": str(day), "technician_id": "tina"} for day in days]}
+
+    call("POST", f"/tickets/{one_time('Assess leak')}/visits", SUE, trips(tuesday))
+    call("POST", f"/tickets/{one_time('Gutters')}/visits", SUE, trips(tuesday, wednesday))
+    overbooked = call(
+        "POST", f"/tickets/{one_time('Flashing')}/visits", SUE, trips(tuesday, wednesday), 409
+    )
+    assert f"tina would have 3 visit(s) on {tuesday}" in str(overbooked)
+    days = call("GET", f"/calendar?start={tuesday}&end={wednesday}&technician=tina", SUE)
+    assert [(d["day"], d["booked"], d["free"]) for d in days] == [
+        (str(tuesday), 2, 0),
+        (str(wednesday), 2, 0),
+    ]
+
+    # A new service: started only once the estimate is accepted and every waiver is back.
+    service = call(
+        "POST",
+        "/tickets",
+        SUE,
+        {"type": "new_service", "customer": dana, "line_items": [{"description": "Install"}]},
+        201,
+    )
+    ticket = service["ticket_id"]
+    call(
+        "POST",
+        f"/tickets/{ticket}/schedule",
+        SUE,
+        {"start_date": "2027-01-05", "end_date": "2027-01-05"},
+    )
+    call("POST", f"/tickets/{ticket}/estimate", SUE, {"status": "sent", "amount": "1800.00"})
+    call("POST", f"/tickets/{ticket}/estimate", SUE, {"status": "accepted"})
+    call("POST", f"/tickets/{ticket}/waivers", SUE, {"waiver": "HOA release"})
+    waiting = call("POST", f"/tickets/{ticket}/start", SUE, status=409)
+    assert "HOA release" in str(waiting) and "returned waivers" in str(waiting)
+    call("POST", f"/tickets/{ticket}/waivers", SUE, {"waiver": "HOA release", "returned": True})
+    assert call("POST", f"/tickets/{ticket}/start", SUE)["status"] == "in_progress"
