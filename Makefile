@@ -7,7 +7,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: up test bench bench-kafka bench-policy lint fmt clean
+.PHONY: up test bench bench-kafka bench-policy bench-tickets lint fmt clean
 
 $(STAMP): pyproject.toml
 	@test -n "$(PYTHON)" || { echo "Roofline needs Python 3.11 or 3.12 (durable-rules does not build on 3.13)."; exit 1; }
@@ -35,6 +35,9 @@ bench-kafka: $(STAMP)
 
 bench-policy: $(STAMP)
 	$(BIN)/python -m bench.policy
+
+bench-tickets: $(STAMP)
+	$(BIN)/python -m bench.tickets
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -11,7 +11,8 @@ from shared.platform.storage.uow import TenantUnitOfWorkFactory
 
 
 def register(platform: ServicePlatform, uows: TenantUnitOfWorkFactory[TicketsRepositories]) -> None:
-    platform.consumer.on(LeadCreated)(uows.handler(past_jobs.record_customer))
-    platform.consumer.on(JobSold)(uows.handler(past_jobs.record_sale))
-    platform.consumer.on(CrewAssigned)(uows.handler(past_jobs.record_crew))
+    # One handler for the three: a run of them is folded in order and written at once.
+    platform.consumer.on_batch(LeadCreated, JobSold, CrewAssigned)(
+        uows.batch_handler(past_jobs.project_jobs)
+    )
     platform.consumer.subscribe(platform.broker, platform.settings.topic("jobs"))

@@ -12,7 +12,7 @@ from typing import Protocol
 from services.tickets.domain import JobCustomerRecord, PastJob, Ticket, Visit
 from services.tickets.domain.end_of_day import EndOfDay, EndOfDayRun
 from services.tickets.domain.plans import MaintenancePlan
-from services.tickets.domain.values import Customer, Queue, TicketStatus, TicketType
+from services.tickets.domain.values import Queue, TicketStatus, TicketType
 from services.tickets.metrics import TicketsMetrics
 from shared.platform.storage.uow import ServiceUnitOfWork
 from shared.policy.decider import Decider
@@ -47,24 +47,14 @@ class TicketStore(Protocol):
 
 
 class PastJobStore(Protocol):
-    async def add_lead(self, job_id: str, customer: Customer) -> bool:
-        """Keep a new lead's customer; False if it was already kept (a replayed lead)."""
-        ...
-
     async def customer(self, job_id: str) -> JobCustomerRecord | None: ...
     async def get(self, job_id: str) -> PastJob | None: ...
-    async def sold(
-        self, job_id: str, *, job_number: str, trades: Sequence[str], customer: Customer
-    ) -> None: ...
-    async def crew_assigned(
-        self,
-        job_id: str,
-        *,
-        crew_id: str,
-        crew_name: str,
-        member_ids: Sequence[str],
-        customer: Customer,
-    ) -> None: ...
+    async def get_many(self, job_ids: Sequence[str]) -> dict[str, PastJob]: ...
+    async def put_many(self, jobs: Sequence[PastJob]) -> None:
+        """Keep each job as given (inserted, or replacing what was kept); a crew's members
+        are added to those kept of it."""
+        ...
+
     async def crews_of(self, user_id: str) -> tuple[str, ...]: ...
 
 

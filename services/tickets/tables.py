@@ -44,6 +44,7 @@ past_jobs = sa.Table(
     sa.Column("trades", pg.ARRAY(sa.Text), nullable=False, server_default="{}"),
     sa.Column("crew_id", sa.Text),
     sa.Column("crew_name", sa.Text),
+    sa.Column("crew_member_ids", pg.ARRAY(sa.Text), nullable=False, server_default="{}"),
     sa.Column(
         "recorded_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()
     ),
@@ -258,20 +259,60 @@ async def tenants_with_follow_ups_due(connection: AsyncConnection, before: date)
     return list((await connection.execute(query)).scalars())
 
 
-def _customer_columns(customer: Customer) -> dict[str, Any]:
+def _past_job_columns(job: PastJob) -> dict[str, Any]:
     return {
-        "customer_name": customer.name,
-        "property_address": customer.property_address,
-        "phone": customer.phone,
-        "email": customer.email,
+        "customer_name": job.customer.name,
+        "property_address": job.customer.property_address,
+        "phone": job.customer.phone,
+        "email": job.customer.email,
+        "job_number": job.job_number,
+        "trades": list(job.trades),
+        "crew_id": job.crew_id,
+        "crew_name": job.crew_name,
+        "crew_member_ids": list(job.crew_member_ids),
     }
+
+
+def _past_job(row: Any) -> PastJob:
+    return PastJob(
+        job_id=row.job_id,
+        job_number=row.job_number,
+        customer=Customer(
+            name=row.customer_name,
+            property_address=row.property_address,
+            phone=row.phone,
+            email=row.email,
+        ),
+        trades=tuple(row.trades),
+        crew_id=row.crew_id,
+        crew_name=row.crew_name,
+        crew_member_ids=tuple(row.crew_member_ids),
+    )
+
+
+# Upserted many rows at a time (the consumer's runs): one statement, executed for each row.
+_PUT_PAST_JOB = pg_insert(past_jobs)
+_PUT_PAST_JOB = _PUT_PAST_JOB.on_conflict_do_update(
+    index_elements=[past_jobs.c.tenant_id, past_jobs.c.job_id],
+    set_={
+        name: _PUT_PAST_JOB.excluded[name]
+        for name in (
+            "customer_name",
+            "property_address",
+            "phone",
+            "email",
+            "job_number",
+            "trades",
+            "crew_id",
+            "crew_name",
+            "crew_member_ids",
+        )
+    },
+)
 
 
 class PastJobRepository(InsertOnceRepository):
     table = past_jobs
-
-    async def add_lead(self, job_id: str, customer: Customer) -> bool:
-        return await self.insert_once(job_id, **_customer_columns(customer))
 
     async def customer(self, job_id: str) -> JobCustomerRecord | None:
         row = await self.row(job_id)
@@ -282,53 +323,32 @@ class PastJobRepository(InsertOnceRepository):
         )
 
     async def get(self, job_id: str) -> PastJob | None:
-        row = await self.row(job_id)
-        if row is None:
-            return None
-        return PastJob(
-            job_id=job_id,
-            job_number=row["job_number"],
-            customer=Customer(
-                name=row["customer_name"],
-                property_address=row["property_address"],
-                phone=row["phone"],
-                email=row["email"],
-            ),
-            trades=tuple(row["trades"]),
-            crew_id=row["crew_id"],
-            crew_name=row["crew_name"],
-        )
+        return (await self.get_many([job_id])).get(job_id)
 
-    async def sold(
-        self, job_id: str, *, job_number: str, trades: Sequence[str], customer: Customer
-    ) -> None:
-        await self._upsert(
-            job_id,
-            {"job_number": job_number, "trades": list(trades), **_customer_columns(customer)},
-        )
+    async def get_many(self, job_ids: Sequence[str]) -> dict[str, PastJob]:
+        query = self.scoped(past_jobs).where(past_jobs.c.job_id.in_(list(job_ids)))
+        return {row.job_id: _past_job(row) for row in await self.connection.execute(query)}
 
-    async def crew_assigned(
-        self,
-        job_id: str,
-        *,
-        crew_id: str,
-        crew_name: str,
-        member_ids: Sequence[str],
-        customer: Customer,
-    ) -> None:
-        await self._upsert(
-            job_id, {"crew_id": crew_id, "crew_name": crew_name, **_customer_columns(customer)}
+    async def put_many(self, jobs: Sequence[PastJob]) -> None:
+        if not jobs:
+            return
+        await self.connection.execute(
+            _PUT_PAST_JOB,
+            [
+                {"tenant_id": self.tenant_id, "job_id": j.job_id, **_past_job_columns(j)}
+                for j in jobs
+            ],
         )
-        if member_ids:
+        members = {
+            (job.crew_id, user) for job in jobs if job.crew_id for user in job.crew_member_ids
+        }
+        if members:
             await self.connection.execute(
-                pg_insert(crew_members)
-                .values(
-                    [
-                        {"tenant_id": self.tenant_id, "crew_id": crew_id, "user_id": user}
-                        for user in member_ids
-                    ]
-                )
-                .on_conflict_do_nothing()
+                pg_insert(crew_members).on_conflict_do_nothing(),
+                [
+                    {"tenant_id": self.tenant_id, "crew_id": crew, "user_id": user}
+                    for crew, user in sorted(members)
+                ],
             )
 
     async def crews_of(self, user_id: str) -> tuple[str, ...]:
@@ -336,15 +356,6 @@ class PastJobRepository(InsertOnceRepository):
             crew_members.c.user_id == user_id
         )
         return tuple((await self.connection.execute(query)).scalars())
-
-    async def _upsert(self, job_id: str, values: dict[str, Any]) -> None:
-        await self.connection.execute(
-            pg_insert(past_jobs)
-            .values(tenant_id=self.tenant_id, job_id=job_id, **values)
-            .on_conflict_do_update(
-                index_elements=[past_jobs.c.tenant_id, past_jobs.c.job_id], set_=values
-            )
-        )
 
 
 class RoutingRepository(TenantScopedRepository):

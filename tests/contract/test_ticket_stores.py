@@ -14,7 +14,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from services.tickets.domain import Customer, LineItem, Ticket, Visit
+from services.tickets.domain import Customer, LineItem, PastJob, Ticket, Visit
 from services.tickets.domain.end_of_day import EndOfDay, EndOfDayRun
 from services.tickets.domain.plans import MaintenancePlan
 from services.tickets.ports import TicketFilter, TicketsRepositories
@@ -189,32 +189,32 @@ async def test_follow_ups_due_are_locked_for_the_sweeper_that_took_them(stores: 
 
 async def test_what_tickets_keeps_of_a_job(stores: Stores) -> None:
     jobs = stores("acme").jobs
-    assert await jobs.add_lead("j1", DANA)
-    assert not await jobs.add_lead("j1", DANA)  # a replayed lead
+    lead = PastJob(job_id="j1", customer=DANA)
+    await jobs.put_many([lead, PastJob(job_id="j2", customer=LEE)])
     kept = await jobs.customer("j1")
     assert kept is not None and (kept.customer_name, kept.property_address) == (
         "Dana Reyes",
         "12 Elm St",
     )
-    await jobs.sold("j1", job_number="2026-0042", trades=["roofing", "gutters"], customer=DANA)
-    await jobs.crew_assigned(
-        "j1", crew_id="c1", crew_name="Alpha", member_ids=["ian", "ivy"], customer=DANA
+    installed = lead.model_copy(
+        update={
+            "job_number": "2026-0042",
+            "trades": ("roofing", "gutters"),
+            "crew_id": "c1",
+            "crew_name": "Alpha",
+            "crew_member_ids": ("ian", "ivy"),
+        }
     )
-    past = await jobs.get("j1")
-    assert past is not None
-    assert (past.job_number, past.trades, past.crew_id, past.crew_name, past.customer) == (
-        "2026-0042",
-        ("roofing", "gutters"),
-        "c1",
-        "Alpha",
-        DANA,
-    )
+    await jobs.put_many([installed])
+    assert await jobs.get_many(["j1", "j2", "j3"]) == {
+        "j1": installed,
+        "j2": PastJob(job_id="j2", customer=LEE),
+    }
+    assert await jobs.get("j1") == installed
+    assert (await jobs.customer("j1")).recorded_at == kept.recorded_at  # type: ignore[union-attr]
     assert await jobs.crews_of("ian") == ("c1",)
     assert await stores("other").jobs.get("j1") is None
     assert await stores("other").jobs.crews_of("ian") == ()
-    # A sale tickets heard of without its lead (tickets started later) is kept all the same.
-    await jobs.sold("j2", job_number="2026-0043", trades=["metal"], customer=LEE)
-    assert (await jobs.get("j2")).customer == LEE  # type: ignore[union-attr]
 
 
 async def test_the_routing_table_per_tenant(stores: Stores) -> None:

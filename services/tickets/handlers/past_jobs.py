@@ -1,63 +1,42 @@
-"""What tickets keeps of jobs, from jobs' events: a new lead's customer (answered with
-``tickets.customer_recorded.v1``, which jobs counts as tickets' acknowledgement), a sold job's
-number, trades and customer, and the crew that installed it (a callback shows it); and reading
-a job's customer for the office."""
+"""What tickets keeps of jobs, from jobs' events (a new lead's customer, a sold job's number,
+trades and customer, the crew that installed it), and reading a job's customer for the office.
+
+The consumer hands a run of jobs' events over at once: they are folded in order, job by job,
+over what was kept (``apply_job_event``), and written with one statement; each new lead is
+answered with ``tickets.customer_recorded.v1``, which jobs counts as tickets' acknowledgement.
+"""
 
 from __future__ import annotations
 
+from typing import Any
+
 from services.tickets.domain import CustomerNotFound, JobCustomerRecord
-from services.tickets.domain.values import Customer
+from services.tickets.domain.past_jobs import PastJob, apply_job_event
 from services.tickets.ports import TicketsDeps, TicketsUnitOfWork
-from shared.contracts.jobs import CrewAssigned, CustomerContact, JobSold, LeadCreated
+from shared.contracts.jobs import LeadCreated
 from shared.contracts.tickets import CustomerRecorded
 from shared.platform.messaging.envelope import Envelope
 
 
-def _customer(contact: CustomerContact) -> Customer:
-    return Customer(
-        name=contact.name,
-        property_address=contact.property_address,
-        phone=contact.phone,
-        email=contact.email,
-    )
-
-
-async def record_customer(uow: TicketsUnitOfWork, envelope: Envelope, lead: LeadCreated) -> None:
-    customer = Customer(
-        name=lead.customer_name,
-        property_address=lead.property_address,
-        phone=lead.phone,
-        email=lead.email,
-    )
-    if await uow.repos.jobs.add_lead(lead.job_id, customer):
-        uow.record(
-            CustomerRecorded(
-                job_id=lead.job_id,
-                customer_name=lead.customer_name,
-                property_address=lead.property_address,
-            ),
-            subject=lead.job_id,
-            cause=envelope,
-        )
-
-
-async def record_sale(uow: TicketsUnitOfWork, envelope: Envelope, sold: JobSold) -> None:
-    await uow.repos.jobs.sold(
-        sold.job_id,
-        job_number=sold.job_number,
-        trades=sold.trades,
-        customer=_customer(sold.customer),
-    )
-
-
-async def record_crew(uow: TicketsUnitOfWork, envelope: Envelope, assigned: CrewAssigned) -> None:
-    await uow.repos.jobs.crew_assigned(
-        assigned.job_id,
-        crew_id=assigned.crew_id,
-        crew_name=assigned.crew_name,
-        member_ids=assigned.member_ids,
-        customer=_customer(assigned.customer),
-    )
+async def project_jobs(uow: TicketsUnitOfWork, events: list[tuple[Envelope, Any]]) -> None:
+    kept = await uow.repos.jobs.get_many(sorted({event.job_id for _, event in events}))
+    changed: dict[str, PastJob] = {}
+    for envelope, event in events:
+        after = apply_job_event(kept.get(event.job_id), event)
+        if after is None:
+            continue
+        kept[event.job_id] = changed[event.job_id] = after
+        if isinstance(event, LeadCreated):
+            uow.record(
+                CustomerRecorded(
+                    job_id=event.job_id,
+                    customer_name=event.customer_name,
+                    property_address=event.property_address,
+                ),
+                subject=event.job_id,
+                cause=envelope,
+            )
+    await uow.repos.jobs.put_many(list(changed.values()))
 
 
 async def read_customer(deps: TicketsDeps, tenant_id: str, job_id: str) -> JobCustomerRecord:

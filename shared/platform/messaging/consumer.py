@@ -26,6 +26,7 @@ from faststream import AckPolicy
 from faststream.kafka import KafkaBroker, KafkaRouter
 from faststream.kafka.annotations import KafkaMessage
 
+from shared.contracts.base import EventData
 from shared.platform.messaging.applier import BatchApplier
 from shared.platform.messaging.dead_letter import DeadLetters, Publish
 from shared.platform.messaging.dispatch import BatchHandler, D, Dispatcher, Handler, Handlers
@@ -108,11 +109,13 @@ class EventConsumer:
 
         return register
 
-    def on_batch(self, event: type[D]) -> Callable[[BatchHandler], BatchHandler]:
-        """Decorator: like ``on`` but the handler receives a run of events of that type."""
+    def on_batch(self, *events: type[EventData]) -> Callable[[BatchHandler], BatchHandler]:
+        """Decorator: like ``on`` but the handler receives a run of consecutive events of these
+        types (of one tenant, in arrival order)."""
 
         def register(handler: BatchHandler) -> BatchHandler:
-            self.handlers.in_runs(event, handler)
+            for event in events:
+                self.handlers.in_runs(event, handler)
             return handler
 
         return register

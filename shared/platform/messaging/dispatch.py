@@ -1,10 +1,12 @@
 """Handler registry and dispatch: which handler gets which events, in one transaction.
 
-A service registers one handler per event type, either per event (``on``) or per run of
-consecutive events of that type (``on_batch``, for set-based writes: what keeps a busy consumer
-near the raw Kafka + PostgreSQL floor). Dispatch applies a list of parsed events in one unit of
-work: into the inbox first (duplicates drop out), then each run of one type and tenant to its
-handler with the correlation and tenant context set, then commit, then the metrics.
+A service registers a handler per event type, either per event (``on``) or per run of
+consecutive events (``on_batch``, for set-based writes: what keeps a busy consumer near the raw
+Kafka + PostgreSQL floor). One batch handler may take several types (a projection folding a
+job's lead, sale and crew in order): a run is then the consecutive events of any of them.
+Dispatch applies a list of parsed events in one unit of work: into the inbox first (duplicates
+drop out), then each run of one handler and tenant to it with the correlation and tenant context
+set, then commit, then the metrics.
 """
 
 from __future__ import annotations
@@ -72,7 +74,7 @@ class Dispatcher:
         """Apply ``items`` in ``opened`` (a transaction begun ahead) or a new unit of work."""
         async with opened or self.uow_factory() as uow:
             applied = await self.inbox.record(uow, items)
-            for run in runs_of_one_type(applied):
+            for run in runs_of_one_handler(applied, self.handlers.by_type):
                 first = run[0].envelope
                 correlation_id_var.set(first.correlation_id)
                 tenant_id_var.set(first.tenant_id)
@@ -95,12 +97,18 @@ class Dispatcher:
             await uow.commit()
 
 
-def runs_of_one_type(items: Sequence[Incoming]) -> list[list[Incoming]]:
-    """Split into consecutive runs of one event type and tenant, keeping arrival order."""
+def runs_of_one_handler(
+    items: Sequence[Incoming], by_type: dict[str, BatchHandler]
+) -> list[list[Incoming]]:
+    """Split into consecutive runs of one handler and tenant, keeping arrival order."""
     runs: list[list[Incoming]] = []
     for item in items:
         last = runs[-1][0].envelope if runs else None
-        if last and (last.type, last.tenant_id) == (item.envelope.type, item.envelope.tenant_id):
+        if (
+            last
+            and last.tenant_id == item.envelope.tenant_id
+            and by_type[last.type] is by_type[item.envelope.type]
+        ):
             runs[-1].append(item)
         else:
             runs.append([item])

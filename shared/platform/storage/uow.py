@@ -347,3 +347,17 @@ class TenantUnitOfWorkFactory(Generic[R]):
 
         within_consumer.__name__ = getattr(handle, "__name__", "handler")
         return within_consumer
+
+    def batch_handler(
+        self, handle: Callable[[TenantUnitOfWork[R], list[tuple[Envelope, Any]]], Awaitable[None]]
+    ) -> Callable[[UnitOfWork, list[tuple[Envelope, Any]]], Awaitable[None]]:
+        """A consumer batch handler given this service's unit of work for the run's tenant (a
+        run is of one tenant)."""
+
+        async def within_consumer(
+            transaction: UnitOfWork, events: list[tuple[Envelope, Any]]
+        ) -> None:
+            await handle(self.within(transaction, events[0][0].tenant_id), events)
+
+        within_consumer.__name__ = getattr(handle, "__name__", "batch_handler")
+        return within_consumer

@@ -14,7 +14,6 @@ from typing import Self
 from services.tickets.domain import JobCustomerRecord, PastJob, Ticket, Visit
 from services.tickets.domain.end_of_day import EndOfDay, EndOfDayRun
 from services.tickets.domain.plans import MaintenancePlan
-from services.tickets.domain.values import Customer
 from services.tickets.ports import TicketFilter, TicketsDeps, TicketsRepositories
 from shared.contracts.base import EventData
 from shared.platform.messaging.envelope import Envelope
@@ -113,14 +112,6 @@ class FakePastJobs:
     def __init__(self, store: Store, tenant: str, now: datetime) -> None:
         self.store, self.tenant, self.now = store, tenant, now
 
-    async def add_lead(self, job_id: str, customer: Customer) -> bool:
-        key = (self.tenant, job_id)
-        if key in self.store.jobs:
-            return False
-        self.store.jobs[key] = PastJob(job_id=job_id, customer=customer)
-        self.store.recorded_at[key] = self.now
-        return True
-
     async def customer(self, job_id: str) -> JobCustomerRecord | None:
         job = self.store.jobs.get((self.tenant, job_id))
         if job is None:
@@ -136,28 +127,21 @@ class FakePastJobs:
     async def get(self, job_id: str) -> PastJob | None:
         return self.store.jobs.get((self.tenant, job_id))
 
-    def _upsert(self, job_id: str, customer: Customer, **changes: object) -> None:
-        key = (self.tenant, job_id)
-        was = self.store.jobs.get(key) or PastJob(job_id=job_id, customer=customer)
-        self.store.jobs[key] = was.model_copy(update={"customer": customer, **changes})
-        self.store.recorded_at.setdefault(key, self.now)
+    async def get_many(self, job_ids: Sequence[str]) -> dict[str, PastJob]:
+        return {
+            job_id: job
+            for job_id in job_ids
+            if (job := self.store.jobs.get((self.tenant, job_id))) is not None
+        }
 
-    async def sold(
-        self, job_id: str, *, job_number: str, trades: Sequence[str], customer: Customer
-    ) -> None:
-        self._upsert(job_id, customer, job_number=job_number, trades=tuple(trades))
-
-    async def crew_assigned(
-        self,
-        job_id: str,
-        *,
-        crew_id: str,
-        crew_name: str,
-        member_ids: Sequence[str],
-        customer: Customer,
-    ) -> None:
-        self._upsert(job_id, customer, crew_id=crew_id, crew_name=crew_name)
-        self.store.crew_members |= {(self.tenant, crew_id, user) for user in member_ids}
+    async def put_many(self, jobs: Sequence[PastJob]) -> None:
+        for job in jobs:
+            self.store.jobs[(self.tenant, job.job_id)] = job
+            self.store.recorded_at.setdefault((self.tenant, job.job_id), self.now)
+            if job.crew_id:
+                self.store.crew_members |= {
+                    (self.tenant, job.crew_id, user) for user in job.crew_member_ids
+                }
 
     async def crews_of(self, user_id: str) -> tuple[str, ...]:
         return tuple(

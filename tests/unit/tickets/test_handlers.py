@@ -29,10 +29,12 @@ from services.tickets.domain.commands import (
     ScheduleTicket,
 )
 from services.tickets.domain.end_of_day import EndOfDay
-from services.tickets.handlers import end_of_day, follow_ups, schedule, tickets
+from services.tickets.handlers import end_of_day, follow_ups, past_jobs, schedule, tickets
 from services.tickets.ports import TicketFilter
 from shared.contracts import tickets as contract
+from shared.contracts.jobs import CrewAssigned, CustomerContact, JobSold, LeadCreated
 from shared.platform.http.auth import Caller
+from shared.platform.messaging.envelope import Envelope, encode_event
 from shared.policy.service import PolicyRefused
 from tests.unit.tickets.fakes import Store, fake_deps
 
@@ -57,6 +59,47 @@ def sample(deps, name: str) -> float | None:
 
 def events_of(store: Store, kind: type) -> list:
     return [event for _, _, event in store.events if isinstance(event, kind)]
+
+
+CONTACT = CustomerContact(name="Dana Reyes", property_address="12 Elm St", phone="555-0100")
+
+
+def sold(job_id: str, number: str, trades: list[str]) -> JobSold:
+    return JobSold(
+        job_id=job_id,
+        job_number=number,
+        sold_on=date(2026, 6, 1),
+        sales_rep_id="sam",
+        contract_price=None,
+        sale_price=None,
+        customer=CONTACT,
+        trades=trades,
+        line_items=[],
+    )
+
+
+def crew(job_id: str, crew_id: str, name: str, *members: str) -> CrewAssigned:
+    return CrewAssigned(
+        job_id=job_id,
+        crew_id=crew_id,
+        crew_name=name,
+        member_ids=list(members),
+        days=[date(2026, 6, 10)],
+        customer=CONTACT,
+    )
+
+
+async def jobs_say(deps, *events) -> None:
+    """Jobs' events as the consumer hands them to tickets: one run, in order."""
+    run = []
+    for event in events:
+        outgoing = encode_event(
+            event, source="jobs", subject=event.job_id, tenant_id="acme", max_bytes=1_000_000
+        )
+        run.append((Envelope.from_bytes(outgoing.body, 1_000_000), event))
+    async with deps.unit_of_work("acme") as uow:
+        await past_jobs.project_jobs(uow, run)
+        await uow.commit()
 
 
 async def open_one(deps, **fields) -> str:
@@ -93,13 +136,7 @@ async def test_a_zero_dollar_warranty_ticket_is_fine_and_charges_nothing(env) ->
 
 async def test_a_callback_takes_the_job_its_customer_and_the_crew_that_installed_it(env) -> None:
     deps, _, _, _ = env
-    async with deps.unit_of_work("acme") as uow:
-        await uow.repos.jobs.sold(
-            "j1", job_number="2026-0042", trades=["roofing"], customer=CUSTOMER
-        )
-        await uow.repos.jobs.crew_assigned(
-            "j1", crew_id="c1", crew_name="Alpha", member_ids=["ian"], customer=CUSTOMER
-        )
+    await jobs_say(deps, sold("j1", "2026-0042", ["roofing"]), crew("j1", "c1", "Alpha", "ian"))
     ticket_id = await open_one(deps, type="callback", job_id="j1", customer=None)
     ticket = await tickets.get_ticket(deps, OFFICE, ticket_id)
     assert (ticket.customer, ticket.job_number, ticket.trades) == (
@@ -173,10 +210,7 @@ async def test_a_technician_sees_only_the_tickets_assigned_to_them(env) -> None:
 
 async def test_an_installer_sees_the_tickets_of_their_crew(env) -> None:
     deps, _, _, _ = env
-    async with deps.unit_of_work("acme") as uow:
-        await uow.repos.jobs.crew_assigned(
-            "j1", crew_id="c1", crew_name="Alpha", member_ids=["ian"], customer=CUSTOMER
-        )
+    await jobs_say(deps, crew("j1", "c1", "Alpha", "ian"))
     ticket_id = await open_one(deps, crew_id="c1")
     installer = Caller(user_id="ian", tenant_id="acme", roles=frozenset({"installer"}))
     assert (await tickets.get_ticket(deps, installer, ticket_id)).assignment.crew_id == "c1"
@@ -184,8 +218,8 @@ async def test_an_installer_sees_the_tickets_of_their_crew(env) -> None:
 
 async def test_the_routing_table_picks_the_product_admin(env) -> None:
     deps, _, _, _ = env
+    await jobs_say(deps, sold("j1", "2026-0001", ["metal"]))
     async with deps.unit_of_work("acme") as uow:
-        await uow.repos.jobs.sold("j1", job_number="2026-0001", trades=["metal"], customer=CUSTOMER)
         await uow.repos.routing.route("metal", "mia")
     ticket_id = await open_one(deps, job_id="j1", customer=None)
     assert (await tickets.get_ticket(deps, OFFICE, ticket_id)).assignment.admin_id == "mia"
@@ -471,3 +505,28 @@ async def test_the_time_from_the_first_visit_to_approval_is_measured(env) -> Non
     await follow_ups.log_call(deps, OFFICE, LogCall(ticket_id=ticket_id, outcome="approved"))
     took = sample(deps, "roofline_tickets_first_visit_to_approval_seconds_sum")
     assert took == timedelta(days=3, hours=12).total_seconds()
+
+
+async def test_jobs_events_folded_in_order_and_each_lead_answered_once(env) -> None:
+    deps, store, _, _ = env
+    lead = LeadCreated(
+        job_id="j7", customer_name="Rita", property_address="8 Quarry Rd", salesman_id="sam"
+    )
+    await jobs_say(
+        deps,
+        lead,
+        sold("j7", "2026-0007", ["gutters"]),
+        crew("j7", "c1", "A", "ian"),
+        crew("j7", "c2", "B", "ivy"),
+        lead,
+    )
+    await jobs_say(deps, lead)  # a replayed lead
+    known = store.jobs[("acme", "j7")]
+    assert (known.customer.name, known.trades, known.crew_id, known.crew_member_ids) == (
+        "Dana Reyes",
+        ("gutters",),
+        "c2",
+        ("ivy",),
+    )
+    answers = [e for _, _, e in store.events if isinstance(e, contract.CustomerRecorded)]
+    assert [a.job_id for a in answers] == ["j7"]
