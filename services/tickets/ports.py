@@ -73,6 +73,10 @@ class TechnicianStore(Protocol):
         ...
 
     async def book(self, ticket_id: str, visits: Sequence[Visit]) -> None: ...
+    async def book_many(self, bookings: Sequence[tuple[str, Visit]]) -> None:
+        """(ticket id, visit) pairs, at once."""
+        ...
+
     async def unbook(self, ticket_id: str, technician_id: str, days: Sequence[date]) -> None: ...
     async def bookings(
         self, start: date, end: date, user_id: str | None = None
@@ -88,9 +92,10 @@ class PlanStore(Protocol):
     async def find(
         self, *, status: str | None, limit: int, offset: int
     ) -> list[MaintenancePlan]: ...
-    async def to_fill(self, through: date, *, limit: int) -> list[str]:
-        """Ids of active plans generated only up to before ``through``, locked for this
-        transaction and skipped if another holds them (one filler acts on each)."""
+    async def save_many(self, plans: Sequence[MaintenancePlan]) -> None: ...
+    async def to_fill(self, through: date, *, limit: int) -> list[MaintenancePlan]:
+        """Active plans generated only up to before ``through``, locked for this transaction
+        and skipped if another holds them (one filler acts on each)."""
         ...
 
 

@@ -412,18 +412,22 @@ class TechnicianRepository(TenantScopedRepository):
         return {day: int(n) for day, n in (await self.connection.execute(query)).all()}
 
     async def book(self, ticket_id: str, visits: Sequence[Visit]) -> None:
+        await self.book_many([(ticket_id, visit) for visit in visits])
+
+    async def book_many(self, bookings: Sequence[tuple[str, Visit]]) -> None:
+        if not bookings:
+            return
         await self.connection.execute(
-            sa.insert(ticket_visits).values(
-                [
-                    {
-                        "tenant_id": self.tenant_id,
-                        "ticket_id": ticket_id,
-                        "technician_id": visit.technician_id,
-                        "day": visit.day,
-                    }
-                    for visit in visits
-                ]
-            )
+            sa.insert(ticket_visits),
+            [
+                {
+                    "tenant_id": self.tenant_id,
+                    "ticket_id": ticket_id,
+                    "technician_id": visit.technician_id,
+                    "day": visit.day,
+                }
+                for ticket_id, visit in bookings
+            ],
         )
 
     async def unbook(self, ticket_id: str, technician_id: str, days: Sequence[date]) -> None:
@@ -490,15 +494,36 @@ class PlanRepository(TenantScopedRepository):
             for d in (await self.connection.execute(query)).scalars()
         ]
 
-    async def to_fill(self, through: date, *, limit: int) -> list[str]:
+    async def save_many(self, many: Sequence[MaintenancePlan]) -> None:
+        if not many:
+            return
+        await self.connection.execute(
+            sa.update(plans)
+            .where(
+                plans.c.tenant_id == sa.bindparam("b_tenant"),
+                plans.c.plan_id == sa.bindparam("b_plan"),
+            )
+            .values(
+                status=sa.bindparam("status"),
+                generated_through=sa.bindparam("generated_through"),
+                data=sa.bindparam("data"),
+            ),
+            [
+                {"b_tenant": self.tenant_id, "b_plan": plan.plan_id, **_plan_columns(plan)}
+                for plan in many
+            ],
+        )
+
+    async def to_fill(self, through: date, *, limit: int) -> list[MaintenancePlan]:
         query = (
-            self.scoped(plans, plans.c.plan_id)
+            self.scoped(plans, plans.c.data)
             .where(plans.c.status == "active", plans.c.generated_through < through)
-            .order_by(plans.c.generated_through)
+            .order_by(plans.c.generated_through, plans.c.plan_id)
             .limit(limit)
             .with_for_update(skip_locked=True)
         )
-        return list((await self.connection.execute(query)).scalars())
+        rows = await self.connection.execute(query)
+        return [MaintenancePlan.model_validate(data) for data in rows.scalars()]
 
 
 def _plan_columns(plan: MaintenancePlan) -> dict[str, Any]:

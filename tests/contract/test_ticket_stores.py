@@ -297,10 +297,13 @@ async def test_plans_read_back_and_those_to_fill(stores: Stores) -> None:
     horizon = active.generated_through
     assert horizon is not None
     assert await repo.to_fill(horizon, limit=10) == []
-    assert await repo.to_fill(horizon + timedelta(days=1), limit=10) == ["p2"]
+    assert await repo.to_fill(horizon + timedelta(days=1), limit=10) == [active]
     active.end(today=date(2026, 12, 10), by="sue")
-    await repo.save(active)
+    trial.decline(by="sue")
+    await repo.save_many([active, trial])
     assert await repo.to_fill(horizon + timedelta(days=1), limit=10) == []
+    statuses = [p.status for p in await repo.find(status=None, limit=10, offset=0)]
+    assert sorted(statuses) == ["declined", "ended"]
 
 
 async def test_unbooking_frees_the_technicians_day(stores: Stores) -> None:

@@ -145,18 +145,23 @@ async def customer_decided(
 async def fill_plans(deps: TicketsDeps, tenant_id: str, today: date) -> int:
     """Keep every active plan's visits generated through its horizon; returns visits added.
     The plans are locked and skipped by any other filler (another replica)."""
-    added = 0
     async with deps.unit_of_work(tenant_id) as uow:
         through = today + timedelta(weeks=HORIZON_WEEKS)
-        for plan_id in await uow.repos.plans.to_fill(through, limit=FILL_BATCH):
-            plan = await load_plan(uow, plan_id, for_update=True)
+        due = await uow.repos.plans.to_fill(through, limit=FILL_BATCH)
+        bookings: list[tuple[str, Visit]] = []
+        for plan in due:
             events = plan.fill_horizon(today)
-            added += sum(
-                len(e.scheduled) for e in events if isinstance(e, contract.PlanVisitsScheduled)
-            )
-            await _save(uow, plan, events)
+            for event in events:
+                assert isinstance(event, contract.PlanVisitsScheduled)  # all a fill records
+                bookings += [
+                    (plan.tech_ticket_id, Visit(day=day, technician_id=plan.technician_id))
+                    for day in event.scheduled
+                ]
+            record_plan_events(uow, plan, events)
+        await uow.repos.technicians.book_many(bookings)
+        await uow.repos.plans.save_many(due)
         await uow.commit()
-    return added
+    return len(bookings)
 
 
 # -- changes ---------------------------------------------------------------------------------------

@@ -188,7 +188,10 @@ class FakeTechnicians:
         return counts
 
     async def book(self, ticket_id: str, visits: Sequence[Visit]) -> None:
-        self.store.visits |= {(self.tenant, ticket_id, v.technician_id, v.day) for v in visits}
+        await self.book_many([(ticket_id, visit) for visit in visits])
+
+    async def book_many(self, bookings: Sequence[tuple[str, Visit]]) -> None:
+        self.store.visits |= {(self.tenant, t, v.technician_id, v.day) for t, v in bookings}
 
     async def unbook(self, ticket_id: str, technician_id: str, days: Sequence[date]) -> None:
         self.store.visits -= {(self.tenant, ticket_id, technician_id, day) for day in days}
@@ -228,7 +231,11 @@ class FakePlans:
         found = [p for p in self._visible().values() if status is None or p.status == status]
         return [copy.deepcopy(p) for p in found[::-1][offset : offset + limit]]
 
-    async def to_fill(self, through: date, *, limit: int) -> list[str]:
+    async def save_many(self, plans: Sequence[MaintenancePlan]) -> None:
+        for plan in plans:
+            await self.save(plan)
+
+    async def to_fill(self, through: date, *, limit: int) -> list[MaintenancePlan]:
         due = [
             p
             for p in self._visible().values()
@@ -237,7 +244,7 @@ class FakePlans:
             and p.generated_through < through
         ]
         due.sort(key=lambda p: (p.generated_through, p.plan_id))
-        return [p.plan_id for p in due[:limit]]
+        return [copy.deepcopy(p) for p in due[:limit]]
 
 
 class FakeEndOfDay:
