@@ -43,6 +43,7 @@ async def test_a_standby_relay_takes_over_on_the_cluster(
 async def test_the_relay_leaders_process_killed_mid_stream_the_standby_goes_on(
     cluster: KafkaCluster, namespace: str, database_url: str
 ) -> None:
+    namespace = f"{namespace}kill"  # topics, schemas and groups of this case alone
     settings = cluster_settings("tally", namespace, database_url, cluster)
     view_settings = cluster_settings("tallyview", namespace, database_url, cluster)
     await create_topics(settings, "tally", "tallyview")

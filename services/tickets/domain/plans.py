@@ -148,14 +148,19 @@ class MaintenancePlan(BaseModel):
         through = today + timedelta(weeks=self.horizon_weeks)
         after = max(self.generated_through or self.first_visit, today - timedelta(days=1))
         day = after + timedelta(days=1 + (self.weekday - (after + timedelta(days=1)).weekday()) % 7)
+        kept = {visit.day: visit for visit in self.visits}
         new = []
         while day <= through:
-            new.append(day)
+            # A day canceled before (a pause, a change of day) is visited again; a skipped one
+            # stays skipped; one record per day.
+            if day not in kept or kept[day].status == "canceled":
+                new.append(day)
+                kept[day] = PlanVisit(day=day)
             day += timedelta(weeks=1)
         self.generated_through = max(through, self.generated_through or through)
         if not new:
             return []
-        self.visits = (*self.visits, *(PlanVisit(day=d) for d in new))
+        self.visits = tuple(sorted(kept.values(), key=lambda visit: visit.day))
         return self._scheduled(new)
 
     @property

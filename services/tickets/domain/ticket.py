@@ -368,6 +368,9 @@ class Ticket(BaseModel):
         out of its queue, declining declines it, anything else leaves it queued with its next
         follow-up on ``next_due``."""
         self.check_queued()
+        then = DECIDED.get(result)
+        if then is not None:
+            self.check_move(then)  # before anything changes: a refusal leaves the ticket as it was
         decided = result in DECIDED
         self.follow_up = FollowUp(
             calls_made=self.follow_up.calls_made + 1,
@@ -389,7 +392,6 @@ class Ticket(BaseModel):
         if decided:
             self.queue = None
             events += self._queued(by)
-            then = DECIDED[result]
             if then is not None:
                 reason = f"declined on follow-up call {self.follow_up.calls_made}"
                 events += self.decline(by=by, at=at, reason=reason)

@@ -7,6 +7,8 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from services.tickets.domain import Customer, TicketRuleBroken
 from services.tickets.domain.plans import MaintenancePlan
@@ -132,3 +134,56 @@ def test_a_declined_trial_frees_its_first_visit() -> None:
     plan = proposed()
     _, canceled = plan.decline(by="sue")
     assert (plan.status, canceled.canceled, plan.scheduled_days) == ("declined", [FIRST], [])
+
+
+PLAN_COMMANDS = st.sampled_from(
+    ["approve", "decline", "pause", "resume", "skip", "monday", "friday", "end", "fill"]
+)
+
+
+def run_plan(plan: MaintenancePlan, command: str, today: date) -> list:
+    at = datetime.combine(today, datetime.min.time(), tzinfo=UTC)
+    match command:
+        case "approve":
+            return plan.approve(today=today, by="sue", at=at)[1]
+        case "decline":
+            return plan.decline(by="sue")
+        case "pause":
+            return plan.pause(today=today, by="sue")
+        case "resume":
+            return plan.resume(today=today, by="sue")
+        case "skip":
+            ahead = [day for day in plan.scheduled_days if day >= today]
+            return plan.skip(ahead[0] if ahead else today, by="sue")
+        case "monday" | "friday":
+            return plan.change_day(0 if command == "monday" else 4, today=today, by="sue")
+        case "end":
+            return plan.end(today=today, by="sue")
+        case _:
+            return plan.fill_horizon(today)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    commands=st.lists(st.tuples(PLAN_COMMANDS, st.integers(0, 20)), max_size=20),
+)
+def test_no_command_sequence_leaves_a_plan_inconsistent(commands: list[tuple[str, int]]) -> None:
+    plan = proposed()
+    events = 1
+    today = FIRST - timedelta(days=3)
+    for command, days_later in commands:
+        today += timedelta(days=days_later)
+        before = plan.model_copy(deep=True)
+        try:
+            events += len(run_plan(plan, command, today))
+        except TicketRuleBroken:
+            assert plan == before, f"{command} was refused but changed the plan"
+            continue
+        days = [visit.day for visit in plan.visits]
+        assert len(days) == len(set(days)), "a day visited twice"
+        assert plan.version == events
+        if plan.status in ("paused", "ended", "declined"):
+            assert not [d for d in plan.scheduled_days if d >= today], "visits ahead of a stop"
+        if plan.status == "active":
+            ahead = [d for d in plan.scheduled_days if d > today]
+            assert all(d.weekday() == plan.weekday for d in ahead), "a visit ahead off its day"
