@@ -3,10 +3,10 @@
 ``ticket.py`` is the aggregate (status flow, assignment, line items, the tracking queues and
 their follow-up calls); ``values.py`` its value objects; ``past_jobs.py`` what tickets keeps of
 jobs from their events; ``facts.py`` the facts it gives the policy layer; ``errors.py`` what its
-commands raise. ``customers.py`` is the customer record tickets answers a new lead with.
+commands raise. ``customers.py`` is a job's customer as the office reads it.
 """
 
-from services.tickets.domain.customers import CustomerNotFound, JobCustomer, JobCustomerRecord
+from services.tickets.domain.customers import CustomerNotFound, JobCustomerRecord
 from services.tickets.domain.errors import (
     JobNotKnown,
     PlanNotFound,
@@ -29,7 +29,6 @@ __all__ = [
     "Customer",
     "CustomerNotFound",
     "FollowUp",
-    "JobCustomer",
     "JobCustomerRecord",
     "JobNotKnown",
     "LineItem",
