@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from services.tickets import api, consumers
 from services.tickets.api.deps import tickets_deps
 from services.tickets.api.errors import ERRORS
+from services.tickets.domain.end_of_day import EndOfDay
 from services.tickets.domain.plans import HORIZON_WEEKS
 from services.tickets.handlers import end_of_day, follow_ups, plans
 from services.tickets.metrics import TicketsMetrics
@@ -60,7 +61,9 @@ async def service_clock(platform: ServicePlatform, deps: TicketsDeps) -> None:
     """Every sweep interval: the gauges are recounted; each tenant whose end of day has come gets
     the day's move (once a day); each active plan's visits are generated through its horizon;
     then each follow-up whose day passed uncalled is counted missed and the next one set. Days
-    are the tenant's local ones where its end of day is configured, else UTC."""
+    are the tenant's local ones where its end of day is configured, else UTC. Each step of each
+    tenant runs on its own: one that fails is logged and tried again next round, and holds back
+    no other tenant or step."""
     while True:
         try:
             async with platform.uow_factory() as transaction:
@@ -73,16 +76,39 @@ async def service_clock(platform: ServicePlatform, deps: TicketsDeps) -> None:
                     transaction.connection, now.date() + timedelta(weeks=HORIZON_WEEKS)
                 )
                 await refresh_gauges(transaction.connection, deps.metrics, now.date())
-            await end_of_day.when_due(deps, configs)
-            for tenant in planned:
-                await plans.fill_plans(deps, tenant, now.date())
-            for tenant in tenants:
-                config = configs.get(tenant)
-                today = config.local_now(now).date() if config else now.date()
-                await follow_ups.sweep_follow_ups(deps, tenant, today)
         except Exception:  # a database outage: the next round tries again
-            log.exception("tickets clock round failed; retrying next round")
+            log.exception("tickets clock: reading the round failed; retrying next round")
+            await asyncio.sleep(platform.settings.deadline_sweep_interval_s)
+            continue
+        steps = [
+            *(
+                (f"end of day for {t}", end_of_day.when_due(deps, {t: c}))
+                for t, c in configs.items()
+            ),
+            *(
+                (f"plans of {t}", plans.fill_plans(deps, t, tenant_today(configs, t, now)))
+                for t in planned
+            ),
+            *(
+                (
+                    f"follow-ups of {t}",
+                    follow_ups.sweep_follow_ups(deps, t, tenant_today(configs, t, now)),
+                )
+                for t in tenants
+            ),
+        ]
+        for what, step in steps:
+            try:
+                await step
+            except Exception:
+                log.exception("tickets clock: %s failed; retrying next round", what)
         await asyncio.sleep(platform.settings.deadline_sweep_interval_s)
+
+
+def tenant_today(configs: dict[str, EndOfDay], tenant: str, now: datetime) -> date:
+    """The tenant's date now: in its time zone where its end of day is configured, else UTC."""
+    config = configs.get(tenant)
+    return config.local_now(now).date() if config else now.date()
 
 
 async def refresh_gauges(connection: AsyncConnection, metrics: TicketsMetrics, today: date) -> None:

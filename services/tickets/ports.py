@@ -4,7 +4,7 @@ and a contract test runs the same cases against both (tests/contract)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Protocol
@@ -40,9 +40,12 @@ class TicketStore(Protocol):
     async def save(self, ticket: Ticket, *, at: datetime) -> None: ...
     async def next_number(self, year: int) -> str: ...
     async def find(self, where: TicketFilter, *, limit: int, offset: int) -> list[Ticket]: ...
-    async def follow_ups_due(self, before: date, *, limit: int) -> list[str]:
+    async def follow_ups_due(
+        self, before: date, *, limit: int, skip_locked: bool = True
+    ) -> list[str]:
         """Ids of tickets whose next follow-up was due before ``before``, locked for this
-        transaction and skipped if another holds them (one sweeper acts on each)."""
+        transaction; those another transaction holds are skipped (one sweeper acts on each),
+        or with ``skip_locked=False`` waited for (the end-of-day move, which runs once)."""
         ...
 
 
@@ -51,8 +54,12 @@ class PastJobStore(Protocol):
     async def get(self, job_id: str) -> PastJob | None: ...
     async def get_many(self, job_ids: Sequence[str]) -> dict[str, PastJob]: ...
     async def put_many(self, jobs: Sequence[PastJob]) -> None:
-        """Keep each job as given (inserted, or replacing what was kept); a crew's members
-        are added to those kept of it."""
+        """Keep each job as given (inserted, or replacing what was kept)."""
+        ...
+
+    async def set_crews(self, members: Mapping[str, Sequence[str]]) -> None:
+        """Each crew's members are now these (jobs names them on each crew assignment): one
+        who left a crew no longer sees its work."""
         ...
 
     async def crews_of(self, user_id: str) -> tuple[str, ...]: ...
@@ -74,10 +81,19 @@ class TechnicianStore(Protocol):
 
     async def book(self, ticket_id: str, visits: Sequence[Visit]) -> None: ...
     async def book_many(self, bookings: Sequence[tuple[str, Visit]]) -> None:
-        """(ticket id, visit) pairs, at once."""
+        """(ticket id, visit) pairs, at once; one already booked stays as it is."""
         ...
 
     async def unbook(self, ticket_id: str, technician_id: str, days: Sequence[date]) -> None: ...
+    async def release(self, ticket_id: str, from_day: date) -> None:
+        """Free the ticket's visits on and after ``from_day`` (it was closed)."""
+        ...
+
+    async def booked_for(self, ticket_id: str) -> list[Visit]:
+        """Every visit booked for the ticket (its own and, for a plan's tech work order, the
+        plan's)."""
+        ...
+
     async def bookings(
         self, start: date, end: date, user_id: str | None = None
     ) -> list[tuple[date, str, str]]:

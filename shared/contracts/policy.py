@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from shared.contracts.base import EventData, catalogued
 
@@ -19,6 +19,7 @@ class MatchedRuleSummary(BaseModel):
     outcome: str
     enforced: bool
     reason: str
+    to: str | None = Field(None, description="The role a notify or escalate is for.")
 
 
 class PolicyVersionSummary(BaseModel):

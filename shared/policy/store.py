@@ -162,6 +162,7 @@ async def record_decision(
                     outcome=r.outcome,
                     enforced=r.enforced,
                     reason=r.reason,
+                    to=r.to,
                 )
                 for r in decision.matched
             ],

@@ -206,6 +206,7 @@ async def test_what_tickets_keeps_of_a_job(stores: Stores) -> None:
         }
     )
     await jobs.put_many([installed])
+    await jobs.set_crews({"c1": ["ian", "ivy"]})
     assert await jobs.get_many(["j1", "j2", "j3"]) == {
         "j1": installed,
         "j2": PastJob(job_id="j2", customer=LEE),
@@ -213,6 +214,8 @@ async def test_what_tickets_keeps_of_a_job(stores: Stores) -> None:
     assert await jobs.get("j1") == installed
     assert (await jobs.customer("j1")).recorded_at == kept.recorded_at  # type: ignore[union-attr]
     assert await jobs.crews_of("ian") == ("c1",)
+    await jobs.set_crews({"c1": ["ivy"], "c2": ["ian"]})  # ian moved to crew c2
+    assert (await jobs.crews_of("ian"), await jobs.crews_of("ivy")) == (("c2",), ("c1",))
     assert await stores("other").jobs.get("j1") is None
     assert await stores("other").jobs.crews_of("ian") == ()
 

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
+from typing import Self
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from services.tickets.domain import JobCustomerRecord, LineItem, Ticket
 from services.tickets.domain.commands import Issue
+from services.tickets.domain.plans import check_first_visit_day
 from services.tickets.domain.values import (
     CallOutcome,
     Customer,
@@ -131,6 +133,11 @@ class ProposePlan(Body):
     technician_id: Identifier
     monthly_price: Money
     first_visit: Day
+
+    @model_validator(mode="after")
+    def first_visit_on_the_day(self) -> Self:
+        check_first_visit_day(self.first_visit, self.weekday)
+        return self
 
 
 class SkipVisit(Body):

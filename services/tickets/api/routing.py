@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Collection
 
 from services.tickets.api import models
-from services.tickets.api.common import OFFICE
+from services.tickets.api.common import OFFICE, PathId
 from services.tickets.api.deps import AnyCaller, Deps
 from services.tickets.domain import commands
 from services.tickets.handlers import routing
@@ -26,6 +26,6 @@ async def routing_table(deps: Deps, caller: AnyCaller) -> dict[str, str]:
 
 
 @router.put("/routing/{key}")
-async def route(key: str, body: models.Route, deps: Deps, caller: AnyCaller) -> dict[str, str]:
+async def route(key: PathId, body: models.Route, deps: Deps, caller: AnyCaller) -> dict[str, str]:
     command = commands.RouteToAdmin(key=key, admin_id=body.admin_id)
     return await routing.route(deps, caller.tenant_id, command)

@@ -8,13 +8,13 @@ from typing import Annotated
 from fastapi import Query
 
 from services.tickets.api import models
-from services.tickets.api.common import ANYONE, OFFICE, SERVICE_OFFICE
+from services.tickets.api.common import ANYONE, OFFICE, SERVICE_OFFICE, PathId
 from services.tickets.api.deps import AnyCaller, Deps
 from services.tickets.api.models import CalendarEntry, TicketView
 from services.tickets.domain import commands
-from services.tickets.domain.errors import TicketRuleBroken
 from services.tickets.handlers import schedule
 from shared.platform.http.access import GuardedRouter
+from shared.platform.http.problems import InvalidInput
 from shared.platform.text import Day, Identifier
 
 ACCESS: dict[str, Collection[str]] = {
@@ -41,7 +41,7 @@ async def book_visits(
 
 @router.put("/technicians/{technician_id}")
 async def set_capacity(
-    technician_id: str, body: models.SetCapacity, deps: Deps, caller: AnyCaller
+    technician_id: PathId, body: models.SetCapacity, deps: Deps, caller: AnyCaller
 ) -> dict[str, int]:
     """A technician's visits a day; answers every technician's."""
     command = commands.SetCapacity(technician_id=technician_id, daily_visits=body.daily_visits)
@@ -63,7 +63,8 @@ async def calendar(
 ) -> list[CalendarEntry]:
     """Per day and technician: visits booked against capacity, and the gaps."""
     if not 0 <= (end - start).days < CALENDAR_MAX_DAYS:
-        raise TicketRuleBroken(f"end must be on or after start, at most {CALENDAR_MAX_DAYS} days")
+        detail = f"end must be on or after start, and at most {CALENDAR_MAX_DAYS} days after it"
+        raise InvalidInput(detail, errors=[{"field": "end", "message": detail}])
     days = await schedule.calendar(deps, caller, start, end, technician)
     return [
         CalendarEntry(

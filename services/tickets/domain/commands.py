@@ -7,8 +7,11 @@ beside the command, not in it. A command on an existing ticket names it by ``tic
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+from typing import Self
 
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from services.tickets.domain.plans import check_first_visit_day
 from services.tickets.domain.values import (
     CallOutcome,
     Customer,
@@ -130,6 +133,11 @@ class ProposePlan(Command):
     technician_id: Identifier
     monthly_price: Money
     first_visit: Day
+
+    @model_validator(mode="after")
+    def first_visit_on_the_day(self) -> Self:
+        check_first_visit_day(self.first_visit, self.weekday)
+        return self
 
 
 class PlanCommand(Command):

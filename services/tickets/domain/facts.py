@@ -7,7 +7,7 @@ from datetime import date
 from decimal import Decimal
 
 from services.tickets.domain.ticket import Ticket
-from services.tickets.domain.values import FollowUpResult, LineItem, Queue
+from services.tickets.domain.values import FollowUpResult, LineItem, Queue, TicketType
 from shared.contracts.billing import AccountingRecord, CreateRecordFacts
 from shared.contracts.tickets import (
     BookVisitsFacts,
@@ -38,26 +38,31 @@ def follow_up(
 ) -> FollowUpFacts:
     """Where ``ticket`` stands in its follow-up calls: ``entering`` a queue (no calls yet), or
     just ``after`` a call's result (counted)."""
-    queue = entering or ticket.queue
-    if queue is None:
-        raise ValueError("follow-up facts need the queue the ticket is in or entering")
     if entering is not None:
-        state = FollowUpState(queue=queue, calls_made=0)
-    else:
-        state = FollowUpState(
-            queue=queue, calls_made=ticket.follow_up.calls_made + 1, last_outcome=after
-        )
+        return entering_queue(ticket.type, entering)
+    if ticket.queue is None:
+        raise ValueError("follow-up facts need the queue the ticket is in or entering")
+    state = FollowUpState(
+        queue=ticket.queue, calls_made=ticket.follow_up.calls_made + 1, last_outcome=after
+    )
     return FollowUpFacts(ticket_type=ticket.type, follow_up=state)
 
 
+def entering_queue(ticket_type: TicketType, queue: Queue) -> FollowUpFacts:
+    """A ticket of ``ticket_type`` entering ``queue``: no calls yet."""
+    return FollowUpFacts(
+        ticket_type=ticket_type, follow_up=FollowUpState(queue=queue, calls_made=0)
+    )
+
+
 def book_visits(
-    ticket: Ticket, technician_id: str, capacity: int | None, load: dict[date, int]
+    ticket_type: TicketType, technician_id: str, capacity: int | None, load: dict[date, int]
 ) -> BookVisitsFacts:
     """A technician's fullest day of a booking: ``load`` is their visits per day of the booking,
     this booking's included."""
     fullest = max(load, key=lambda day: (load[day], -day.toordinal()))
     return BookVisitsFacts(
-        ticket_type=ticket.type,
+        ticket_type=ticket_type,
         technician=TechnicianLoad(
             user_id=technician_id,
             daily_capacity=capacity,

@@ -35,6 +35,15 @@ PLAN_STEPS: dict[PlanStatus, frozenset[PlanStatus]] = {
 Change = Literal["paused", "resumed", "visit_skipped", "day_changed", "declined", "ended"]
 
 
+def check_first_visit_day(first_visit: date, weekday: int) -> None:
+    """The first visit is on the plan's day (the first month is prorated from it)."""
+    if first_visit.weekday() != weekday:
+        raise ValueError(
+            f"first_visit {first_visit} is a {WEEKDAYS[first_visit.weekday()]}; the plan's day "
+            f"is {WEEKDAYS[weekday]} (weekday {weekday})"
+        )
+
+
 class PlanVisit(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 

@@ -134,6 +134,14 @@ class Ticket(TicketState):
         self.check_move("canceled")
         return self._move("canceled", by=by, at=at, reason=reason)
 
+    def check_not_planned(self, action: str) -> None:
+        """A weekly plan's work orders close with the plan (end or decline it), never alone."""
+        if self.plan_id is not None:
+            raise TicketRuleBroken(
+                f"ticket {self.ticket_number} belongs to weekly plan {self.plan_id}: end or "
+                f"decline the plan instead of trying to {action} the ticket"
+            )
+
     def end_recurring(self, *, by: str, at: datetime, reason: str) -> list[EventData]:
         """A weekly plan ended or was declined: its work order is complete if its visits had
         begun, else canceled."""
@@ -169,13 +177,17 @@ class Ticket(TicketState):
             )
         )
 
-    def book_visits(self, visits: Sequence[Visit], *, by: str) -> list[EventData]:
+    def book_visits(
+        self, visits: Sequence[Visit], *, by: str, booked: Sequence[Visit] = ()
+    ) -> list[EventData]:
         """Book trips on technicians' days (all at once, seed 003); their technicians join the
-        ticket's assignment so they see it."""
+        ticket's assignment so they see it. ``booked``: what the calendar already holds for the
+        ticket (a plan's tech work order has the plan's visits there)."""
         self.check_open("book visits on")
         if not visits:
             raise TicketRuleBroken("book at least one visit")
-        doubled = {v for v in visits if visits.count(v) > 1} | set(visits) & set(self.visits)
+        taken = set(self.visits) | set(booked)
+        doubled = {v for v in visits if visits.count(v) > 1} | set(visits) & taken
         if doubled:
             first = min(doubled, key=lambda v: (v.day, v.technician_id))
             raise TicketRuleBroken(
@@ -223,6 +235,7 @@ class Ticket(TicketState):
         return self._waiver_recorded(name, returned=False, by=by)
 
     def return_waiver(self, name: str, *, by: str, at: datetime) -> list[EventData]:
+        self.check_open("return a waiver for")
         if name not in self.outstanding_waivers:
             raise TicketRuleBroken(f"no waiver {name!r} is out with the customer")
         self.waivers = tuple(

@@ -7,6 +7,7 @@ the domain cannot drift apart.
 
 from __future__ import annotations
 
+import re
 import uuid
 from datetime import date, datetime
 from decimal import Decimal
@@ -134,6 +135,10 @@ class Waiver(Value):
     returned_at: datetime | None = None
 
 
+LONG_NUMBER = re.compile(r"\d{8,}")
+SEPARATORS = re.compile(r"[\s.\-/]")
+
+
 class PaymentReference(Value):
     """Where the customer's payment information is kept (seed 003: "put payment info on file"):
     a reference into the accounting system or the card processor, never a card or account
@@ -145,8 +150,9 @@ class PaymentReference(Value):
     @field_validator("reference")
     @classmethod
     def not_a_card_number(cls, value: str) -> str:
-        digits = value.replace(" ", "").replace("-", "")
-        if digits.isdigit() and len(digits) >= 12:
+        # Card numbers run 12-19 digits and bank accounts 8-17, however they are spaced or
+        # dotted; references to where they are kept ("cus_9Xa71", "QB-1042") are not that long.
+        if LONG_NUMBER.search(SEPARATORS.sub("", value)):
             raise ValueError(
                 "looks like a card or account number: keep only the reference to where it is "
                 "stored (e.g. the card processor's customer id)"

@@ -36,9 +36,12 @@ async def move_undone_follow_ups(
         # Business days are counted from the tenant's day, whatever the UTC date is now.
         anchor = datetime.combine(day, time(12), tzinfo=UTC)
         moved = 0
-        for ticket_id in await uow.repos.tickets.follow_ups_due(
-            day + timedelta(days=1), limit=MOST_MOVED
-        ):
+        # Waiting for a ticket a command holds: the day's run happens once, and skipping one
+        # would leave its follow-up to be counted missed tomorrow.
+        undone = await uow.repos.tickets.follow_ups_due(
+            day + timedelta(days=1), limit=MOST_MOVED, skip_locked=False
+        )
+        for ticket_id in undone:
             ticket = await uow.repos.tickets.get(ticket_id, for_update=True)
             if ticket is None or ticket.queue is None:
                 continue
@@ -52,7 +55,7 @@ async def move_undone_follow_ups(
             )
             if not decision.of("schedule"):
                 continue  # not a queue whose follow-ups move
-            await end_pending_call(deps, uow, ticket, status="canceled")
+            await end_pending_call(deps, uow, ticket.ticket_id, status="canceled")
             due = await deps.policy.schedule(
                 uow.transaction, decision, subject=ticket_id, now=anchor
             )

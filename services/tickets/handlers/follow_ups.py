@@ -30,7 +30,6 @@ SWEEPER = "follow-up sweeper"
 async def place_in_queue(deps: TicketsDeps, caller: Caller, command: PlaceInQueue) -> Ticket:
     async def apply(uow: TicketsUnitOfWork, ticket: Ticket) -> list[EventData]:
         ticket.check_open("queue")
-        await end_pending_call(deps, uow, ticket)
         due, _ = await next_follow_up(deps, uow, ticket, entering=command.queue)
         return ticket.place_in_queue(command.queue, follow_up_due=due, by=caller.user_id)
 
@@ -60,13 +59,14 @@ async def follow_up_done(
     """A follow-up call's result: the pending deadline is met, and unless the customer decided,
     the policy sets the next call (and may escalate)."""
     ticket.check_queued()
-    await end_pending_call(deps, uow, ticket)
     due, escalated_to = None, None
-    if result not in DECIDED:
+    if result in DECIDED:
+        await end_pending_call(deps, uow, ticket.ticket_id)
+    else:
         due, escalated_to = await next_follow_up(deps, uow, ticket, after=result)
     now = deps.clock()
     first_visit = ticket.first_visit
-    if result == "approved" and first_visit is not None:
+    if result == "approved" and first_visit is not None and ticket.plan_id is None:
         since = now - datetime.combine(first_visit, time.min, tzinfo=UTC)
         deps.metrics.first_visit_to_approval.observe(max(since.total_seconds(), 0.0))
     return ticket.log_follow_up(

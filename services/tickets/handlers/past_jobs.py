@@ -13,7 +13,7 @@ from typing import Any
 from services.tickets.domain import CustomerNotFound, JobCustomerRecord
 from services.tickets.domain.past_jobs import PastJob, apply_job_event
 from services.tickets.ports import TicketsDeps, TicketsUnitOfWork
-from shared.contracts.jobs import LeadCreated
+from shared.contracts.jobs import CrewAssigned, LeadCreated
 from shared.contracts.tickets import CustomerRecorded
 from shared.platform.messaging.envelope import Envelope
 
@@ -21,7 +21,10 @@ from shared.platform.messaging.envelope import Envelope
 async def project_jobs(uow: TicketsUnitOfWork, events: list[tuple[Envelope, Any]]) -> None:
     kept = await uow.repos.jobs.get_many(sorted({event.job_id for _, event in events}))
     changed: dict[str, PastJob] = {}
+    crews: dict[str, list[str]] = {}  # each crew's members as the run last names them
     for envelope, event in events:
+        if isinstance(event, CrewAssigned):
+            crews[event.crew_id] = list(event.member_ids)
         after = apply_job_event(kept.get(event.job_id), event)
         if after is None:
             continue
@@ -37,6 +40,7 @@ async def project_jobs(uow: TicketsUnitOfWork, events: list[tuple[Envelope, Any]
                 cause=envelope,
             )
     await uow.repos.jobs.put_many(list(changed.values()))
+    await uow.repos.jobs.set_crews(crews)
 
 
 async def read_customer(deps: TicketsDeps, tenant_id: str, job_id: str) -> JobCustomerRecord:

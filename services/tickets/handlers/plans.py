@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Sequence
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 from services.tickets.domain import (
     LineItem,
@@ -26,7 +26,7 @@ from services.tickets.domain.commands import ChangePlanDay, PlanCommand, Propose
 from services.tickets.domain.plans import HORIZON_WEEKS, MaintenancePlan
 from services.tickets.domain.ticket import DECIDED
 from services.tickets.domain.values import FollowUpResult, Queue
-from services.tickets.handlers.calls import next_follow_up
+from services.tickets.handlers.calls import end_pending_call, next_follow_up
 from services.tickets.handlers.common import past_job, record_events, store
 from services.tickets.handlers.schedule import check_capacity
 from services.tickets.ports import TicketsDeps, TicketsUnitOfWork
@@ -44,36 +44,38 @@ FILL_BATCH = 200
 
 async def propose_plan(deps: TicketsDeps, caller: Caller, command: ProposePlan) -> MaintenancePlan:
     plan_id, now, by = str(uuid.uuid4()), deps.clock(), caller.user_id
+    tracking_id, tech_id = str(uuid.uuid4()), str(uuid.uuid4())
+    lines = {tracking_id: TRACKING_LINE, tech_id: FIRST_VISIT_LINE}
     async with deps.unit_of_work(caller.tenant_id) as uow:
         job = await past_job(uow, command.job_id)
-        opened: list[tuple[Ticket, list[EventData]]] = []
-        for line in (TRACKING_LINE, FIRST_VISIT_LINE):
-            items = [LineItem(description=line)]
-            ticket_id = str(uuid.uuid4())
+        # Every decision before anything is written: a refusal commits the decision log alone.
+        for ticket_id, line in lines.items():
             await decide_or_refuse(
                 deps.policy,
                 uow,
                 "accounting.create_record",
-                facts.create_record(items),
+                facts.create_record([LineItem(description=line)]),
                 subject=ticket_id,
             )
-            opened.append(
-                Ticket.open(
-                    tenant_id=caller.tenant_id,
-                    ticket_id=ticket_id,
-                    ticket_number=await uow.repos.tickets.next_number(now.year),
-                    type="weekly_service",
-                    customer=command.customer,
-                    job=job,
-                    line_items=items,
-                    opened_by=by,
-                    at=now,
-                    plan_id=plan_id,
-                )
+        first_day = [command.first_visit]
+        await check_capacity(deps, uow, "weekly_service", tech_id, command.technician_id, first_day)
+        opened: list[tuple[Ticket, list[EventData]]] = [
+            Ticket.open(
+                tenant_id=caller.tenant_id,
+                ticket_id=ticket_id,
+                ticket_number=await uow.repos.tickets.next_number(now.year),
+                type="weekly_service",
+                customer=command.customer,
+                job=job,
+                line_items=[LineItem(description=line)],
+                opened_by=by,
+                at=now,
+                plan_id=plan_id,
             )
+            for ticket_id, line in lines.items()
+        ]
         (tracking, tracking_events), (tech, tech_events) = opened
         first = [Visit(day=command.first_visit, technician_id=command.technician_id)]
-        await check_capacity(deps, uow, tech, command.technician_id, [command.first_visit])
         tech_events += tech.book_visits(first, by=by)
         tech_events += tech.schedule(command.first_visit, command.first_visit, by=by, at=now)
         await uow.repos.technicians.book(tech.ticket_id, first)
@@ -107,6 +109,14 @@ async def first_visit_done(deps: TicketsDeps, caller: Caller, command: PlanComma
         if plan.status != "proposed":
             raise TicketRuleBroken(f"plan {plan.plan_id} is {plan.status}, not on trial")
         tracking = await _ticket(uow, plan.tracking_ticket_id)
+        tech = await _ticket(uow, plan.tech_ticket_id)
+        if tech.status != "in_progress":
+            # Starting it passed service_start (payment information on file, seed 003).
+            raise TicketRuleBroken(
+                f"start the first visit (work order {tech.ticket_number}) before marking it done"
+            )
+        if tracking.queue is not None or tracking.follow_up.calls_made:
+            raise TicketRuleBroken(f"plan {plan.plan_id}'s first visit is already marked done")
         due, _ = await next_follow_up(deps, uow, tracking, entering=UNAPPROVED)
         await store(
             deps,
@@ -126,11 +136,13 @@ async def customer_decided(
     if tracking.plan_id is None or result not in DECIDED:
         return
     plan = await load_plan(uow, tracking.plan_id, for_update=True)
-    if plan.status != "proposed":
-        return  # decided before (a later call changes nothing)
+    if plan.status != "proposed" or tracking.ticket_id != plan.tracking_ticket_id:
+        return  # decided before, or a call on the plan's other work order: the plan stays
     tech = await _ticket(uow, plan.tech_ticket_id)
     now = deps.clock()
     if result == "approved":
+        since_first_visit = now - datetime.combine(plan.first_visit, time.min, tzinfo=UTC)
+        deps.metrics.first_visit_to_approval.observe(max(since_first_visit.total_seconds(), 0.0))
         proration, events = plan.approve(today=now.date(), by=by, at=now)
         line = LineItem(description=proration.label, unit_price=proration.amount)
         await store(deps, uow, tech, tech.add_line_item(line))
@@ -205,13 +217,12 @@ async def end(deps: TicketsDeps, caller: Caller, command: PlanCommand) -> Mainte
         plan = await load_plan(uow, command.plan_id, for_update=True)
         now = deps.clock()
         events = plan.end(today=now.date(), by=caller.user_id)
-        tech = await _ticket(uow, plan.tech_ticket_id)
-        await store(
-            deps,
-            uow,
-            tech,
-            tech.end_recurring(by=caller.user_id, at=now, reason="weekly service ended"),
-        )
+        # Both work orders close with the plan; a call still pending on a trial will not fire.
+        for ticket_id in (plan.tracking_ticket_id, plan.tech_ticket_id):
+            ticket = await _ticket(uow, ticket_id)
+            closed = ticket.end_recurring(by=caller.user_id, at=now, reason="weekly service ended")
+            await end_pending_call(deps, uow, ticket_id)
+            await store(deps, uow, ticket, closed)
         await _save(uow, plan, events)
         await uow.commit()
     return plan

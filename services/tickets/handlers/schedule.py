@@ -16,6 +16,7 @@ from datetime import date
 from services.tickets.domain import Ticket, facts
 from services.tickets.domain.calendar import CalendarDay, calendar_days
 from services.tickets.domain.commands import BookVisits, SetCapacity
+from services.tickets.domain.values import TicketType
 from services.tickets.handlers.common import change_ticket
 from services.tickets.ports import TicketsDeps, TicketsUnitOfWork
 from shared.contracts.base import EventData
@@ -31,8 +32,11 @@ async def book_visits(deps: TicketsDeps, caller: Caller, command: BookVisits) ->
         for visit in command.visits:
             per_technician[visit.technician_id].append(visit.day)
         for technician in sorted(per_technician):
-            await check_capacity(deps, uow, ticket, technician, per_technician[technician])
-        events = ticket.book_visits(command.visits, by=caller.user_id)
+            await check_capacity(
+                deps, uow, ticket.type, ticket.ticket_id, technician, per_technician[technician]
+            )
+        booked = await uow.repos.technicians.booked_for(ticket.ticket_id)
+        events = ticket.book_visits(command.visits, by=caller.user_id, booked=booked)
         await uow.repos.technicians.book(ticket.ticket_id, command.visits)
         return events
 
@@ -40,8 +44,15 @@ async def book_visits(deps: TicketsDeps, caller: Caller, command: BookVisits) ->
 
 
 async def check_capacity(
-    deps: TicketsDeps, uow: TicketsUnitOfWork, ticket: Ticket, technician: str, days: list[date]
+    deps: TicketsDeps,
+    uow: TicketsUnitOfWork,
+    ticket_type: TicketType,
+    subject: str,
+    technician: str,
+    days: list[date],
 ) -> None:
+    """Lock the technician's row, count their days with these visits, ask the policy (before
+    anything of the booking is written: a refusal commits the unit of work as it stands)."""
     store = uow.repos.technicians
     capacity = await store.capacity(technician, for_update=True)
     load = Counter(await store.booked(technician, days))
@@ -51,8 +62,8 @@ async def check_capacity(
             deps.policy,
             uow,
             "tickets.book_visits",
-            facts.book_visits(ticket, technician, capacity, dict(load)),
-            subject=ticket.ticket_id,
+            facts.book_visits(ticket_type, technician, capacity, dict(load)),
+            subject=subject,
         )
     except PolicyRefused:
         deps.metrics.bookings_refused.inc()

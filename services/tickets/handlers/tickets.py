@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from services.tickets.domain import Ticket, facts
+from services.tickets.domain import JobNotKnown, PastJob, Ticket, facts
 from services.tickets.domain.commands import (
     AddLineItem,
     AssignTicket,
@@ -24,7 +24,7 @@ from services.tickets.domain.commands import (
     ScheduleTicket,
 )
 from services.tickets.domain.values import Queue
-from services.tickets.handlers.calls import end_pending_call, next_follow_up
+from services.tickets.handlers.calls import decide_follow_up, end_pending_call, schedule_follow_up
 from services.tickets.handlers.common import (
     change_ticket,
     load_ticket,
@@ -34,7 +34,7 @@ from services.tickets.handlers.common import (
 )
 from services.tickets.ports import TicketFilter, TicketsDeps, TicketsUnitOfWork
 from shared.contracts.base import EventData
-from shared.platform.http.auth import Caller
+from shared.platform.http.auth import Caller, sees_only_own_work
 from shared.policy.asking import decide_or_refuse
 
 # A complaint or an issue from the field goes to the Issues queue unless the opener says where.
@@ -44,8 +44,12 @@ ISSUES: Queue = "issues"
 async def open_ticket(deps: TicketsDeps, caller: Caller, command: OpenTicket) -> Ticket:
     ticket_id = str(uuid.uuid4())
     now = deps.clock()
+    queue = command.queue or (ISSUES if command.issue else None)
     async with deps.unit_of_work(caller.tenant_id) as uow:
         job = await past_job(uow, command.job_id)
+        if command.issue is not None and command.issue.kind == "field_issue":
+            await check_on_job(uow, caller, job)
+        # Every decision before anything is written: a refusal commits the decision log alone.
         await decide_or_refuse(
             deps.policy,
             uow,
@@ -53,7 +57,11 @@ async def open_ticket(deps: TicketsDeps, caller: Caller, command: OpenTicket) ->
             facts.create_record(command.line_items),
             subject=ticket_id,
         )
-        queue = command.queue or (ISSUES if command.issue else None)
+        follow_up = (
+            await decide_follow_up(deps, uow, ticket_id, facts.entering_queue(command.type, queue))
+            if queue is not None
+            else None
+        )
         ticket, events = Ticket.open(
             tenant_id=caller.tenant_id,
             ticket_id=ticket_id,
@@ -75,13 +83,23 @@ async def open_ticket(deps: TicketsDeps, caller: Caller, command: OpenTicket) ->
                 admin_id=admin_id,
                 by=caller.user_id,
             )
-        if queue is not None:
-            due, _ = await next_follow_up(deps, uow, ticket, entering=queue)
+        if queue is not None and follow_up is not None:
+            due, _ = await schedule_follow_up(deps, uow, ticket_id, follow_up)
             events += ticket.place_in_queue(queue, follow_up_due=due, by=caller.user_id)
         await uow.repos.tickets.add(ticket)
         record_events(uow, ticket, events)
         await uow.commit()
     return ticket
+
+
+async def check_on_job(uow: TicketsUnitOfWork, caller: Caller, job: PastJob | None) -> None:
+    """A technician or installer reports an issue from the field only on a job they work on
+    (an installer's crew installed it); any other job is as unknown to them as another
+    tenant's."""
+    if job is None or not sees_only_own_work(caller):
+        return
+    if job.crew_id is None or job.crew_id not in await uow.repos.jobs.crews_of(caller.user_id):
+        raise JobNotKnown(f"job {job.job_id} is not known to tickets (no event of it yet)")
 
 
 async def _routed_admin(uow: TicketsUnitOfWork, ticket: Ticket) -> str | None:
@@ -155,7 +173,7 @@ async def record_waiver(deps: TicketsDeps, caller: Caller, command: RecordWaiver
 
 async def complete(deps: TicketsDeps, caller: Caller, command: ChangeStatus) -> Ticket:
     return await _closing(
-        deps, caller, command, lambda ticket, by, at: ticket.complete(by=by, at=at)
+        deps, caller, command, "complete", lambda ticket, by, at: ticket.complete(by=by, at=at)
     )
 
 
@@ -164,6 +182,7 @@ async def decline(deps: TicketsDeps, caller: Caller, command: ChangeStatus) -> T
         deps,
         caller,
         command,
+        "decline",
         lambda ticket, by, at: ticket.decline(by=by, at=at, reason=command.reason),
     )
 
@@ -173,6 +192,7 @@ async def cancel(deps: TicketsDeps, caller: Caller, command: ChangeStatus) -> Ti
         deps,
         caller,
         command,
+        "cancel",
         lambda ticket, by, at: ticket.cancel(by=by, at=at, reason=command.reason),
     )
 
@@ -181,14 +201,17 @@ Close = Callable[[Ticket, str, datetime], Sequence[EventData]]
 
 
 async def _closing(
-    deps: TicketsDeps, caller: Caller, command: ChangeStatus, close: Close
+    deps: TicketsDeps, caller: Caller, command: ChangeStatus, action: str, close: Close
 ) -> Ticket:
     """Complete, decline or cancel: the ticket leaves its queue, so its pending follow-up call
-    will not fire."""
+    will not fire, and its visits from tomorrow on free the technicians' days."""
 
     async def apply(uow: TicketsUnitOfWork, ticket: Ticket) -> Sequence[EventData]:
-        events = close(ticket, caller.user_id, deps.clock())
-        await end_pending_call(deps, uow, ticket)
+        ticket.check_not_planned(action)
+        now = deps.clock()
+        events = close(ticket, caller.user_id, now)
+        await end_pending_call(deps, uow, ticket.ticket_id)
+        await uow.repos.technicians.release(ticket.ticket_id, now.date() + timedelta(days=1))
         return events
 
     return await change_ticket(deps, caller, command.ticket_id, apply)

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
+import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from services.tickets.domain import JobCustomerRecord, PastJob
@@ -93,17 +94,23 @@ class PastJobRepository(InsertOnceRepository):
                 for j in jobs
             ],
         )
-        members = {
-            (job.crew_id, user) for job in jobs if job.crew_id for user in job.crew_member_ids
-        }
-        if members:
-            await self.connection.execute(
-                pg_insert(crew_members).on_conflict_do_nothing(),
-                [
-                    {"tenant_id": self.tenant_id, "crew_id": crew, "user_id": user}
-                    for crew, user in sorted(members)
-                ],
+
+    async def set_crews(self, members: Mapping[str, Sequence[str]]) -> None:
+        if not members:
+            return
+        await self.connection.execute(
+            sa.delete(crew_members).where(
+                crew_members.c.tenant_id == self.tenant_id,
+                crew_members.c.crew_id.in_(list(members)),
             )
+        )
+        rows = [
+            {"tenant_id": self.tenant_id, "crew_id": crew, "user_id": user}
+            for crew, users in members.items()
+            for user in dict.fromkeys(users)
+        ]
+        if rows:
+            await self.connection.execute(sa.insert(crew_members), rows)
 
     async def crews_of(self, user_id: str) -> tuple[str, ...]:
         query = self.scoped(crew_members, crew_members.c.crew_id).where(

@@ -72,8 +72,9 @@ class TechnicianRepository(TenantScopedRepository):
     async def book_many(self, bookings: Sequence[tuple[str, Visit]]) -> None:
         if not bookings:
             return
+        # Idempotent: a visit already booked for the ticket stays as it is.
         await self.connection.execute(
-            sa.insert(ticket_visits),
+            pg_insert(ticket_visits).on_conflict_do_nothing(),
             [
                 {
                     "tenant_id": self.tenant_id,
@@ -84,6 +85,22 @@ class TechnicianRepository(TenantScopedRepository):
                 for ticket_id, visit in bookings
             ],
         )
+
+    async def release(self, ticket_id: str, from_day: date) -> None:
+        await self.connection.execute(
+            sa.delete(ticket_visits).where(
+                ticket_visits.c.tenant_id == self.tenant_id,
+                ticket_visits.c.ticket_id == ticket_id,
+                ticket_visits.c.day >= from_day,
+            )
+        )
+
+    async def booked_for(self, ticket_id: str) -> list[Visit]:
+        query = self.scoped(
+            ticket_visits, ticket_visits.c.technician_id, ticket_visits.c.day
+        ).where(ticket_visits.c.ticket_id == ticket_id)
+        rows = await self.connection.execute(query)
+        return [Visit(day=day, technician_id=tech) for tech, day in rows.all()]
 
     async def unbook(self, ticket_id: str, technician_id: str, days: Sequence[date]) -> None:
         await self.connection.execute(

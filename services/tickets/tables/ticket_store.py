@@ -99,13 +99,15 @@ class TicketRepository(TenantScopedRepository):
         rows = await self.connection.execute(query.limit(limit).offset(offset))
         return [Ticket.model_validate(data) for data in rows.scalars()]
 
-    async def follow_ups_due(self, before: date, *, limit: int) -> list[str]:
+    async def follow_ups_due(
+        self, before: date, *, limit: int, skip_locked: bool = True
+    ) -> list[str]:
         query = (
             self.scoped(tickets, tickets.c.ticket_id)
             .where(tickets.c.follow_up_due < before)
             .order_by(tickets.c.follow_up_due)
             .limit(limit)
-            .with_for_update(skip_locked=True)
+            .with_for_update(skip_locked=skip_locked)
         )
         return list((await self.connection.execute(query)).scalars())
 

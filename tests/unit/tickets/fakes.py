@@ -5,7 +5,7 @@ against these and the SQL repositories alike."""
 from __future__ import annotations
 
 import copy
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from types import TracebackType
@@ -98,7 +98,9 @@ class FakeTickets:
         )
         return [copy.deepcopy(t) for t in found[offset : offset + limit]]
 
-    async def follow_ups_due(self, before: date, *, limit: int) -> list[str]:
+    async def follow_ups_due(
+        self, before: date, *, limit: int, skip_locked: bool = True
+    ) -> list[str]:
         due = [
             t
             for t in self._visible().values()
@@ -138,10 +140,13 @@ class FakePastJobs:
         for job in jobs:
             self.store.jobs[(self.tenant, job.job_id)] = job
             self.store.recorded_at.setdefault((self.tenant, job.job_id), self.now)
-            if job.crew_id:
-                self.store.crew_members |= {
-                    (self.tenant, job.crew_id, user) for user in job.crew_member_ids
-                }
+
+    async def set_crews(self, members: Mapping[str, Sequence[str]]) -> None:
+        self.store.crew_members = {
+            row
+            for row in self.store.crew_members
+            if row[:2] not in {(self.tenant, c) for c in members}
+        } | {(self.tenant, crew, user) for crew, users in members.items() for user in users}
 
     async def crews_of(self, user_id: str) -> tuple[str, ...]:
         return tuple(
@@ -192,6 +197,20 @@ class FakeTechnicians:
 
     async def book_many(self, bookings: Sequence[tuple[str, Visit]]) -> None:
         self.store.visits |= {(self.tenant, t, v.technician_id, v.day) for t, v in bookings}
+
+    async def release(self, ticket_id: str, from_day: date) -> None:
+        self.store.visits = {
+            v
+            for v in self.store.visits
+            if not (v[:2] == (self.tenant, ticket_id) and v[3] >= from_day)
+        }
+
+    async def booked_for(self, ticket_id: str) -> list[Visit]:
+        return [
+            Visit(day=day, technician_id=tech)
+            for tenant, ticket, tech, day in self.store.visits
+            if (tenant, ticket) == (self.tenant, ticket_id)
+        ]
 
     async def unbook(self, ticket_id: str, technician_id: str, days: Sequence[date]) -> None:
         self.store.visits -= {(self.tenant, ticket_id, technician_id, day) for day in days}

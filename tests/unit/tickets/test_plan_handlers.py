@@ -11,11 +11,12 @@ from decimal import Decimal
 import pytest
 from pydantic import ValidationError
 
-from services.tickets.domain import Customer
+from services.tickets.domain import Customer, TicketRuleBroken
 from services.tickets.domain.commands import (
     ChangePlanDay,
     ChangeStatus,
     LogCall,
+    PlaceInQueue,
     PlanCommand,
     ProposePlan,
     PutPaymentOnFile,
@@ -50,6 +51,15 @@ async def new_weekly(deps, **fields):
         }
     )
     return await plans.propose_plan(deps, SUE, command)
+
+
+async def first_visit(deps, plan):
+    """The first visit as it happens: payment information on file, the work started, done."""
+    on_file = PaymentReference(kept_in="quickbooks", reference="QB-1042")
+    command = PutPaymentOnFile(ticket_id=plan.tech_ticket_id, payment=on_file)
+    await tickets.put_payment_on_file(deps, SUE, command)
+    await tickets.start(deps, TOM, ChangeStatus(ticket_id=plan.tech_ticket_id))
+    return await plans.first_visit_done(deps, SUE, PlanCommand(plan_id=plan.plan_id))
 
 
 def booked(store) -> list[tuple[str, date]]:
@@ -92,7 +102,7 @@ async def test_approved_on_the_call_the_day_after_the_plan_recurs(env) -> None:
     deps, store, _, clock = env
     plan = await new_weekly(deps)
     clock.now = datetime(2026, 12, 2, 17, 0, tzinfo=UTC)
-    tracking = await plans.first_visit_done(deps, SUE, PlanCommand(plan_id=plan.plan_id))
+    tracking = await first_visit(deps, plan)
     assert (tracking.queue, tracking.follow_up.next_due) == (
         "unapproved_maintenance",
         date(2026, 12, 3),
@@ -142,10 +152,11 @@ async def test_approved_on_the_call_the_day_after_the_plan_recurs(env) -> None:
 async def test_declined_on_a_call_the_trial_ends_and_frees_the_first_visit(env) -> None:
     deps, store, _, _ = env
     plan = await new_weekly(deps)
-    tracking = await plans.first_visit_done(deps, SUE, PlanCommand(plan_id=plan.plan_id))
+    tracking = await first_visit(deps, plan)
     await follow_ups.log_call(deps, SUE, LogCall(ticket_id=tracking.ticket_id, outcome="declined"))
     assert (await plans.get_plan(deps, SUE, plan.plan_id)).status == "declined"
-    assert (await tickets.get_ticket(deps, SUE, plan.tech_ticket_id)).status == "canceled"
+    # The trial visit was done: its work order is complete.
+    assert (await tickets.get_ticket(deps, SUE, plan.tech_ticket_id)).status == "complete"
     assert (await tickets.get_ticket(deps, SUE, tracking.ticket_id)).status == "declined"
     assert booked(store) == []
 
@@ -153,14 +164,41 @@ async def test_declined_on_a_call_the_trial_ends_and_frees_the_first_visit(env) 
 async def test_ending_a_plan_completes_its_work_order_and_clears_the_calendar_ahead(env) -> None:
     deps, store, _, clock = env
     plan = await new_weekly(deps)
-    tracking = await plans.first_visit_done(deps, SUE, PlanCommand(plan_id=plan.plan_id))
+    tracking = await first_visit(deps, plan)
     await follow_ups.log_call(deps, SUE, LogCall(ticket_id=tracking.ticket_id, outcome="approved"))
-    on_file = PaymentReference(kept_in="quickbooks", reference="QB-1042")
-    await tickets.put_payment_on_file(
-        deps, SUE, PutPaymentOnFile(ticket_id=plan.tech_ticket_id, payment=on_file)
-    )
-    await tickets.start(deps, TOM, ChangeStatus(ticket_id=plan.tech_ticket_id))
     clock.now = datetime(2026, 12, 10, 15, 0, tzinfo=UTC)
     await plans.end(deps, SUE, PlanCommand(plan_id=plan.plan_id))
     assert (await tickets.get_ticket(deps, SUE, plan.tech_ticket_id)).status == "complete"
+    assert (await tickets.get_ticket(deps, SUE, plan.tracking_ticket_id)).status == "canceled"
     assert [day for _, day in booked(store)] == [FIRST, date(2026, 12, 9)]
+
+
+async def test_the_first_visit_is_marked_done_once_and_only_once_started(env) -> None:
+    deps, _, _, _ = env
+    plan = await new_weekly(deps)
+    with pytest.raises(TicketRuleBroken, match="start the first visit"):
+        await plans.first_visit_done(deps, SUE, PlanCommand(plan_id=plan.plan_id))
+    await first_visit(deps, plan)
+    with pytest.raises(TicketRuleBroken, match="already marked done"):
+        await plans.first_visit_done(deps, SUE, PlanCommand(plan_id=plan.plan_id))
+
+
+async def test_a_plans_work_orders_close_with_the_plan_only(env) -> None:
+    deps, _, _, _ = env
+    plan = await new_weekly(deps)
+    for close in (tickets.cancel, tickets.decline):
+        with pytest.raises(TicketRuleBroken, match="end or decline the plan"):
+            await close(deps, SUE, ChangeStatus(ticket_id=plan.tech_ticket_id))
+
+
+async def test_a_call_on_the_tech_work_order_does_not_decide_the_plan(env) -> None:
+    deps, store, _, _ = env
+    plan = await new_weekly(deps)
+    await first_visit(deps, plan)
+    await follow_ups.place_in_queue(
+        deps, SUE, PlaceInQueue(ticket_id=plan.tech_ticket_id, queue="issues")
+    )
+    await follow_ups.log_call(deps, SUE, LogCall(ticket_id=plan.tech_ticket_id, outcome="approved"))
+    assert (await plans.get_plan(deps, SUE, plan.plan_id)).status == "proposed"
+    sequences = [seq for subject, seq, _ in store.events if subject == plan.tech_ticket_id]
+    assert sequences == list(range(1, len(sequences) + 1))
