@@ -152,18 +152,16 @@ def test_tickets_from_a_callback_to_a_cleared_complaint(
     done = call("POST", f"/tickets/{ticket}/complete", TOM)
     assert (done["status"], done["queue"]) == ("complete", None)
 
-    # A technician's field issue: a work order in the Issues queue, theirs to see.
-    field = call(
-        "POST",
-        "/field-issues",
-        TINA,
-        {
-            "job_id": "job-9",
-            "note": "Loose flashing on the north side",
-            "line_items": [{"description": "Assessment", "unit_price": "0.00"}],
-        },
-        201,
-    )
+    # A technician's field issue, on a job she works on: a work order in the Issues queue,
+    # hers to see. Before she has work on the job, it is as unknown to her as another tenant's.
+    issue = {
+        "job_id": "job-9",
+        "note": "Loose flashing on the north side",
+        "line_items": [{"description": "Assessment", "unit_price": "0.00"}],
+    }
+    call("POST", "/field-issues", TINA, issue, 404)
+    call("POST", f"/tickets/{callback['ticket_id']}/assignment", SUE, {"technician_ids": ["tina"]})
+    field = call("POST", "/field-issues", TINA, issue, 201)
     assert (field["queue"], field["assignment"]["technician_ids"]) == ("issues", ["tina"])
     assert call("GET", "/tickets?queue=issues", TINA)[0]["ticket_id"] == field["ticket_id"]
 
@@ -204,6 +202,9 @@ def test_a_weekly_customer_a_one_time_job_and_a_new_service(
 
     dana = {"name": "Dana Reyes", "property_address": "12 Elm St"}
     call("PUT", "/technicians/tina", SUE, {"daily_visits": 2})
+    call("PUT", f"/technicians/{'t' * 101}", SUE, {"daily_visits": 2}, 422)
+    backwards = call("GET", "/calendar?start=2026-12-10&end=2026-12-01", SUE, status=422)
+    assert backwards["errors"][0]["field"] == "end"
 
     # A weekly customer on Wednesdays, the first visit two to three weeks out: undecided on the
     # first call, then approved: the plan recurs, its first month prorated on the work order.

@@ -34,7 +34,7 @@ from services.tickets.handlers.common import (
 )
 from services.tickets.ports import TicketFilter, TicketsDeps, TicketsUnitOfWork
 from shared.contracts.base import EventData
-from shared.platform.http.auth import Caller, sees_only_own_work
+from shared.platform.http.auth import Caller
 from shared.policy.asking import decide_or_refuse
 
 # A complaint or an issue from the field goes to the Issues queue unless the opener says where.
@@ -93,12 +93,17 @@ async def open_ticket(deps: TicketsDeps, caller: Caller, command: OpenTicket) ->
 
 
 async def check_on_job(uow: TicketsUnitOfWork, caller: Caller, job: PastJob | None) -> None:
-    """A technician or installer reports an issue from the field only on a job they work on
-    (an installer's crew installed it); any other job is as unknown to them as another
-    tenant's."""
-    if job is None or not sees_only_own_work(caller):
+    """A technician or installer reports an issue from the field only on a job they work on:
+    their crew installed it, or a ticket of it is theirs. Any other job is as unknown to them as
+    another tenant's (its customer stays unseen)."""
+    own = await visible_to(uow, caller)
+    if job is None or own is None:
         return
-    if job.crew_id is None or job.crew_id not in await uow.repos.jobs.crews_of(caller.user_id):
+    user_id, crews = own
+    if job.crew_id is not None and job.crew_id in crews:
+        return
+    theirs = TicketFilter(job_id=job.job_id, visible_to=(user_id, crews))
+    if not await uow.repos.tickets.find(theirs, limit=1, offset=0):
         raise JobNotKnown(f"job {job.job_id} is not known to tickets (no event of it yet)")
 
 

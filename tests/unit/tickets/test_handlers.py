@@ -530,3 +530,47 @@ async def test_jobs_events_folded_in_order_and_each_lead_answered_once(env) -> N
     )
     answers = [e for _, _, e in store.events if isinstance(e, contract.CustomerRecorded)]
     assert [a.job_id for a in answers] == ["j7"]
+
+
+async def test_a_canceled_ticket_frees_its_visits_ahead(env) -> None:
+    deps, _, _, _ = env
+    async with deps.unit_of_work("acme") as uow:
+        await uow.repos.technicians.set_capacity("tom", 1)
+        await uow.commit()
+    trip = [Visit(day=date(2026, 12, 2), technician_id="tom")]
+    first = await open_one(deps)
+    await schedule.book_visits(deps, OFFICE, BookVisits(ticket_id=first, visits=trip))
+    second = await open_one(deps)
+    with pytest.raises(PolicyRefused):
+        await schedule.book_visits(deps, OFFICE, BookVisits(ticket_id=second, visits=trip))
+    await tickets.cancel(deps, OFFICE, ChangeStatus(ticket_id=first, reason="customer moved"))
+    booked = await schedule.book_visits(deps, OFFICE, BookVisits(ticket_id=second, visits=trip))
+    assert booked.visits == tuple(trip)
+
+
+async def test_a_field_issue_only_on_a_job_the_reporter_works_on(env) -> None:
+    deps, _, _, _ = env
+    await jobs_say(deps, crew("j1", "c1", "Alpha", "ian"), crew("j2", "c2", "Beta", "ivy"))
+    installer = Caller(user_id="ian", tenant_id="acme", roles=frozenset({"installer"}))
+    report = {
+        "type": "service_call",
+        "customer": None,
+        "line_items": [VISIT],
+        "technician_ids": ["ian"],
+        "issue": Issue(kind="field_issue", note="Loose flashing"),
+    }
+    opened = await tickets.open_ticket(deps, installer, OpenTicket(job_id="j1", **report))
+    assert opened.queue == "issues"
+    with pytest.raises(JobNotKnown):  # not their job: its customer stays unseen
+        await tickets.open_ticket(deps, installer, OpenTicket(job_id="j2", **report))
+
+
+async def test_one_who_left_a_crew_no_longer_sees_its_tickets(env) -> None:
+    deps, _, _, _ = env
+    await jobs_say(deps, crew("j1", "c1", "Alpha", "ian", "ivy"))
+    ticket_id = await open_one(deps, crew_id="c1")
+    ian = Caller(user_id="ian", tenant_id="acme", roles=frozenset({"installer"}))
+    assert (await tickets.get_ticket(deps, ian, ticket_id)).ticket_id == ticket_id
+    await jobs_say(deps, crew("j2", "c1", "Alpha", "ivy"))  # jobs names c1's members again
+    with pytest.raises(TicketNotFound):
+        await tickets.get_ticket(deps, ian, ticket_id)

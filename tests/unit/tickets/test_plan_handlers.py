@@ -11,8 +11,9 @@ from decimal import Decimal
 import pytest
 from pydantic import ValidationError
 
-from services.tickets.domain import Customer, TicketRuleBroken
+from services.tickets.domain import Customer, TicketRuleBroken, Visit
 from services.tickets.domain.commands import (
+    BookVisits,
     ChangePlanDay,
     ChangeStatus,
     LogCall,
@@ -89,8 +90,6 @@ async def test_the_first_visit_needs_payment_information_on_file(env) -> None:
     with pytest.raises(PolicyRefused) as refused:
         await tickets.start(deps, TOM, start)
     assert refused.value.decision.missing == ["payment information on file"]
-    with pytest.raises(ValidationError, match="looks like a card"):
-        PaymentReference(kept_in="card_processor", reference="4111 1111 1111 1111")
     on_file = PaymentReference(kept_in="card_processor", reference="cus_9Xa71")
     await tickets.put_payment_on_file(
         deps, SUE, PutPaymentOnFile(ticket_id=plan.tech_ticket_id, payment=on_file)
@@ -202,3 +201,33 @@ async def test_a_call_on_the_tech_work_order_does_not_decide_the_plan(env) -> No
     assert (await plans.get_plan(deps, SUE, plan.plan_id)).status == "proposed"
     sequences = [seq for subject, seq, _ in store.events if subject == plan.tech_ticket_id]
     assert sequences == list(range(1, len(sequences) + 1))
+
+
+async def test_a_trip_on_a_day_the_plan_already_has_is_a_conflict(env) -> None:
+    deps, _, _, _ = env
+    plan = await new_weekly(deps)
+    trip = [Visit(day=FIRST, technician_id="tom")]
+    with pytest.raises(TicketRuleBroken, match=f"tom is already booked on {FIRST}"):
+        await schedule.book_visits(
+            deps, SUE, BookVisits(ticket_id=plan.tech_ticket_id, visits=trip)
+        )
+
+
+def test_a_plans_first_visit_is_on_its_day() -> None:
+    with pytest.raises(ValidationError, match="first_visit 2026-12-04 is a friday"):
+        ProposePlan(
+            customer=Customer(name="Dana Reyes", property_address="12 Elm St"),
+            weekday=2,
+            technician_id="tom",
+            monthly_price=Decimal("120.00"),
+            first_visit=date(2026, 12, 4),
+        )
+
+
+@pytest.mark.parametrize(
+    "reference",
+    ["4111 1111 1111 1111", "4111.1111.1111.1111", "cc 4111111111111111", "12345678901"],
+)
+def test_a_card_or_account_number_is_never_kept(reference: str) -> None:
+    with pytest.raises(ValidationError, match="card or account number"):
+        PaymentReference(kept_in="card_processor", reference=reference)
