@@ -274,3 +274,13 @@ def test_a_metal_job_from_lead_to_closed(
     assert any(
         e["type"] == "policy.decision_made.v1" and e["data"]["outcome"] == "require" for e in mine
     )
+    # The metal job's hand-off tells the trade manager: the decision names the role, for
+    # messaging to deliver.
+    told = [
+        (rule["outcome"], rule["to"])
+        for e in mine
+        if e["type"] == "policy.decision_made.v1"
+        for rule in e["data"]["matched"]
+        if rule["outcome"] in ("notify", "escalate")
+    ]
+    assert ("notify", "trade_manager") in told

@@ -1,0 +1,48 @@
+"""An email on its way: queued in the transaction of the change that causes it, sent by the
+worker, its every step in the email's log.
+
+queued -> sending -> sent, or back to queued (deferred, after a backoff) on a failure that may
+pass, or failed (refused for good, or out of attempts). One left ``sending`` past its lease was
+cut off mid-send (a crash between the server's acceptance and the bookkeeping): it is held
+``in_doubt`` and never sent again by itself, so no email goes twice; an operator can queue it
+again. Each email's id is its idempotency key (a repeated cause queues nothing new) and its
+``Message-ID``.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict
+
+EmailStatus = Literal["queued", "sending", "sent", "failed", "in_doubt", "bounced"]
+
+
+class OutgoingEmail(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    email_id: str
+    tenant_id: str
+    to_user: str
+    to_address: str
+    subject: str
+    body: str
+
+    @property
+    def message_id(self) -> str:
+        return f"<{self.email_id}@roofline>"
+
+
+def backoff(attempts: int, base_s: float, cap_s: float = 3600.0) -> timedelta:
+    """The wait before the next try after ``attempts`` failed ones: doubling, capped."""
+    return timedelta(seconds=min(base_s * 2 ** max(attempts - 1, 0), cap_s))
+
+
+def after_failure(
+    attempts: int, max_attempts: int, *, permanent: bool, now: datetime, base_s: float
+) -> tuple[EmailStatus, datetime | None]:
+    """Where a failed send leaves the email: failed for good, or queued again and when."""
+    if permanent or attempts >= max_attempts:
+        return "failed", None
+    return "queued", now + backoff(attempts, base_s)
