@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from services.messaging.handlers import threads
+from services.messaging.handlers import notifications, threads
 from services.messaging.ports import MessagingRepositories
 from shared.contracts.jobs import CrewAssigned, LeadCreated
+from shared.contracts.policy import PolicyDeadlinePassed, PolicyDecisionMade
 from shared.platform.service import ServicePlatform
 from shared.platform.storage.uow import TenantUnitOfWorkFactory
 
@@ -14,4 +15,8 @@ def register(
 ) -> None:
     platform.consumer.on(LeadCreated)(uows.handler(threads.open_thread))
     platform.consumer.on(CrewAssigned)(uows.handler(threads.record_crew))
-    platform.consumer.subscribe(platform.broker, platform.settings.topic("jobs"))
+    # The policy layer's outcomes, published by whichever service decided.
+    platform.consumer.on(PolicyDecisionMade)(uows.handler(notifications.deliver_decision))
+    platform.consumer.on(PolicyDeadlinePassed)(uows.handler(notifications.deliver_deadline))
+    topics = [platform.settings.topic(s) for s in ("jobs", "tickets", "billing", "commissions")]
+    platform.consumer.subscribe(platform.broker, *topics)

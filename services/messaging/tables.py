@@ -9,6 +9,12 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.messaging.domain import Thread, ThreadRecord
+from services.messaging.notifications_store import (
+    DirectoryRepository,
+    MailQueueRepository,
+    NoticeRepository,
+    notification_tables,
+)
 from services.messaging.ports import MessagingRepositories
 from shared.platform.storage.db import PlatformTables
 from shared.platform.storage.uow import InsertOnceRepository, TenantScopedRepository
@@ -36,6 +42,10 @@ thread_members = sa.Table(
     sa.Column("job_id", sa.Text, primary_key=True),
     sa.Column("user_id", sa.Text, primary_key=True),
 )
+
+
+# The directory, the inbox and the email queue (``notifications_store``).
+notices = notification_tables(metadata)
 
 
 class ThreadRepository(InsertOnceRepository):
@@ -78,4 +88,10 @@ def repositories(connection: AsyncConnection, tenant_id: str) -> MessagingReposi
     return MessagingRepositories(
         threads=ThreadRepository(connection, tenant_id),
         members=ThreadMemberRepository(connection, tenant_id),
+        directory=DirectoryRepository(connection, tenant_id, notices),
+        notices=NoticeRepository(connection, tenant_id, notices),
     )
+
+
+def mail_queue(connection: AsyncConnection) -> MailQueueRepository:
+    return MailQueueRepository(connection, notices)

@@ -103,6 +103,21 @@ class Settings(BaseSettings):
     tenant_calendars: dict[str, str] = Field(default_factory=dict)
     deadline_sweep_interval_s: float = Field(30.0, gt=0)
 
+    # Email (messaging): the SMTP server it hands mail to, and how it retries.
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = Field(1025, ge=1, le=65535)
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_starttls: bool = False
+    smtp_from: str = "Roofline <roofline@localhost>"
+    smtp_timeout_s: float = Field(30.0, gt=0)
+    email_send_interval_s: float = Field(1.0, gt=0)
+    email_max_attempts: int = Field(8, ge=1)
+    email_retry_backoff_s: float = Field(30.0, gt=0)
+    # Longest one send may take; an email still "sending" past it was cut off mid-send (a
+    # crash): it is held in doubt, never sent again by itself.
+    email_lease_s: float = Field(120.0, gt=0)
+
     # Garbage collector: once a service has started, what it built (modules, schemas, pools) is
     # frozen out of collection, and a young-generation collection runs every this many
     # allocations instead of CPython's 700 (0 keeps CPython's). Measured with bench/bus.py: the

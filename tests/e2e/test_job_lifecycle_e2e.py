@@ -7,18 +7,20 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
 import httpx
+import pytest
 
 from shared.contracts.billing import FinalPaymentReceived
 from shared.platform.http.auth import mint_token
 from shared.platform.messaging.envelope import encode_event
 from shared.platform.settings import load_settings
 from tests.support.harness import decode, raw_producer, read_topic, send_envelope
+from tests.support.smtp import SmtpServer
 
 TENANT = "metalworks"
 
@@ -46,10 +48,30 @@ def wait_for(check: Callable[[], Any], what: str, timeout: float = 60) -> Any:
     raise AssertionError(f"timed out waiting for {what}")
 
 
+@pytest.fixture(scope="module", autouse=True)
+def smtp() -> Iterator[SmtpServer]:
+    """A real SMTP server the suite's messaging service sends to (set before it starts)."""
+    server = SmtpServer().start()
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("ROOFLINE_SMTP_PORT", str(server.port))
+        env.setenv("ROOFLINE_EMAIL_SEND_INTERVAL_S", "0.2")
+        yield server
+    server.stop()
+
+
 def test_a_metal_job_from_lead_to_closed(
-    suite: dict[str, str], namespace: str, bootstrap_servers: str
+    suite: dict[str, str], namespace: str, bootstrap_servers: str, smtp: SmtpServer
 ) -> None:
     jobs = httpx.Client(base_url=suite["jobs"], timeout=30)
+    # Who the metal trade manager is, in messaging's directory: the hand-off reaches her.
+    tina = {
+        "user_id": "tina",
+        "name": "Tina",
+        "email": "tina@metal.example",
+        "roles": ["trade_manager"],
+    }
+    directory = httpx.put(f"{suite['messaging']}/people/tina", headers=PAT, json=tina, timeout=30)
+    assert directory.status_code == 200, directory.text
 
     def post(
         path: str, who: dict[str, str], body: dict[str, Any] | None = None, status: int = 200
@@ -274,8 +296,10 @@ def test_a_metal_job_from_lead_to_closed(
     assert any(
         e["type"] == "policy.decision_made.v1" and e["data"]["outcome"] == "require" for e in mine
     )
-    # The metal job's hand-off tells the trade manager: the decision names the role, for
-    # messaging to deliver.
+    # The metal job's hand-off tells the trade manager: the decision names the role, and
+    # messaging delivers it to her by email through the SMTP server.
+    (email,) = wait_for(lambda: smtp.to("tina@metal.example"), "the trade manager's email")
+    assert email["Subject"] == "[Roofline] Notify: jobs.submit_to_production on " + job_id
     told = [
         (rule["outcome"], rule["to"])
         for e in mine

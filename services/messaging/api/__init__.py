@@ -5,6 +5,6 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from services.messaging.api import threads
+from services.messaging.api import people, threads
 
-ROUTERS: tuple[APIRouter, ...] = (threads.router,)
+ROUTERS: tuple[APIRouter, ...] = (threads.router, people.router)

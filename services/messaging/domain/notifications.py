@@ -13,8 +13,9 @@ from services.messaging.domain.directory import Person
 from services.messaging.domain.email import OutgoingEmail
 from shared.contracts.policy import PolicyDeadlinePassed, PolicyDecisionMade
 
-# The policy outcomes that tell someone.
-TELLING = ("notify", "escalate")
+# A notify tells a role that the action went ahead (a refused one did not: nothing to tell); an
+# escalate hands the case to a role whatever the action's fate (a refusal is often the case).
+BLOCKING = ("deny", "hold", "require")
 NAMESPACE = uuid.UUID("6f1c7b1e-93a4-4c0e-9d49-2f8d5f3c1a77")
 
 
@@ -50,7 +51,12 @@ def notices_of_decision(event: PolicyDecisionMade) -> list[Notice]:
             rule=f"{rule.policy}/{rule.rule}",
         )
         for rule in event.matched
-        if rule.enforced and rule.outcome in TELLING and rule.to
+        if rule.enforced
+        and rule.to
+        and (
+            rule.outcome == "escalate"
+            or (rule.outcome == "notify" and event.outcome not in BLOCKING)
+        )
     ]
 
 

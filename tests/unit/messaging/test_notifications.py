@@ -119,3 +119,9 @@ def test_failures_back_off_and_give_up() -> None:
     )
     assert after_failure(8, 8, permanent=False, now=NOW, base_s=30) == ("failed", None)
     assert after_failure(1, 8, permanent=True, now=NOW, base_s=30) == ("failed", None)
+
+
+def test_a_notify_of_a_refused_action_tells_nobody_an_escalate_still_does() -> None:
+    refused = decision(rule("notify", "trade_manager"), rule("escalate", "billing_manager"))
+    refused = refused.model_copy(update={"outcome": "hold"})
+    assert [n.role for n in notices_of_decision(refused)] == ["billing_manager"]

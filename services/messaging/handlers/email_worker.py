@@ -1,0 +1,50 @@
+"""The email worker: sends what is due, once. Each claim commits before the send (the email is
+``sending`` under a lease); the outcome commits after it: sent, deferred with backoff, or failed.
+An email still ``sending`` past its lease was cut off between the server's acceptance and this
+bookkeeping (a crash): it is held ``in_doubt`` and never sent again by itself."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from services.messaging.domain.email import after_failure
+from services.messaging.mail import MailRefused
+from services.messaging.ports import MessagingDeps
+
+BATCH = 50
+
+
+async def send_due(deps: MessagingDeps) -> int:
+    """One round: hold the cut-off sends, claim what is due, send each, record each outcome.
+    Returns how many were sent."""
+    settings = deps.settings
+    now = deps.clock()
+    async with deps.mail_queue() as queue:
+        await queue.hold_cut_off(now)
+        claimed = await queue.claim_due(now, timedelta(seconds=settings.email_lease_s), BATCH)
+    sent = 0
+    for email in claimed:
+        try:
+            await deps.mailer.send(email)
+        except MailRefused as refused:
+            async with deps.mail_queue() as queue:
+                attempts = await queue.attempts(email.email_id)
+                status, retry_at = after_failure(
+                    attempts,
+                    settings.email_max_attempts,
+                    permanent=refused.permanent,
+                    now=deps.clock(),
+                    base_s=settings.email_retry_backoff_s,
+                )
+                await queue.settle(
+                    email.email_id,
+                    status,
+                    deps.clock(),
+                    next_attempt_at=retry_at,
+                    detail=str(refused),
+                )
+            continue
+        async with deps.mail_queue() as queue:
+            await queue.settle(email.email_id, "sent", deps.clock())
+        sent += 1
+    return sent

@@ -1,0 +1,59 @@
+"""What reaches people: the policy layer's ``notify`` and ``escalate`` outcomes (in
+``policy.decision_made.v1``) and deadlines passed with an ``escalate_to`` (in
+``policy.deadline_passed.v1``), delivered to everyone holding the named role in the tenant as an
+inbox item and, for those who take email, an email queued in the same transaction; and the
+per-tenant directory of who holds which role."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from services.messaging.domain.directory import Person
+from services.messaging.domain.notifications import (
+    Notice,
+    deliveries,
+    notices_of_deadline,
+    notices_of_decision,
+)
+from services.messaging.ports import MessagingDeps, MessagingUnitOfWork
+from shared.contracts.policy import PolicyDeadlinePassed, PolicyDecisionMade
+from shared.platform.messaging.envelope import Envelope
+
+
+async def deliver_decision(
+    uow: MessagingUnitOfWork, envelope: Envelope, decision: PolicyDecisionMade
+) -> None:
+    await _deliver(uow, notices_of_decision(decision), envelope)
+
+
+async def deliver_deadline(
+    uow: MessagingUnitOfWork, envelope: Envelope, passed: PolicyDeadlinePassed
+) -> None:
+    await _deliver(uow, notices_of_deadline(passed), envelope)
+
+
+async def _deliver(uow: MessagingUnitOfWork, notices: list[Notice], envelope: Envelope) -> None:
+    now = envelope.time
+    for notice in notices:
+        holders = await uow.repos.directory.with_role(notice.role)
+        for delivery in deliveries(notice, uow.tenant_id, holders, now):
+            await uow.repos.notices.deliver(delivery, now)
+
+
+async def put_person(deps: MessagingDeps, tenant_id: str, person: Person) -> Person:
+    async with deps.unit_of_work(tenant_id) as uow:
+        await uow.repos.directory.put(person)
+        await uow.commit()
+    return person
+
+
+async def directory(deps: MessagingDeps, tenant_id: str) -> list[Person]:
+    async with deps.unit_of_work(tenant_id) as uow:
+        return await uow.repos.directory.all()
+
+
+async def inbox(
+    deps: MessagingDeps, tenant_id: str, user_id: str, *, unread_only: bool
+) -> list[dict[str, Any]]:
+    async with deps.unit_of_work(tenant_id) as uow:
+        return await uow.repos.notices.inbox_of(user_id, unread_only=unread_only)

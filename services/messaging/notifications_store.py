@@ -1,0 +1,247 @@
+"""The directory, the inbox and the email queue in the messaging schema, and the repositories
+implementing their ports. Emails are queued in the transaction of the change that causes them;
+the worker claims due ones across tenants (``MailQueueRepository``), each claim committed before
+the send, each outcome logged in ``email_events``."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql as pg
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from services.messaging.domain.directory import Person
+from services.messaging.domain.email import EmailStatus, OutgoingEmail
+from services.messaging.domain.notifications import Delivery
+from shared.platform.storage.uow import TenantScopedRepository
+
+
+def notification_tables(metadata: sa.MetaData) -> dict[str, sa.Table]:
+    people = sa.Table(
+        "people",
+        metadata,
+        sa.Column("tenant_id", sa.Text, primary_key=True),
+        sa.Column("user_id", sa.Text, primary_key=True),
+        sa.Column("data", pg.JSONB, nullable=False),
+        sa.Column("roles", pg.ARRAY(sa.Text), nullable=False),
+    )
+    inbox = sa.Table(
+        "inbox_items",
+        metadata,
+        sa.Column("tenant_id", sa.Text, primary_key=True),
+        sa.Column("item_id", sa.Text, primary_key=True),
+        sa.Column("user_id", sa.Text, nullable=False),
+        sa.Column("title", sa.Text, nullable=False),
+        sa.Column("body", sa.Text, nullable=False),
+        sa.Column("rule", sa.Text, nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("read_at", sa.DateTime(timezone=True)),
+        sa.Index("ix_inbox_items_user", "tenant_id", "user_id", "created_at"),
+    )
+    emails = sa.Table(
+        "emails",
+        metadata,
+        sa.Column("email_id", sa.Text, primary_key=True),  # the idempotency key
+        sa.Column("tenant_id", sa.Text, nullable=False),
+        sa.Column("to_user", sa.Text, nullable=False),
+        sa.Column("to_address", sa.Text, nullable=False),
+        sa.Column("subject", sa.Text, nullable=False),
+        sa.Column("body", sa.Text, nullable=False),
+        sa.Column("status", sa.Text, nullable=False),
+        sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
+        sa.Column("next_attempt_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("lease_until", sa.DateTime(timezone=True)),
+        sa.Column("last_error", sa.Text),
+        sa.Index("ix_emails_due", "status", "next_attempt_at"),
+    )
+    events = sa.Table(
+        "email_events",
+        metadata,
+        sa.Column("id", sa.BigInteger, sa.Identity(always=True), primary_key=True),
+        sa.Column("email_id", sa.Text, nullable=False),
+        sa.Column("status", sa.Text, nullable=False),
+        sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("detail", sa.Text),
+        sa.Index("ix_email_events_email", "email_id", "id"),
+    )
+    return {"people": people, "inbox": inbox, "emails": emails, "events": events}
+
+
+class DirectoryRepository(TenantScopedRepository):
+    def __init__(self, connection: AsyncConnection, tenant_id: str, tables: dict[str, sa.Table]):
+        super().__init__(connection, tenant_id)
+        self.people = tables["people"]
+
+    async def put(self, person: Person) -> None:
+        values = {"data": person.model_dump(mode="json"), "roles": list(person.roles)}
+        await self.connection.execute(
+            pg_insert(self.people)
+            .values(tenant_id=self.tenant_id, user_id=person.user_id, **values)
+            .on_conflict_do_update(
+                index_elements=[self.people.c.tenant_id, self.people.c.user_id], set_=values
+            )
+        )
+
+    async def all(self) -> list[Person]:
+        query = self.scoped(self.people, self.people.c.data).order_by(self.people.c.user_id)
+        return [Person.model_validate(d) for d in (await self.connection.execute(query)).scalars()]
+
+    async def with_role(self, role: str) -> list[Person]:
+        query = self.scoped(self.people, self.people.c.data).where(
+            sa.literal(role) == sa.any_(self.people.c.roles)
+        )
+        return [Person.model_validate(d) for d in (await self.connection.execute(query)).scalars()]
+
+
+class NoticeRepository(TenantScopedRepository):
+    """Inbox items and queued emails of one tenant (written with the change causing them)."""
+
+    def __init__(self, connection: AsyncConnection, tenant_id: str, tables: dict[str, sa.Table]):
+        super().__init__(connection, tenant_id)
+        self.inbox, self.emails, self.events = tables["inbox"], tables["emails"], tables["events"]
+
+    async def deliver(self, delivery: Delivery, now: datetime) -> bool:
+        """The inbox item and its email, once: False if this delivery was made before."""
+        added = await self.connection.execute(
+            pg_insert(self.inbox)
+            .values(
+                tenant_id=self.tenant_id,
+                item_id=delivery.item_id,
+                user_id=delivery.user_id,
+                title=delivery.title,
+                body=delivery.body,
+                rule=delivery.rule,
+                created_at=now,
+            )
+            .on_conflict_do_nothing()
+        )
+        if added.rowcount != 1:
+            return False
+        if delivery.email is not None:
+            email = delivery.email
+            await self.connection.execute(
+                pg_insert(self.emails)
+                .values(
+                    email_id=email.email_id,
+                    tenant_id=self.tenant_id,
+                    to_user=email.to_user,
+                    to_address=email.to_address,
+                    subject=email.subject,
+                    body=email.body,
+                    status="queued",
+                    next_attempt_at=delivery.send_after or now,
+                )
+                .on_conflict_do_nothing()
+            )
+            await log_email(self.connection, self.events, email.email_id, "queued", now)
+        return True
+
+    async def inbox_of(self, user_id: str, *, unread_only: bool) -> list[dict[str, Any]]:
+        query = self.scoped(self.inbox).where(self.inbox.c.user_id == user_id)
+        if unread_only:
+            query = query.where(self.inbox.c.read_at.is_(None))
+        query = query.order_by(self.inbox.c.created_at.desc())
+        return [dict(row._mapping) for row in await self.connection.execute(query)]
+
+    async def email_log(self, email_id: str) -> list[tuple[EmailStatus, datetime, str | None]]:
+        emails, events = self.emails, self.events
+        query = (
+            sa.select(events.c.status, events.c.at, events.c.detail)
+            .join(emails, emails.c.email_id == events.c.email_id)
+            .where(emails.c.tenant_id == self.tenant_id, events.c.email_id == email_id)
+            .order_by(events.c.id)
+        )
+        return [(row.status, row.at, row.detail) for row in await self.connection.execute(query)]
+
+
+async def log_email(
+    connection: AsyncConnection,
+    events: sa.Table,
+    email_id: str,
+    status: EmailStatus | str,
+    at: datetime,
+    detail: str | None = None,
+) -> None:
+    await connection.execute(
+        sa.insert(events).values(email_id=email_id, status=status, at=at, detail=detail)
+    )
+
+
+class MailQueueRepository:
+    """The worker's view of the queue, across tenants."""
+
+    def __init__(self, connection: AsyncConnection, tables: dict[str, sa.Table]) -> None:
+        self.connection = connection
+        self.emails, self.events = tables["emails"], tables["events"]
+
+    async def claim_due(self, now: datetime, lease: timedelta, limit: int) -> list[OutgoingEmail]:
+        """Due emails, marked ``sending`` until ``now + lease`` (their attempt counted): commit
+        before sending, so a crash mid-send leaves them visibly in flight."""
+        emails = self.emails
+        due = (
+            sa.select(emails.c.email_id)
+            .where(emails.c.status == "queued", emails.c.next_attempt_at <= now)
+            .order_by(emails.c.next_attempt_at)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+        rows = await self.connection.execute(
+            sa.update(emails)
+            .where(emails.c.email_id.in_(due.scalar_subquery()))
+            .values(status="sending", lease_until=now + lease, attempts=emails.c.attempts + 1)
+            .returning(
+                emails.c.email_id,
+                emails.c.tenant_id,
+                emails.c.to_user,
+                emails.c.to_address,
+                emails.c.subject,
+                emails.c.body,
+            )
+        )
+        claimed = [OutgoingEmail.model_validate(dict(row._mapping)) for row in rows]
+        for email in claimed:
+            await log_email(self.connection, self.events, email.email_id, "sending", now)
+        return claimed
+
+    async def attempts(self, email_id: str) -> int:
+        query = sa.select(self.emails.c.attempts).where(self.emails.c.email_id == email_id)
+        return int((await self.connection.execute(query)).scalar_one())
+
+    async def settle(
+        self,
+        email_id: str,
+        status: EmailStatus,
+        now: datetime,
+        *,
+        next_attempt_at: datetime | None = None,
+        detail: str | None = None,
+    ) -> None:
+        """The outcome of a send, if the email is still this send's (``sending``)."""
+        values: dict[str, Any] = {"status": status, "lease_until": None, "last_error": detail}
+        if next_attempt_at is not None:
+            values["next_attempt_at"] = next_attempt_at
+        result = await self.connection.execute(
+            sa.update(self.emails)
+            .where(self.emails.c.email_id == email_id, self.emails.c.status == "sending")
+            .values(**values)
+        )
+        if result.rowcount:
+            logged = "deferred" if status == "queued" else status
+            await log_email(self.connection, self.events, email_id, logged, now, detail)
+
+    async def hold_cut_off(self, now: datetime) -> list[str]:
+        """Emails still ``sending`` past their lease: the send was cut off (a crash) after the
+        server may have accepted it; held ``in_doubt``, never sent again by themselves."""
+        rows = await self.connection.execute(
+            sa.update(self.emails)
+            .where(self.emails.c.status == "sending", self.emails.c.lease_until < now)
+            .values(status="in_doubt", lease_until=None)
+            .returning(self.emails.c.email_id)
+        )
+        held = list(rows.scalars())
+        for email_id in held:
+            await log_email(self.connection, self.events, email_id, "in_doubt", now)
+        return held
