@@ -4,13 +4,11 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
-from typing import Self
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field
 
 from services.tickets.domain import JobCustomerRecord, LineItem, Ticket
 from services.tickets.domain.commands import Issue
-from services.tickets.domain.plans import check_first_visit_day
 from services.tickets.domain.values import (
     CallOutcome,
     Customer,
@@ -122,22 +120,6 @@ class RecordWaiver(Body):
 
 class PutPaymentOnFile(Body):
     payment: PaymentReference
-
-
-class ProposePlan(Body):
-    """The body of ``POST /plans``: a new weekly customer (seed 003, New Weekly)."""
-
-    job_id: Identifier | None = None
-    customer: Customer | None = None
-    weekday: int = Field(ge=0, le=6, description="The day of service: 0 Monday .. 6 Sunday.")
-    technician_id: Identifier
-    monthly_price: Money
-    first_visit: Day
-
-    @model_validator(mode="after")
-    def first_visit_on_the_day(self) -> Self:
-        check_first_visit_day(self.first_visit, self.weekday)
-        return self
 
 
 class SkipVisit(Body):

@@ -33,11 +33,12 @@ router = GuardedRouter(ACCESS, tags=["plans"])
 
 
 @router.post("/plans", response_model=MaintenancePlan, status_code=201)
-async def propose_plan(body: models.ProposePlan, deps: Deps, caller: AnyCaller) -> MaintenancePlan:
+async def propose_plan(
+    body: commands.ProposePlan, deps: Deps, caller: AnyCaller
+) -> MaintenancePlan:
     """A weekly tracking and a weekly tech work order, and the first visit on the technician's
     day (refused past their visits a day). The first visit needs payment information on file."""
-    command = commands.ProposePlan(**body.model_dump())
-    return await plans.propose_plan(deps, caller, command)
+    return await plans.propose_plan(deps, caller, body)
 
 
 @router.post("/plans/{plan_id}/first-visit-done", response_model=TicketView)
