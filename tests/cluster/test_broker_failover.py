@@ -76,11 +76,18 @@ async def test_the_leader_failing_mid_stream_loses_and_repeats_nothing(
         assert summary == {"applied": total, "out_of_order": 0, "counters": AGGREGATES}
         # The relay published everything by itself: no row is left unsent.
         await eventually(lambda: _unsent_is(producer, 0), timeout=60, what="the outbox to drain")
+
         # Read back by an independent client: with the idempotent producer, the broker's
         # failover left no record twice in the log (the inbox would absorb one, but none is
         # there to absorb).
-        records = await read_topic(cluster.bootstrap_servers, producer_settings.own_topic)
-        ids = Counter(dict(record.headers)["ce_id"] for record in records)
+        # (Read until every id is there: a fresh reader's fetches can pause for seconds while the
+        # cluster settles after the failure, and one read stops at the first idle gap.)
+        async def read_back() -> Counter[str] | None:
+            records = await read_topic(cluster.bootstrap_servers, producer_settings.own_topic)
+            ids = Counter(dict(record.headers)["ce_id"] for record in records)
+            return ids if len(ids) >= total else None
+
+        ids = await eventually(read_back, timeout=120, what=f"{total} records read back")
         assert (len(ids), max(ids.values())) == (total, 1)
         if failure == "killed":
             after = await partition_leaders(cluster, producer_settings.own_topic)
