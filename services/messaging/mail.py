@@ -8,14 +8,8 @@ from email.message import EmailMessage
 
 import aiosmtplib
 
-from services.messaging.domain.email import OutgoingEmail
+from services.messaging.domain.email import MailRefused, OutgoingEmail
 from shared.platform.settings import Settings
-
-
-class MailRefused(Exception):
-    def __init__(self, reason: str, *, permanent: bool) -> None:
-        super().__init__(reason)
-        self.permanent = permanent
 
 
 class SmtpMailer:

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 from datetime import date, datetime, timedelta
+from functools import partial
 
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -80,26 +82,26 @@ async def service_clock(platform: ServicePlatform, deps: TicketsDeps) -> None:
             log.exception("tickets clock: reading the round failed; retrying next round")
             await asyncio.sleep(platform.settings.deadline_sweep_interval_s)
             continue
-        steps = [
+        steps: list[tuple[str, Callable[[], Awaitable[object]]]] = [
             *(
-                (f"end of day for {t}", end_of_day.when_due(deps, {t: c}))
+                (f"end of day for {t}", partial(end_of_day.when_due, deps, {t: c}))
                 for t, c in configs.items()
             ),
             *(
-                (f"plans of {t}", plans.fill_plans(deps, t, tenant_today(configs, t, now)))
+                (f"plans of {t}", partial(plans.fill_plans, deps, t, tenant_today(configs, t, now)))
                 for t in planned
             ),
             *(
                 (
                     f"follow-ups of {t}",
-                    follow_ups.sweep_follow_ups(deps, t, tenant_today(configs, t, now)),
+                    partial(follow_ups.sweep_follow_ups, deps, t, tenant_today(configs, t, now)),
                 )
                 for t in tenants
             ),
         ]
         for what, step in steps:
             try:
-                await step
+                await step()
             except Exception:
                 log.exception("tickets clock: %s failed; retrying next round", what)
         await asyncio.sleep(platform.settings.deadline_sweep_interval_s)

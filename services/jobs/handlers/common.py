@@ -22,6 +22,7 @@ from services.jobs.domain import Job, JobNotFound, Milestone, facts
 from services.jobs.ports import JobsDeps, JobsUnitOfWork
 from shared.contracts.base import EventData
 from shared.platform.http.auth import Caller, sees_only_own_work
+from shared.platform.storage.uow import record_versioned
 from shared.policy.asking import decide_or_refuse as ask_policy
 from shared.policy.decision import Decision
 
@@ -150,8 +151,5 @@ async def store_change(
 
 
 def record_events(uow: JobsUnitOfWork, job: Job, events: Sequence[EventData]) -> None:
-    """Record a change's events, keyed by the job: the job's version counts its events, so the
-    n events of a change are its last n versions (their ``sequence``)."""
-    first = job.version - len(events) + 1
-    for offset, event in enumerate(events):
-        uow.record(event, subject=job.job_id, sequence=first + offset)
+    """Record a change's events, keyed by the job (``sequence`` = the job's versions)."""
+    record_versioned(uow, events, subject=job.job_id, version=job.version)

@@ -34,6 +34,15 @@ class OutgoingEmail(BaseModel):
         return f"<{self.email_id}@roofline>"
 
 
+class MailRefused(Exception):
+    """The mail server did not take the email: ``permanent`` if it refused it for good (5xx);
+    anything else (down, 4xx, a timeout) may pass and is retried."""
+
+    def __init__(self, reason: str, *, permanent: bool) -> None:
+        super().__init__(reason)
+        self.permanent = permanent
+
+
 def backoff(attempts: int, base_s: float, cap_s: float = 3600.0) -> timedelta:
     """The wait before the next try after ``attempts`` failed ones: doubling, capped."""
     return timedelta(seconds=min(base_s * 2 ** max(attempts - 1, 0), cap_s))

@@ -7,8 +7,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from services.messaging.domain.email import after_failure
-from services.messaging.mail import MailRefused
+from services.messaging.domain.email import MailRefused, after_failure
 from services.messaging.ports import MessagingDeps
 
 BATCH = 50

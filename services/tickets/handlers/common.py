@@ -13,6 +13,7 @@ from services.tickets.domain import JobNotKnown, PastJob, Ticket, TicketNotFound
 from services.tickets.ports import TicketsDeps, TicketsUnitOfWork
 from shared.contracts.base import EventData
 from shared.platform.http.auth import Caller, sees_only_own_work
+from shared.platform.storage.uow import record_versioned
 
 
 async def visible_to(uow: TicketsUnitOfWork, caller: Caller) -> tuple[str, tuple[str, ...]] | None:
@@ -58,11 +59,8 @@ async def store(
 
 
 def record_events(uow: TicketsUnitOfWork, ticket: Ticket, events: Sequence[EventData]) -> None:
-    """Record a change's events, keyed by the ticket: its version counts its events, so the n
-    events of a change are its last n versions (their ``sequence``)."""
-    first = ticket.version - len(events) + 1
-    for offset, event in enumerate(events):
-        uow.record(event, subject=ticket.ticket_id, sequence=first + offset)
+    """Record a change's events, keyed by the ticket (``sequence`` = the ticket's versions)."""
+    record_versioned(uow, events, subject=ticket.ticket_id, version=ticket.version)
 
 
 async def past_job(uow: TicketsUnitOfWork, job_id: str | None) -> PastJob | None:

@@ -33,6 +33,7 @@ from services.tickets.ports import TicketsDeps, TicketsUnitOfWork
 from shared.contracts import tickets as contract
 from shared.contracts.base import EventData
 from shared.platform.http.auth import Caller
+from shared.platform.storage.uow import record_versioned
 from shared.policy.asking import decide_or_refuse
 
 UNAPPROVED: Queue = "unapproved_maintenance"
@@ -291,7 +292,5 @@ async def _sync_calendar(uow: TicketsUnitOfWork, change: contract.PlanVisitsSche
 def record_plan_events(
     uow: TicketsUnitOfWork, plan: MaintenancePlan, events: Sequence[EventData]
 ) -> None:
-    """Keyed by the plan; its version counts its events (their ``sequence``)."""
-    first = plan.version - len(events) + 1
-    for offset, event in enumerate(events):
-        uow.record(event, subject=plan.plan_id, sequence=first + offset)
+    """Keyed by the plan (``sequence`` = the plan's versions)."""
+    record_versioned(uow, events, subject=plan.plan_id, version=plan.version)

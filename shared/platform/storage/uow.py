@@ -7,7 +7,7 @@ Either both land or neither does.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from types import TracebackType
 from typing import Any, ClassVar, Generic, Protocol, Self, TypeVar
 
@@ -255,6 +255,16 @@ class ServiceUnitOfWork(Protocol[R_co]):
         cause: Envelope | None = None,
     ) -> Any: ...
     async def commit(self) -> None: ...
+
+
+def record_versioned(
+    uow: ServiceUnitOfWork[Any], events: Sequence[EventData], *, subject: str, version: int
+) -> None:
+    """Record a change's events keyed by its aggregate, whose ``version`` counts its events: the
+    n events of a change are its last n versions, their ``sequence`` (no gaps, in order)."""
+    first = version - len(events) + 1
+    for offset, event in enumerate(events):
+        uow.record(event, subject=subject, sequence=first + offset)
 
 
 class TenantUnitOfWork(Generic[R]):
