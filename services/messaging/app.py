@@ -6,30 +6,39 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 
 from fastapi import FastAPI
 
 from services.messaging import api, consumers
 from services.messaging.api.deps import messaging_deps
 from services.messaging.api.errors import ERRORS
+from services.messaging.domain.links import Links
 from services.messaging.handlers.email_worker import send_due
+from services.messaging.handlers.gauges import refresh_gauges
 from services.messaging.mail import SmtpMailer
-from services.messaging.ports import MailQueue, MessagingDeps
-from services.messaging.tables import mail_queue, metadata, repositories
+from services.messaging.metrics import MessagingMetrics
+from services.messaging.ports import MailQueue, MessagingDeps, Stats
+from services.messaging.tables import mail_queue, metadata, repositories, stats
 from shared.platform.service import Service, ServicePlatform
 from shared.platform.settings import Settings, load_settings
 from shared.platform.storage.uow import TenantUnitOfWorkFactory
 
 SERVICE = "messaging"
+# Where messaging asks the policy layer (it is not ready without valid rules for each).
+DECISION_POINTS = ("messaging.send_survey",)
+GAUGES_INTERVAL_S = 15.0
 
 log = logging.getLogger(__name__)
 
 
 def build(settings: Settings | None = None) -> Service[MessagingDeps]:
-    platform = ServicePlatform(settings or load_settings(SERVICE), metadata)
+    platform = ServicePlatform(
+        settings or load_settings(SERVICE), metadata, decision_points=DECISION_POINTS
+    )
     uows = TenantUnitOfWorkFactory(platform.uow_factory, repositories)
-    consumers.register(platform, uows)
+    assert platform.policy is not None
+    settings = platform.settings
 
     @contextlib.asynccontextmanager
     async def queue() -> AsyncIterator[MailQueue]:
@@ -37,24 +46,41 @@ def build(settings: Settings | None = None) -> Service[MessagingDeps]:
             yield mail_queue(transaction.connection)
             await transaction.commit()
 
+    @contextlib.asynccontextmanager
+    async def figures() -> AsyncIterator[Stats]:
+        async with platform.uow_factory() as transaction:
+            yield stats(transaction.connection)
+
+    links = Links(settings.link_signing_key.get_secret_value(), settings.public_url)
     deps = MessagingDeps(
         unit_of_work=uows,
         mail_queue=queue,
-        mailer=SmtpMailer(platform.settings),
-        settings=platform.settings,
+        mailer=SmtpMailer(settings, links),
+        stats=figures,
+        policy=platform.policy,
+        links=links,
+        settings=settings,
+        metrics=MessagingMetrics(platform.metrics.registry),
     )
-    platform.background.append(lambda: email_worker(deps))
+    consumers.register(platform, uows, deps)
+    platform.background.append(
+        lambda: every(settings.email_send_interval_s, "email round", lambda: send_due(deps))
+    )
+    platform.background.append(
+        lambda: every(GAUGES_INTERVAL_S, "gauges refresh", lambda: refresh_gauges(deps))
+    )
     return Service(platform, deps, routers=api.ROUTERS, provides=messaging_deps, errors=ERRORS)
 
 
-async def email_worker(deps: MessagingDeps) -> None:
-    """Sends what is due every ``email_send_interval_s`` (a round that fails is retried)."""
+async def every(interval_s: float, what: str, step: Callable[[], Awaitable[object]]) -> None:
+    """Run ``step`` every ``interval_s``; a round that fails (the database or the mail server
+    down) is logged and the next one tries again."""
     while True:
         try:
-            await send_due(deps)
-        except Exception:  # the database or the mail server down: the next round tries again
-            log.exception("email round failed; retrying next round")
-        await asyncio.sleep(deps.settings.email_send_interval_s)
+            await step()
+        except Exception:
+            log.exception("%s failed; retrying next round", what)
+        await asyncio.sleep(interval_s)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:

@@ -1,22 +1,57 @@
-"""Messaging subscribers (thin: envelope -> handler, in the consumer's unit of work)."""
+"""Messaging subscribers (thin: envelope -> handler, in the consumer's unit of work): what
+messaging keeps of jobs and tickets, surveys after completed work, and the policy layer's
+outcomes from whichever service decided."""
 
 from __future__ import annotations
 
-from services.messaging.handlers import notifications, threads
-from services.messaging.ports import MessagingRepositories
-from shared.contracts.jobs import CrewAssigned, LeadCreated
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from services.messaging.handlers import notifications, surveys, work
+from services.messaging.ports import MessagingDeps, MessagingRepositories, MessagingUnitOfWork
+from shared.contracts import jobs, tickets
 from shared.contracts.policy import PolicyDeadlinePassed, PolicyDecisionMade
+from shared.platform.messaging.envelope import Envelope
 from shared.platform.service import ServicePlatform
 from shared.platform.storage.uow import TenantUnitOfWorkFactory
 
+# Jobs' events that only change what the field sees of a job.
+JOB_FACTS = (
+    jobs.JobSold,
+    jobs.HandedOffToProduction,
+    jobs.ProductionStatusChanged,
+    jobs.JobScheduled,
+    jobs.MaterialsRecorded,
+    jobs.ChangeOrderAdded,
+)
+
 
 def register(
-    platform: ServicePlatform, uows: TenantUnitOfWorkFactory[MessagingRepositories]
+    platform: ServicePlatform,
+    uows: TenantUnitOfWorkFactory[MessagingRepositories],
+    deps: MessagingDeps,
 ) -> None:
-    platform.consumer.on(LeadCreated)(uows.handler(threads.open_thread))
-    platform.consumer.on(CrewAssigned)(uows.handler(threads.record_crew))
-    # The policy layer's outcomes, published by whichever service decided.
-    platform.consumer.on(PolicyDecisionMade)(uows.handler(notifications.deliver_decision))
-    platform.consumer.on(PolicyDeadlinePassed)(uows.handler(notifications.deliver_deadline))
+    consumer = platform.consumer
+
+    def given_deps(
+        handle: Callable[[MessagingDeps, MessagingUnitOfWork, Envelope, Any], Awaitable[None]],
+    ) -> Callable[[MessagingUnitOfWork, Envelope, Any], Awaitable[None]]:
+        async def with_deps(uow: MessagingUnitOfWork, envelope: Envelope, event: Any) -> None:
+            await handle(deps, uow, envelope, event)
+
+        with_deps.__name__ = handle.__name__
+        return with_deps
+
+    consumer.on(jobs.LeadCreated)(uows.handler(work.on_lead))
+    consumer.on(jobs.TeamAssigned)(uows.handler(work.on_team))
+    consumer.on(jobs.CrewAssigned)(uows.handler(work.on_crew))
+    for event in JOB_FACTS:
+        consumer.on(event)(uows.handler(work.on_job_event))
+    consumer.on(jobs.MilestoneChanged)(uows.handler(given_deps(surveys.on_milestone)))
+    consumer.on(tickets.TicketOpened)(uows.handler(work.on_ticket_opened))
+    consumer.on(tickets.TicketAssigned)(uows.handler(work.on_ticket_assigned))
+    consumer.on(tickets.TicketStatusChanged)(uows.handler(given_deps(surveys.on_ticket_status)))
+    consumer.on(PolicyDecisionMade)(uows.handler(given_deps(notifications.deliver_decision)))
+    consumer.on(PolicyDeadlinePassed)(uows.handler(given_deps(notifications.deliver_deadline)))
     topics = [platform.settings.topic(s) for s in ("jobs", "tickets", "billing", "commissions")]
-    platform.consumer.subscribe(platform.broker, *topics)
+    consumer.subscribe(platform.broker, *topics)

@@ -4,17 +4,20 @@ server down, 4xx, a timeout) may pass and is retried."""
 
 from __future__ import annotations
 
+import html
 from email.message import EmailMessage
 
 import aiosmtplib
 
 from services.messaging.domain.email import MailRefused, OutgoingEmail
+from services.messaging.domain.links import Links
 from shared.platform.settings import Settings
 
 
 class SmtpMailer:
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, links: Links) -> None:
         self.settings = settings
+        self.links = links
 
     async def send(self, email: OutgoingEmail) -> None:
         message = EmailMessage()
@@ -23,6 +26,14 @@ class SmtpMailer:
         message["Subject"] = email.subject
         message["Message-ID"] = email.message_id
         message.set_content(email.body)
+        # The HTML part carries the open-tracking pixel (a client showing images reports it).
+        message.add_alternative(
+            f'<html><body><pre style="font-family:inherit;white-space:pre-wrap">'
+            f"{html.escape(email.body)}</pre>"
+            f'<img src="{self.links.pixel_url(email.email_id)}" width="1" height="1" alt="">'
+            "</body></html>",
+            subtype="html",
+        )
         password = self.settings.smtp_password
         try:
             await aiosmtplib.send(

@@ -34,7 +34,7 @@ from fastapi.responses import JSONResponse
 from faststream.specification import AsyncAPI
 
 from shared.platform.context import correlation_id_var, http_scope_var, tenant_id_var
-from shared.platform.http.access import GuardedRouter
+from shared.platform.http.access import GuardedRouter, PublicRouter
 from shared.platform.http.edge import LimitBodySize
 from shared.platform.http.problems import (
     ERROR_RESPONSES,
@@ -271,10 +271,12 @@ class ServicePlatform:
             return platform.asyncapi(title)
 
         for router in routers:
-            # Every route states who may call it, and with that gets the edge's checks.
-            if not isinstance(router, GuardedRouter):
+            # Every route states who may call it (or why anyone may), and with that gets the
+            # edge's checks.
+            if not isinstance(router, GuardedRouter | PublicRouter):
                 raise TypeError(
-                    f"{title}: a router must be a GuardedRouter (shared.platform.http.access)"
+                    f"{title}: a router must be a GuardedRouter or a PublicRouter "
+                    "(shared.platform.http.access)"
                 )
             app.include_router(router, responses=ERROR_RESPONSES)
         return app

@@ -18,6 +18,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 # Public, so anyone can mint tokens with it: fine on a laptop, never in a deployment. Services
 # log a warning at start while it is in use.
 DEV_JWT_SECRET = "roofline-development-secret-change-me"
+DEV_WEBHOOK_KEY = "roofline-development-webhook-key-change-me"
+DEV_LINK_KEY = "roofline-development-link-key-change-me"
 
 SERVICES: tuple[str, ...] = ("jobs", "tickets", "billing", "messaging", "commissions")
 
@@ -117,6 +119,22 @@ class Settings(BaseSettings):
     # Longest one send may take; an email still "sending" past it was cut off mid-send (a
     # crash): it is held in doubt, never sent again by itself.
     email_lease_s: float = Field(120.0, gt=0)
+    # Where the messaging service is reached from outside (links in emails: surveys, the open
+    # pixel); `roofline up` sets it to the running service's address.
+    public_url: str = "http://127.0.0.1:8000"
+    # The key the email provider signs its delivery webhooks with (delivered, bounced, opened),
+    # and how old a signed post may be before it is refused as a replay.
+    email_webhook_signing_key: SecretStr = SecretStr(DEV_WEBHOOK_KEY)
+    email_webhook_tolerance_s: float = Field(900.0, gt=0)
+    # Links in emails (survey links, the open pixel) are signed with this key; a survey link is
+    # valid this long.
+    link_signing_key: SecretStr = SecretStr(DEV_LINK_KEY)
+    survey_link_valid_days: int = Field(30, ge=1)
+    # A client's read time is trusted within this much of the server's clock.
+    client_clock_skew_s: float = Field(120.0, ge=0)
+    # The live stream (SSE): how often it looks for new events, and a keep-alive comment.
+    sse_poll_interval_s: float = Field(0.5, gt=0)
+    sse_heartbeat_s: float = Field(15.0, gt=0)
 
     # Garbage collector: once a service has started, what it built (modules, schemas, pools) is
     # frozen out of collection, and a young-generation collection runs every this many

@@ -25,6 +25,11 @@ class Decider(Protocol):
         """Decide at ``decision_point`` on ``facts``; the decision is logged in ``uow``."""
         ...
 
+    def business_days_after(self, tenant: str, start: datetime, days: int) -> datetime:
+        """``days`` business days after ``start`` on the tenant's calendar (at ``start``'s time
+        of day)."""
+        ...
+
     async def schedule(
         self, uow: Any, decision: Decision, *, subject: str, now: datetime | None = None
     ) -> list[datetime]:

@@ -133,6 +133,12 @@ class PolicyLayer:
         await record_decision(uow, self.tables, decision, facts, subject=subject, source=source)
         return decision
 
+    def business_days_after(self, tenant: str, start: datetime, days: int) -> datetime:
+        """``days`` business days after ``start`` on the tenant's calendar, at ``start``'s time
+        of day (a survey sent two days after a 3 pm completion goes at 3 pm)."""
+        due = self.calendar.add_business_days(tenant, start, days)
+        return datetime.combine(due.date(), start.timetz())
+
     async def schedule(
         self, uow: UnitOfWork, decision: Decision, *, subject: str, now: datetime | None = None
     ) -> list[datetime]:

@@ -95,7 +95,10 @@ def _openapi(service: str) -> dict[str, Any]:
 DOCUMENTS = {service: _openapi(service) for service in SERVICES}
 jobs_api = schemathesis.openapi.from_dict(DOCUMENTS["jobs"], config=CONFIG)
 billing_api = schemathesis.openapi.from_dict(DOCUMENTS["billing"], config=CONFIG)
-messaging_api = schemathesis.openapi.from_dict(DOCUMENTS["messaging"], config=CONFIG)
+# The live stream never ends by itself: the installer portal e2e reads it instead.
+messaging_api = schemathesis.openapi.from_dict(DOCUMENTS["messaging"], config=CONFIG).exclude(
+    path="/stream"
+)
 commissions_api = schemathesis.openapi.from_dict(DOCUMENTS["commissions"], config=CONFIG)
 tickets_api = schemathesis.openapi.from_dict(DOCUMENTS["tickets"], config=CONFIG)
 

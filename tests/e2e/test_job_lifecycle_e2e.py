@@ -206,7 +206,7 @@ def test_a_metal_job_from_lead_to_closed(
     assert jobs.get(url, headers=IVAN).status_code == 200  # the installer sees his crew's job
     assert jobs.get(url, headers=as_user("olga", "installer")).status_code == 404
     # The installer portal: messaging learned the crew from jobs' event; only its members read.
-    thread = f"{suite['messaging']}/threads/{job_id}"
+    thread = f"{suite['messaging']}/jobs/{job_id}/thread"
     wait_for(lambda: httpx.get(thread, headers=IVAN).status_code == 200, "Ivan's thread")
     assert httpx.get(thread, headers=as_user("olga", "installer")).status_code == 404
     assert (

@@ -45,6 +45,9 @@ class FakePolicy:
         uow.log_decision(decision)
         return decision
 
+    def business_days_after(self, tenant: str, start: datetime, days: int) -> datetime:
+        return start + timedelta(days=days)  # calendar days: the fake keeps no holidays
+
     async def schedule(
         self, uow: DecisionLog, decision: Decision, *, subject: str, now: datetime | None = None
     ) -> list[datetime]:

@@ -32,3 +32,16 @@ class SmtpServer:
 
     def to(self, address: str) -> list[EmailMessage]:
         return [m for m in self.messages if m["To"] == address]
+
+
+def text_of(message: EmailMessage) -> str:
+    """The plain-text part of an email (ours also carry an HTML part with the open pixel)."""
+    body = message.get_body(("plain",))
+    assert isinstance(body, EmailMessage), "no text/plain part"
+    return str(body.get_content())
+
+
+def html_of(message: EmailMessage) -> str:
+    body = message.get_body(("html",))
+    assert isinstance(body, EmailMessage), "no text/html part"
+    return str(body.get_content())

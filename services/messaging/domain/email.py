@@ -17,6 +17,8 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict
 
 EmailStatus = Literal["queued", "sending", "sent", "failed", "in_doubt", "bounced"]
+# What an email is about: a policy notice, a new message, a new assignment, a survey.
+EmailKind = Literal["notice", "message", "assignment", "survey"]
 
 
 class OutgoingEmail(BaseModel):
@@ -28,6 +30,7 @@ class OutgoingEmail(BaseModel):
     to_address: str
     subject: str
     body: str
+    kind: EmailKind = "notice"
 
     @property
     def message_id(self) -> str:

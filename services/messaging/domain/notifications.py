@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from services.messaging.domain.directory import Person
-from services.messaging.domain.email import OutgoingEmail
+from services.messaging.domain.email import EmailKind, OutgoingEmail
 from shared.contracts.policy import PolicyDeadlinePassed, PolicyDecisionMade
 
 # A notify tells a role that the action went ahead (a refused one did not: nothing to tell); an
@@ -38,7 +38,7 @@ class Delivery:
     body: str
     rule: str
     email: OutgoingEmail | None
-    send_after: datetime | None
+    send_after: datetime
 
 
 def notices_of_decision(event: PolicyDecisionMade) -> list[Notice]:
@@ -83,19 +83,53 @@ def deliveries(
         if notice.role not in person.roles:
             continue
         item_id = str(uuid.uuid5(NAMESPACE, f"{tenant_id}:{notice.key}:{person.user_id}"))
-        email = None
-        if person.emailable:
-            assert person.email is not None
-            email = OutgoingEmail(
-                email_id=item_id,
-                tenant_id=tenant_id,
-                to_user=person.user_id,
-                to_address=person.email,
-                subject=f"[Roofline] {notice.title}",
-                body=f"{notice.body}\n\n({notice.rule})",
-            )
-        quiet = person.quiet_hours.ends_after(now) if person.quiet_hours else None
+        alert = Alert(
+            key=notice.key,
+            subject=notice.title,
+            body=f"{notice.body}\n\n({notice.rule})",
+            kind="notice",
+        )
+        email = email_to(person, alert, tenant_id)
         delivered.append(
-            Delivery(person.user_id, item_id, notice.title, notice.body, notice.rule, email, quiet)
+            Delivery(
+                person.user_id,
+                item_id,
+                notice.title,
+                notice.body,
+                notice.rule,
+                email,
+                send_after(person, now),
+            )
         )
     return delivered
+
+
+@dataclass(frozen=True)
+class Alert:
+    """An email alert (a new message, a new assignment): ``key`` makes it once per person."""
+
+    key: str
+    subject: str
+    body: str
+    kind: EmailKind
+
+
+def email_to(person: Person, alert: Alert, tenant_id: str) -> OutgoingEmail | None:
+    """The alert as an email to ``person``, if they take email (on, an address, no bounce)."""
+    if not person.emailable or person.email is None:
+        return None
+    return OutgoingEmail(
+        email_id=str(uuid.uuid5(NAMESPACE, f"{tenant_id}:{alert.key}:{person.user_id}")),
+        tenant_id=tenant_id,
+        to_user=person.user_id,
+        to_address=person.email,
+        subject=f"[Roofline] {alert.subject}",
+        body=alert.body,
+        kind=alert.kind,
+    )
+
+
+def send_after(person: Person, now: datetime) -> datetime:
+    """Now, or when the person's quiet hours end."""
+    quiet = person.quiet_hours.ends_after(now) if person.quiet_hours else None
+    return quiet or now

@@ -35,6 +35,8 @@ async def send_due(deps: MessagingDeps) -> int:
                     now=deps.clock(),
                     base_s=settings.email_retry_backoff_s,
                 )
+                if status == "queued":
+                    deps.metrics.send_retries.inc()
                 await queue.settle(
                     email.email_id,
                     status,

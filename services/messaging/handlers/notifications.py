@@ -6,9 +6,11 @@ per-tenant directory of who holds which role."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from services.messaging.domain.directory import Person
+from services.messaging.domain.email import EmailStatus
 from services.messaging.domain.notifications import (
     Notice,
     deliveries,
@@ -21,23 +23,32 @@ from shared.platform.messaging.envelope import Envelope
 
 
 async def deliver_decision(
-    uow: MessagingUnitOfWork, envelope: Envelope, decision: PolicyDecisionMade
+    deps: MessagingDeps,
+    uow: MessagingUnitOfWork,
+    envelope: Envelope,
+    decision: PolicyDecisionMade,
 ) -> None:
-    await _deliver(uow, notices_of_decision(decision), envelope)
+    await _deliver(deps, uow, notices_of_decision(decision), envelope)
 
 
 async def deliver_deadline(
-    uow: MessagingUnitOfWork, envelope: Envelope, passed: PolicyDeadlinePassed
+    deps: MessagingDeps,
+    uow: MessagingUnitOfWork,
+    envelope: Envelope,
+    passed: PolicyDeadlinePassed,
 ) -> None:
-    await _deliver(uow, notices_of_deadline(passed), envelope)
+    await _deliver(deps, uow, notices_of_deadline(passed), envelope)
 
 
-async def _deliver(uow: MessagingUnitOfWork, notices: list[Notice], envelope: Envelope) -> None:
+async def _deliver(
+    deps: MessagingDeps, uow: MessagingUnitOfWork, notices: list[Notice], envelope: Envelope
+) -> None:
     now = envelope.time
     for notice in notices:
         holders = await uow.repos.directory.with_role(notice.role)
         for delivery in deliveries(notice, uow.tenant_id, holders, now):
-            await uow.repos.notices.deliver(delivery, now)
+            if await uow.repos.notices.deliver(delivery, now):
+                deps.metrics.notifications.labels(notice.rule).inc()
 
 
 async def put_person(deps: MessagingDeps, tenant_id: str, person: Person) -> Person:
@@ -57,3 +68,10 @@ async def inbox(
 ) -> list[dict[str, Any]]:
     async with deps.unit_of_work(tenant_id) as uow:
         return await uow.repos.notices.inbox_of(user_id, unread_only=unread_only)
+
+
+async def email_log(
+    deps: MessagingDeps, tenant_id: str, email_id: str
+) -> list[tuple[EmailStatus, datetime, str | None]]:
+    async with deps.unit_of_work(tenant_id) as uow:
+        return await uow.repos.notices.email_log(email_id)

@@ -49,3 +49,31 @@ class GuardedRouter(APIRouter):
 
 def _guard(roles: frozenset[str]) -> Any:
     return Depends(require_roles(*roles))
+
+
+class PublicRouter(APIRouter):
+    """Routes anyone may call without a token, each with the reason declared (a survey link a
+    customer opens, a provider's signed webhook, an email's open pixel): published in the
+    OpenAPI document as ``x-public``. What guards them is theirs to check (a signed token, a
+    signature); the edge still refuses unstorable text."""
+
+    def __init__(self, public: Mapping[str, str], **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.public = dict(public)
+
+    def add_api_route(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
+        name = endpoint.__name__
+        if name not in self.public:
+            raise LookupError(
+                f"route {path} ({name}) is not in its router's public table: say why anyone "
+                "may call it"
+            )
+        kwargs["dependencies"] = [
+            *(kwargs.get("dependencies") or []),
+            Depends(refuse_unstorable_text),
+        ]
+        kwargs["openapi_extra"] = {
+            **(kwargs.get("openapi_extra") or {}),
+            "x-public": self.public[name],
+        }
+        super().add_api_route(path, endpoint, **kwargs)

@@ -60,6 +60,12 @@ class Conflict(Problem):
     status, slug, title = 409, "conflict", "Conflicts with the current state"
 
 
+class Gone(Problem):
+    """It existed and can no longer be used (an expired or already used link)."""
+
+    status, slug, title = 410, "gone", "No longer available"
+
+
 class PolicyDenied(Problem):
     """A policy decision refused the command: the body names every rule that refused it and
     everything missing (``rules``, ``missing``, ``outcome``)."""

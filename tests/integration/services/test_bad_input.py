@@ -25,7 +25,7 @@ SERVICES = ("jobs", "billing", "messaging", "commissions", "tickets")
 READS = {
     "jobs": "/jobs/{}",
     "billing": "/finance-folders/{}",
-    "messaging": "/threads/{}",
+    "messaging": "/jobs/{}/thread",
     "commissions": "/jobs/{}/salesman",
     "tickets": "/customers/{}",
 }

@@ -31,7 +31,7 @@ from tests.support.harness import (
     send_envelope,
     settings_for,
 )
-from tests.support.smtp import SmtpServer
+from tests.support.smtp import SmtpServer, text_of
 
 
 @pytest.fixture
@@ -105,7 +105,7 @@ async def test_a_decision_reaches_the_trade_manager_by_email_once(
     (message,) = inbox.messages
     assert message["To"] == "tina@acme.example"
     assert message["Subject"] == "[Roofline] Notify: jobs.submit_to_production on job-9"
-    assert "coordinated by the metal trade manager" in message.get_content()
+    assert "coordinated by the metal trade manager" in text_of(message)
     async with deps.unit_of_work("acme") as uow:
         (item,) = await uow.repos.notices.inbox_of("tina", unread_only=True)
         log = await uow.repos.notices.email_log(item["item_id"])
@@ -136,12 +136,14 @@ async def test_a_send_cut_off_after_acceptance_is_never_sent_twice(
         )
         async with deps.unit_of_work("acme") as uow:
             envelope = Envelope.from_bytes(outgoing.body, 1_000_000)
-            await notifications.deliver_decision(uow, envelope, decision)
+            await notifications.deliver_decision(deps, uow, envelope, decision)
             await uow.commit()
 
         async with deps.mail_queue() as queue:
             (claimed,) = await queue.claim_due(now, timedelta(seconds=settings.email_lease_s), 10)
-        await SmtpMailer(settings).send(claimed)  # accepted ... and the process dies here
+        await SmtpMailer(settings, deps.links).send(
+            claimed
+        )  # accepted ... and the process dies here
 
         # Restarted, past the lease: the send is held in doubt, not sent again.
         later = now + timedelta(seconds=settings.email_lease_s + 1)
@@ -177,14 +179,14 @@ async def test_a_server_that_is_down_defers_and_a_refusal_fails(
         )
         async with deps.unit_of_work("acme") as uow:
             await notifications.deliver_decision(
-                uow, Envelope.from_bytes(outgoing.body, 1_000_000), decision
+                deps, uow, Envelope.from_bytes(outgoing.body, 1_000_000), decision
             )
             (item,) = await uow.repos.notices.inbox_of("ann", unread_only=True)
             await uow.commit()
         assert await email_worker.send_due(deps) == 0  # nobody listens on that port
         assert await email_worker.send_due(deps) == 0  # not due again before its backoff
         deps.clock = lambda: now + timedelta(seconds=settings.email_retry_backoff_s)
-        deps.mailer = SmtpMailer(settings.model_copy(update={"smtp_port": smtp.port}))
+        deps.mailer = SmtpMailer(settings.model_copy(update={"smtp_port": smtp.port}), deps.links)
         assert await email_worker.send_due(deps) == 1
         async with deps.unit_of_work("acme") as uow:
             log = await uow.repos.notices.email_log(item["item_id"])

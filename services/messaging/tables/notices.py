@@ -5,6 +5,7 @@ the send, each outcome logged in ``email_events``."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -16,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from services.messaging.domain.directory import Person
 from services.messaging.domain.email import EmailStatus, OutgoingEmail
 from services.messaging.domain.notifications import Delivery
+from services.messaging.domain.webhooks import DeliveryReport
 from shared.platform.storage.uow import TenantScopedRepository
 
 
@@ -49,6 +51,7 @@ def notification_tables(metadata: sa.MetaData) -> dict[str, sa.Table]:
         sa.Column("to_user", sa.Text, nullable=False),
         sa.Column("to_address", sa.Text, nullable=False),
         sa.Column("subject", sa.Text, nullable=False),
+        sa.Column("kind", sa.Text, nullable=False, server_default="notice"),
         sa.Column("body", sa.Text, nullable=False),
         sa.Column("status", sa.Text, nullable=False),
         sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
@@ -65,9 +68,26 @@ def notification_tables(metadata: sa.MetaData) -> dict[str, sa.Table]:
         sa.Column("status", sa.Text, nullable=False),
         sa.Column("at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("detail", sa.Text),
+        # A delivery report's id at the provider: a report posted twice is logged once.
+        sa.Column("provider_event_id", sa.Text, unique=True),
         sa.Index("ix_email_events_email", "email_id", "id"),
     )
-    return {"people": people, "inbox": inbox, "emails": emails, "events": events}
+    # Addresses that bounced hard: nothing more is sent to them.
+    suppressed = sa.Table(
+        "suppressed_addresses",
+        metadata,
+        sa.Column("tenant_id", sa.Text, primary_key=True),
+        sa.Column("address", sa.Text, primary_key=True),
+        sa.Column("reason", sa.Text, nullable=False),
+        sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+    )
+    return {
+        "people": people,
+        "inbox": inbox,
+        "emails": emails,
+        "events": events,
+        "suppressed": suppressed,
+    }
 
 
 class DirectoryRepository(TenantScopedRepository):
@@ -89,6 +109,12 @@ class DirectoryRepository(TenantScopedRepository):
         query = self.scoped(self.people, self.people.c.data).order_by(self.people.c.user_id)
         return [Person.model_validate(d) for d in (await self.connection.execute(query)).scalars()]
 
+    async def some(self, user_ids: Sequence[str]) -> list[Person]:
+        query = self.scoped(self.people, self.people.c.data).where(
+            self.people.c.user_id.in_(list(user_ids))
+        )
+        return [Person.model_validate(d) for d in (await self.connection.execute(query)).scalars()]
+
     async def with_role(self, role: str) -> list[Person]:
         query = self.scoped(self.people, self.people.c.data).where(
             sa.literal(role) == sa.any_(self.people.c.roles)
@@ -102,6 +128,7 @@ class NoticeRepository(TenantScopedRepository):
     def __init__(self, connection: AsyncConnection, tenant_id: str, tables: dict[str, sa.Table]):
         super().__init__(connection, tenant_id)
         self.inbox, self.emails, self.events = tables["inbox"], tables["emails"], tables["events"]
+        self.suppressed = tables["suppressed"]
 
     async def deliver(self, delivery: Delivery, now: datetime) -> bool:
         """The inbox item and its email, once: False if this delivery was made before."""
@@ -121,22 +148,33 @@ class NoticeRepository(TenantScopedRepository):
         if added.rowcount != 1:
             return False
         if delivery.email is not None:
-            email = delivery.email
+            await self.queue(delivery.email, send_at=delivery.send_after, now=now)
+        return True
+
+    async def queue(self, email: OutgoingEmail, *, send_at: datetime, now: datetime) -> bool:
+        """Queue the email once (its id is the idempotency key): False if it was queued before.
+        To an address that bounced hard it is kept, failed at once, never sent."""
+        s = self.suppressed
+        bounced = (
             await self.connection.execute(
-                pg_insert(self.emails)
-                .values(
-                    email_id=email.email_id,
-                    tenant_id=self.tenant_id,
-                    to_user=email.to_user,
-                    to_address=email.to_address,
-                    subject=email.subject,
-                    body=email.body,
-                    status="queued",
-                    next_attempt_at=delivery.send_after or now,
-                )
-                .on_conflict_do_nothing()
+                self.scoped(s, s.c.reason).where(s.c.address == email.to_address.lower())
             )
-            await log_email(self.connection, self.events, email.email_id, "queued", now)
+        ).scalar_one_or_none()
+        added = await self.connection.execute(
+            pg_insert(self.emails)
+            .values(
+                **email.model_dump(),
+                status="failed" if bounced else "queued",
+                next_attempt_at=send_at,
+                last_error=bounced,
+            )
+            .on_conflict_do_nothing()
+        )
+        if added.rowcount != 1:
+            return False
+        await log_email(self.connection, self.events, email.email_id, "queued", now)
+        if bounced:
+            await log_email(self.connection, self.events, email.email_id, "failed", now, bounced)
         return True
 
     async def inbox_of(self, user_id: str, *, unread_only: bool) -> list[dict[str, Any]]:
@@ -176,6 +214,7 @@ class MailQueueRepository:
     def __init__(self, connection: AsyncConnection, tables: dict[str, sa.Table]) -> None:
         self.connection = connection
         self.emails, self.events = tables["emails"], tables["events"]
+        self.people, self.suppressed = tables["people"], tables["suppressed"]
 
     async def claim_due(self, now: datetime, lease: timedelta, limit: int) -> list[OutgoingEmail]:
         """Due emails, marked ``sending`` until ``now + lease`` (their attempt counted): commit
@@ -199,6 +238,7 @@ class MailQueueRepository:
                 emails.c.to_address,
                 emails.c.subject,
                 emails.c.body,
+                emails.c.kind,
             )
         )
         claimed = [OutgoingEmail.model_validate(dict(row._mapping)) for row in rows]
@@ -245,3 +285,103 @@ class MailQueueRepository:
         for email_id in held:
             await log_email(self.connection, self.events, email_id, "in_doubt", now)
         return held
+
+    async def report(self, report: DeliveryReport) -> OutgoingEmail | None:
+        """Log a provider's report (delivered, deferred, bounced, opened) on its email, once per
+        provider event; a bounce marks the email bounced. None: not one of our emails, or this
+        report was logged before."""
+        email = await self._email(report.email_id)
+        if email is None:
+            return None
+        logged = await self.connection.execute(
+            pg_insert(self.events)
+            .values(
+                email_id=report.email_id,
+                status=report.kind,
+                at=report.at,
+                detail=report.detail,
+                provider_event_id=report.provider_event_id,
+            )
+            .on_conflict_do_nothing()
+        )
+        if logged.rowcount != 1:
+            return None
+        if report.kind == "bounced":
+            await self.connection.execute(
+                sa.update(self.emails)
+                .where(self.emails.c.email_id == report.email_id)
+                .values(status="bounced", last_error=report.detail)
+            )
+        return email
+
+    async def opened(self, email_id: str, at: datetime) -> bool:
+        """The open pixel was fetched: logged the first time only."""
+        events = self.events
+        if await self._email(email_id) is None:
+            return False
+        seen = await self.connection.execute(
+            sa.select(events.c.id).where(events.c.email_id == email_id, events.c.status == "opened")
+        )
+        if seen.first() is not None:
+            return False
+        await log_email(self.connection, events, email_id, "opened", at, "tracking pixel")
+        return True
+
+    async def suppress(self, tenant_id: str, address: str, reason: str, at: datetime) -> int:
+        """A hard bounce: the address gets nothing more. Marks the directory's people with it
+        bounced and fails the emails still queued to it; returns how many were stopped."""
+        address = address.lower()
+        await self.connection.execute(
+            pg_insert(self.suppressed)
+            .values(tenant_id=tenant_id, address=address, reason=reason, at=at)
+            .on_conflict_do_nothing()
+        )
+        people = self.people
+        await self.connection.execute(
+            sa.update(people)
+            .where(
+                people.c.tenant_id == tenant_id,
+                sa.func.lower(people.c.data["email"].astext) == address,
+            )
+            .values(data=people.c.data.op("||")(sa.cast({"bounced": True}, pg.JSONB)))
+        )
+        emails = self.emails
+        stopped = await self.connection.execute(
+            sa.update(emails)
+            .where(
+                emails.c.tenant_id == tenant_id,
+                sa.func.lower(emails.c.to_address) == address,
+                emails.c.status == "queued",
+            )
+            .values(status="failed", last_error=reason)
+            .returning(emails.c.email_id)
+        )
+        ids = list(stopped.scalars())
+        for email_id in ids:
+            await log_email(self.connection, self.events, email_id, "failed", at, reason)
+        return len(ids)
+
+    async def counts(self) -> dict[str, int]:
+        """Emails by state, across tenants (a metric)."""
+        emails = self.emails
+        rows = await self.connection.execute(
+            sa.select(emails.c.status, sa.func.count()).group_by(emails.c.status)
+        )
+        return {status: int(count) for status, count in rows}
+
+    async def _email(self, email_id: str) -> OutgoingEmail | None:
+        e = self.emails
+        row = (
+            await self.connection.execute(
+                sa.select(
+                    e.c.email_id,
+                    e.c.tenant_id,
+                    e.c.to_user,
+                    e.c.to_address,
+                    e.c.subject,
+                    e.c.body,
+                    e.c.kind,
+                ).where(e.c.email_id == email_id)
+            )
+        ).first()
+        return OutgoingEmail.model_validate(dict(row._mapping)) if row else None
