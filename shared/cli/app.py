@@ -12,7 +12,7 @@ import contextlib
 import json
 import os
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, TypeVar, cast
 
 import typer
@@ -207,12 +207,116 @@ def status_command(
             name = f"{broker['kind']} broker {node['node_id']}"
             typer.echo(f"  {name:<16} {node['address']:<21} {node['state']}")
         typer.echo(f"database  {report['database_url']}")
+        mail = cast(dict[str, Any], report.get("mail") or {})
+        if mail.get("kind") == "sink":
+            typer.echo(
+                f"mail      {mail['smtp']:<21} {mail['state']}, local sink: {mail['emails']} "
+                f"email(s) in {mail['folder']} (`roofline mail`)"
+            )
+        elif mail:
+            typer.echo(f"mail      {mail['smtp']:<21} {mail['state']}, ROOFLINE_SMTP_*")
         services = cast(list[dict[str, str]], report["services"])
         for service in services:
             replica = int(service.get("replica", 1))
             label = service["name"] if replica == 1 else f"{service['name']}#{replica}"
             typer.echo(f"{label:<12} {service['url']:<24} {service['state']}")
     raise typer.Exit(code)
+
+
+@app.command("mail")
+def mail_command(
+    show: Annotated[
+        int | None,
+        typer.Option(metavar="N", min=1, help="Print email N in full: headers and text, decoded."),
+    ] = None,
+    to: Annotated[
+        str | None, typer.Option(metavar="ADDRESS", help="Only email delivered to ADDRESS.")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+    data_dir: Annotated[str | None, typer.Option(help=DATA_DIR_HELP)] = None,
+) -> None:
+    """The email the services sent, as `roofline up`'s local SMTP sink received it: one line per
+    email, oldest first (number, time received in UTC, to, subject)."""
+    from pathlib import Path
+
+    from shared.cli.mail_sink import read_mailbox
+    from shared.cli.suites import read_state
+    from shared.cli.supervisor import suite_root
+
+    root = located(lambda: suite_root(data_dir))
+    state = read_state(root)
+    if state is None:
+        typer.echo(not_found_message(data_dir, root), err=True)
+        raise typer.Exit(1)
+    mail = cast(dict[str, Any], state.get("mail") or {})
+    if mail.get("kind") != "sink":
+        where = f"to {mail['smtp']} (ROOFLINE_SMTP_*)" if mail.get("smtp") else "elsewhere"
+        typer.echo(
+            f"error: the suite in {root} hands email {where}, not to a local sink: look there. "
+            "`roofline up` starts the sink when no ROOFLINE_SMTP_HOST/_PORT is set.",
+            err=True,
+        )
+        raise typer.Exit(1)
+    folder = Path(mail["folder"])
+    emails = read_mailbox(folder)
+    arrived = len(emails)
+    if to:
+        emails = [email for email in emails if email.is_to(to)]
+    if show is not None:
+        chosen = next((email for email in emails if email.number == show), None)
+        if chosen is None:
+            found = (
+                f"no email {show} to {to}: {len(emails)} of the {arrived} that arrived are; "
+                f"`roofline mail --to {to}` lists them"
+                if to
+                else f"no email {show}: {arrived} have arrived; `roofline mail` lists them"
+            )
+            typer.echo(f"error: {found}", err=True)
+            raise typer.Exit(2)
+        if as_json:
+            full = {
+                **chosen.summary(),
+                "envelope_from": chosen.envelope_from,
+                "headers": [list(header) for header in chosen.headers()],
+                "text": chosen.text(),
+                "attachments": chosen.attachments(),
+            }
+            typer.echo(json.dumps(full, indent=2))
+            return
+        typer.echo(f"Email {chosen.number} of {arrived}, received {_utc(chosen.received_at)}")
+        typer.echo(f"File: {chosen.path}")
+        typer.echo(f"Envelope-From: {chosen.envelope_from}")
+        typer.echo(f"Envelope-To: {', '.join(chosen.recipients)}")
+        for name, value in chosen.headers():
+            typer.echo(f"{name}: {value}")
+        for attachment in chosen.attachments():
+            typer.echo(f"Attachment: {attachment}")
+        typer.echo("")
+        typer.echo(chosen.text().rstrip("\n"))
+        return
+    if as_json:
+        typer.echo(json.dumps([email.summary() for email in emails], indent=2))
+        return
+    if not emails:
+        if arrived:
+            typer.echo(f"No email to {to} among the {arrived} that arrived.")
+        else:
+            typer.echo(
+                f"No email has arrived yet. The services hand it to the local SMTP sink at "
+                f"{mail['smtp']}, which keeps each message in {folder}. Email goes to the "
+                "people in messaging's directory (PUT /people) whose role a notify or escalate "
+                "names, such as the trade manager at a metal job's hand-off."
+            )
+        return
+    for email in emails:
+        recipients = ", ".join(email.recipients)
+        typer.echo(
+            f"{email.number:>3}  {_utc(email.received_at)}  {recipients:<28}  {email.subject}"
+        )
+
+
+def _utc(moment: datetime) -> str:
+    return f"{moment.astimezone(UTC):%Y-%m-%d %H:%M:%S}Z"
 
 
 def main() -> None:

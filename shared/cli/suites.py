@@ -6,7 +6,8 @@ runs, records itself in a small per-user registry: one file per supervisor,
 ``$ROOFLINE_REGISTRY_DIR``, else ``$XDG_STATE_HOME/roofline/running``, else
 ``~/.local/state/roofline/running``; entries whose process is gone are ignored (and removed).
 
-A command that talks to the running suite (status, events, outbox replay, policy replay) looks:
+A command that talks to the running suite (status, events, mail, outbox replay, policy replay)
+looks:
 
 1. in the data directory given by ``--data-dir`` or ``ROOFLINE_DATA_DIR``, when one is given;
 2. else in the default data directory (``.roofline`` under the current directory), if a suite

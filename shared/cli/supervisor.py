@@ -1,11 +1,12 @@
 """``roofline up``: the embedded default servers and the five services, supervised.
 
-Start order: PostgreSQL, broker, topics (before any client connects), migrations, services (one
-uvicorn process each, own port), then wait for every ``/health/ready``. A service that dies is
-reported and restarted with backoff. If the embedded broker dies it has lost its log: services
-are stopped, the broker restarted, topics recreated, every outbox replayed since the broker's
-start, services started again (see README, "When the broker loses its log"). Ctrl-C or SIGTERM
-stops services first, then the servers, and leaves no process or port behind.
+Start order: PostgreSQL, broker, the local SMTP sink (unless ROOFLINE_SMTP_HOST/_PORT name a
+server), topics (before any client connects), migrations, services (one uvicorn process each, own
+port), then wait for every ``/health/ready``. A service that dies is reported and restarted with
+backoff. If the embedded broker dies it has lost its log: services are stopped, the broker
+restarted, topics recreated, every outbox replayed since the broker's start, services started
+again (see README, "When the broker loses its log"). Ctrl-C or SIGTERM stops services first, then
+the servers (the SMTP sink with them), and leaves no process or port behind.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ import httpx
 
 from shared.cli.embedded import EmbeddedBroker, EmbeddedPostgres, free_port, port_open
 from shared.cli.kafka_cluster import KafkaCluster
+from shared.cli.mail_sink import MailSink, count_mailbox
 from shared.cli.suites import (
     STATE_FILE,
     locate,
@@ -45,10 +47,22 @@ DATABASE = "roofline"
 BROKERS = ("tansu", "kafka")
 READY_TIMEOUT_S = 90.0
 MAX_REPLICAS = 8
+STEPS = 6  # the "[n/6]" of start_servers, migrate and start_services
+# Any of these set: the services hand email to that server, and no local sink starts.
+SMTP_VARIABLES = (
+    "ROOFLINE_SMTP_HOST",
+    "ROOFLINE_SMTP_PORT",
+    "ROOFLINE_MESSAGING__SMTP_HOST",
+    "ROOFLINE_MESSAGING__SMTP_PORT",
+)
 
 
 def say(message: str) -> None:
     print(message, flush=True)
+
+
+def step(number: int, message: str) -> None:
+    say(f"[{number}/{STEPS}] {message}")
 
 
 def parse_replicas(values: list[str]) -> dict[str, int]:
@@ -159,6 +173,7 @@ class Supervisor:
         self.postgres: EmbeddedPostgres | None = None
         self.broker: EmbeddedBroker | None = None
         self.cluster: KafkaCluster | None = None
+        self.mail_sink: MailSink | None = None
         self.services: list[ServiceProcess] = []
         self.database_url = database_url or settings.database_url
         self.bootstrap = bootstrap or settings.kafka_bootstrap_servers
@@ -169,29 +184,51 @@ class Supervisor:
 
     def start_servers(self) -> None:
         if "ROOFLINE_DATABASE_URL" in os.environ:
-            say("[1/5] PostgreSQL: using ROOFLINE_DATABASE_URL")
+            step(1, "PostgreSQL: using ROOFLINE_DATABASE_URL")
         else:
-            say(f"[1/5] PostgreSQL: starting embedded server (data in {self.root / 'postgres'})")
+            step(1, f"PostgreSQL: starting embedded server (data in {self.root / 'postgres'})")
             self.postgres = EmbeddedPostgres(self.root / "postgres").start()
             self.postgres.create_database(DATABASE)
             self.database_url = self.postgres.url(DATABASE)
         if "ROOFLINE_KAFKA_BOOTSTRAP_SERVERS" in os.environ:
-            say(f"[2/5] Kafka: using {self.bootstrap}")
+            step(2, f"Kafka: using {self.bootstrap}")
         elif self.broker_kind == "kafka":
-            say(
-                f"[2/5] Kafka: starting a local Apache Kafka cluster, {self.broker_count} "
-                f"broker(s) (jars cached in {self.root / 'cache'}; the first start fetches them)"
+            step(
+                2,
+                f"Kafka: starting a local Apache Kafka cluster, {self.broker_count} "
+                f"broker(s) (jars cached in {self.root / 'cache'}; the first start fetches them)",
             )
             self.cluster = KafkaCluster(
                 self.root / "kafka", brokers=self.broker_count, cache=self.root / "cache"
             ).start()
             self.bootstrap = self.cluster.bootstrap_servers
         else:
-            say("[2/5] Kafka: starting the embedded Tansu broker (memory-only)")
+            step(2, "Kafka: starting the embedded Tansu broker (memory-only)")
             self.broker = EmbeddedBroker(log_file=self.root / "broker.log").start()
             self.bootstrap = self.broker.bootstrap_servers
             self.broker_started_at = datetime.now(UTC)
+        self.start_mail()
         self.create_topics()
+
+    def start_mail(self) -> None:
+        """The local SMTP sink the services hand email to (``roofline mail`` lists what it
+        kept), unless the environment names an SMTP server."""
+        if any(variable in os.environ for variable in SMTP_VARIABLES):
+            step(3, f"Mail: using ROOFLINE_SMTP_* ({self.smtp_address()})")
+            return
+        self.mail_sink = MailSink(self.root / "mail").start()
+        step(
+            3,
+            f"Mail: local SMTP sink on {self.mail_sink.address} (email kept in "
+            f"{self.mail_sink.folder}; `roofline mail` lists it)",
+        )
+
+    def smtp_address(self) -> str:
+        """Where the services hand email: the sink, else what configures the messaging service."""
+        if self.mail_sink is not None:
+            return self.mail_sink.address
+        settings = load_settings("messaging")
+        return f"{settings.smtp_host}:{settings.smtp_port}"
 
     def create_topics(self) -> None:
         replication = self.settings.topic_replication_factor
@@ -199,9 +236,10 @@ class Supervisor:
         if self.cluster is not None:  # production settings on the local cluster
             replication = self.cluster.replication_factor
             min_insync = self.cluster.min_insync_replicas
-        say(
-            f"[3/5] Topics: {self.settings.topic_partitions} partitions each, {replication} "
-            "replica(s), created up front"
+        step(
+            4,
+            f"Topics: {self.settings.topic_partitions} partitions each, {replication} "
+            "replica(s), created up front",
         )
         asyncio.run(
             ensure_topics(
@@ -227,7 +265,7 @@ class Supervisor:
         return self.broker is None and self.settings.kafka_enable_idempotence
 
     def migrate(self) -> None:
-        say("[4/5] Migrations: each service's schema to head")
+        step(5, "Migrations: each service's schema to head")
         for name in SERVICES:
             migrate(self.service_settings(name), f"services.{name}")
 
@@ -235,7 +273,7 @@ class Supervisor:
 
     def start_services(self) -> None:
         processes = sum(self.replicas.values())
-        say(f"[5/5] Services: starting {processes} processes")
+        step(6, f"Services: starting {processes} processes")
         logs = self.root / "logs"
         logs.mkdir(exist_ok=True)
         if not self.services:
@@ -261,6 +299,16 @@ class Supervisor:
                 "ROOFLINE_TOPIC_PARTITIONS": str(self.settings.topic_partitions),
             }
         )
+        if self.mail_sink is not None:
+            env.update(
+                {
+                    "ROOFLINE_SMTP_HOST": self.mail_sink.host,
+                    "ROOFLINE_SMTP_PORT": str(self.mail_sink.port),
+                    "ROOFLINE_SMTP_STARTTLS": "false",  # the sink offers neither TLS nor AUTH
+                }
+            )
+            env.pop("ROOFLINE_SMTP_USERNAME", None)
+            env.pop("ROOFLINE_SMTP_PASSWORD", None)
         if self.broker is not None and "ROOFLINE_CONSUMER_FETCH_MAX_WAIT_MS" not in env:
             env["ROOFLINE_CONSUMER_FETCH_MAX_WAIT_MS"] = str(
                 EmbeddedBroker.CONSUMER_FETCH_MAX_WAIT_MS
@@ -346,6 +394,7 @@ class Supervisor:
             "kafka_bootstrap_servers": self.bootstrap,
             "broker": self.broker_description(),
             "database_url": _without_secret(self.database_url),
+            "mail": self.mail_description(),
             "services": [
                 {
                     "name": s.name,
@@ -384,9 +433,20 @@ class Supervisor:
             }
         return {"kind": "external", "brokers": []}
 
+    def mail_description(self) -> dict[str, object]:
+        if self.mail_sink is not None:
+            return {
+                "kind": "sink",
+                "smtp": self.mail_sink.address,
+                "folder": str(self.mail_sink.folder),
+            }
+        return {"kind": "external", "smtp": self.smtp_address()}
+
     def shutdown(self) -> None:
         say("Stopping services ...")
         self.stop_services()
+        if self.mail_sink is not None:
+            self.mail_sink.stop()
         if self.cluster is not None:
             self.cluster.stop()
         if self.broker is not None:
@@ -449,6 +509,10 @@ def run_up(
             )
         say(f"\n  kafka     {supervisor.bootstrap}")
         say(f"  database  {_without_secret(supervisor.database_url)}")
+        if supervisor.mail_sink is not None:
+            say(f"  mail      {supervisor.smtp_address()}  (local sink: `roofline mail` lists it)")
+        else:
+            say(f"  mail      {supervisor.smtp_address()}  (ROOFLINE_SMTP_*)")
         say("\nPress Ctrl-C to stop.")
         supervisor.watch()
         return 0
@@ -479,6 +543,12 @@ def status(data_dir: str | None) -> tuple[int, dict[str, object]]:
         host, node_port = str(node["address"]).rsplit(":", 1)
         node["state"] = "running" if port_open(host, int(node_port)) else "down"
     state["broker"] = broker
+    mail = state.get("mail")
+    if isinstance(mail, dict):
+        host, smtp_port = str(mail["smtp"]).rsplit(":", 1)
+        mail["state"] = "running" if port_open(host, int(smtp_port)) else "down"
+        if mail.get("kind") == "sink":
+            mail["emails"] = count_mailbox(Path(mail["folder"]))
     state["running"] = True
     ok = {s["name"] for s in services} == set(SERVICES) and all(
         s["state"] == "ready" for s in services
