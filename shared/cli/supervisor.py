@@ -282,7 +282,10 @@ class Supervisor:
             for name in SERVICES:
                 for replica in range(1, self.replicas[name] + 1):
                     log = logs / (f"{name}.log" if replica == 1 else f"{name}-{replica}.log")
-                    self.services.append(ServiceProcess(name, free_port(), env, log, replica))
+                    port = free_port()
+                    # Links in messaging's emails (surveys, the open pixel) point at it.
+                    own = {"ROOFLINE_PUBLIC_URL": f"http://127.0.0.1:{port}"} | env
+                    self.services.append(ServiceProcess(name, port, own, log, replica))
         for service in self.services:
             service.start()
         self.write_state()

@@ -135,7 +135,10 @@ class PolicyLayer:
 
     def business_days_after(self, tenant: str, start: datetime, days: int) -> datetime:
         """``days`` business days after ``start`` on the tenant's calendar, at ``start``'s time
-        of day (a survey sent two days after a 3 pm completion goes at 3 pm)."""
+        of day (a survey sent two days after a 3 pm completion goes at 3 pm); 0 is ``start``
+        itself, whatever the day."""
+        if days <= 0:
+            return start
         due = self.calendar.add_business_days(tenant, start, days)
         return datetime.combine(due.date(), start.timetz())
 

@@ -17,6 +17,7 @@ import pytest
 from typer.testing import CliRunner
 
 from services.messaging.domain.email import OutgoingEmail
+from services.messaging.domain.links import Links
 from services.messaging.mail import SmtpMailer
 from shared.cli.app import app
 from shared.cli.embedded import port_open
@@ -104,11 +105,10 @@ def test_mail_lists_shows_and_filters_what_arrived(suite: Supervisor) -> None:
     assert sink is not None
     # What the messaging service's own mailer sends, through the env the suite gives it.
     env = suite.service_env()
-    mailer = SmtpMailer(
-        load_settings(
-            "messaging", smtp_host=env["ROOFLINE_SMTP_HOST"], smtp_port=env["ROOFLINE_SMTP_PORT"]
-        )
+    settings = load_settings(
+        "messaging", smtp_host=env["ROOFLINE_SMTP_HOST"], smtp_port=env["ROOFLINE_SMTP_PORT"]
     )
+    mailer = SmtpMailer(settings, Links("key", settings.public_url))
     handoff = OutgoingEmail(
         email_id="e-1",
         tenant_id="acme",

@@ -163,7 +163,9 @@ async def put_survey_questions(body: FormQuestions, deps: Deps, caller: AnyCalle
 async def survey_questions(
     deps: Deps,
     caller: AnyCaller,
-    version: Annotated[int | None, Query(ge=0, description="Unset: the latest.")] = None,
+    version: Annotated[
+        int | None, Query(ge=0, le=1_000_000, description="Unset: the latest.")
+    ] = None,
 ) -> SurveyForm:
     form = await surveys.current_form(deps, caller, version)
     if form is None:

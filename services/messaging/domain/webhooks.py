@@ -43,7 +43,7 @@ class EventData(BaseModel):
 
     id: str = Field(min_length=1, max_length=200, description="The provider's event id.")
     event: str
-    timestamp: float
+    timestamp: float = Field(ge=0, le=4_102_444_800, description="Unix time (before 2100).")
     recipient: str
     severity: str | None = None
     reason: str | None = None
@@ -79,11 +79,11 @@ def sign(key: str, timestamp: str, token: str) -> str:
 
 def verify(key: str, signature: WebhookSignature, now: datetime, tolerance: timedelta) -> None:
     expected = sign(key, signature.timestamp, signature.token)
-    if not hmac.compare_digest(expected, signature.signature):
+    if not hmac.compare_digest(expected.encode(), signature.signature.encode()):
         raise BadSignature("the webhook signature does not match the signing key")
     try:
         signed_at = datetime.fromtimestamp(int(signature.timestamp), UTC)
-    except ValueError:
+    except (ValueError, OverflowError, OSError):
         raise BadSignature("the webhook timestamp is not a Unix time") from None
     if abs(now - signed_at) > tolerance:
         raise BadSignature(f"the webhook was signed at {signed_at.isoformat()}: too long ago")

@@ -14,6 +14,7 @@ from services.messaging.domain.portal import WorkFacts
 from services.messaging.domain.surveys import (
     OVERALL,
     FormQuestions,
+    InvalidAnswers,
     Survey,
     SurveyForm,
     SurveyUnavailable,
@@ -172,16 +173,18 @@ async def answer_survey(deps: MessagingDeps, token: str, raw: dict[str, Any]) ->
 
 
 async def _form_answered(uow: MessagingUnitOfWork, version: object) -> SurveyForm:
-    """The form the customer was shown (its version travels with the answers), else the latest."""
+    """The form the customer was shown (its version travels with the answers), else the latest;
+    a version the tenant never had is refused, naming the field."""
+    latest = await uow.repos.surveys.form()
+    assert latest is not None  # the latest, or the default
+    if version in (None, ""):
+        return latest
+    number = str(version)
     form = None
-    if version not in (None, ""):
-        try:
-            form = await uow.repos.surveys.form(int(str(version)))
-        except ValueError:
-            form = None
+    if number.isdigit() and int(number) <= latest.version:
+        form = await uow.repos.surveys.form(int(number))
     if form is None:
-        form = await uow.repos.surveys.form()
-    assert form is not None
+        raise InvalidAnswers([{"field": "form_version", "message": "not a version of this survey"}])
     return form
 
 

@@ -17,6 +17,7 @@ from services.messaging import app as messaging_app
 from services.messaging.domain.directory import Person
 from services.messaging.domain.webhooks import example
 from services.messaging.handlers import notifications, surveys, work
+from services.messaging.handlers.gauges import refresh_gauges
 from services.messaging.ports import MessagingDeps, MessagingUnitOfWork
 from services.messaging.tables import notices
 from shared.contracts.base import EventData
@@ -31,7 +32,7 @@ from shared.contracts.jobs import (
 from shared.platform.http.auth import mint_token
 from shared.platform.messaging.envelope import Envelope, encode_event
 from shared.platform.service import Service
-from tests.support.harness import create_topics, running, settings_for
+from tests.support.harness import create_topics, metric_value, running, settings_for
 
 Handler = Callable[[MessagingUnitOfWork, Envelope, Any], Awaitable[None]]
 
@@ -508,3 +509,31 @@ async def test_the_open_pixel_logs_an_open_once_and_only_when_signed(
     pat = as_user(service, "pat", "production_manager")
     log = (await client.get(f"/emails/{assigned['email_id']}/log", headers=pat)).json()
     assert [step["status"] for step in log] == ["queued", "opened"]
+
+
+async def test_the_gauges_and_counters_say_what_happened(
+    service: Service[MessagingDeps], client: httpx.AsyncClient
+) -> None:
+    deps = service.deps
+    await notifications.put_person(
+        deps,
+        "acme",
+        Person(user_id="ivan", name="Ivan", email="ivan@crew.example", roles=("installer",)),
+    )
+    await a_job_with_crew(deps, "job-6", ["ivan"])
+    pat = as_user(service, "pat", "production_manager")
+    thread = (await client.get("/jobs/job-6/thread", headers=pat)).json()["thread"]
+    await client.post(f"/threads/{thread['thread_id']}/messages", headers=pat, json={"body": "Hi"})
+    await refresh_gauges(deps)
+    platform = service.platform
+    assert metric_value(platform, "roofline_messaging_messages_posted_total", kind="job") == 1
+    assert metric_value(platform, "roofline_messaging_emails", status="queued") == 2
+    # Neither Ivan (field) nor Sam (office: the job's sales rep) has read Pat's message.
+    age = "roofline_messaging_unread_oldest_age_seconds"
+    assert metric_value(platform, age, role="field") > 0
+    assert metric_value(platform, age, role="office") > 0
+    ivan = as_user(service, "ivan", "installer")
+    await client.post(f"/threads/{thread['thread_id']}/read", headers=ivan, json={"up_to_seq": 1})
+    await refresh_gauges(deps)
+    assert metric_value(platform, age, role="field") == 0
+    assert metric_value(platform, "roofline_messaging_survey_response_ratio") == 0
