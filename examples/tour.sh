@@ -6,6 +6,7 @@
 #   ROOFLINE  the CLI (default .venv/bin/roofline)
 #   JOBS      the jobs service's URL (default: from `roofline status --json`)
 #   BILLING   the billing service's URL (default: from `roofline status --json`)
+#   MESSAGING the messaging service's URL (default: from `roofline status --json`)
 #   TENANT    the tenant the tokens are for (default acme)
 set -euo pipefail
 ROOFLINE=${ROOFLINE:-.venv/bin/roofline}
@@ -17,10 +18,16 @@ url_of() {  # url_of SERVICE: its URL, from `roofline status --json`
 }
 JOBS=${JOBS:-$(url_of jobs)}
 BILLING=${BILLING:-$(url_of billing)}
+MESSAGING=${MESSAGING:-$(url_of messaging)}
 
 # call TOKEN METHOD PATH [JSON]: the jobs service's answer; stops the tour on an error status
 call() {
   curl -sS --fail-with-body -X "$2" "$JOBS$3" -H "Authorization: Bearer $1" \
+    -H 'Content-Type: application/json' ${4:+--data "$4"}
+}
+# message TOKEN METHOD PATH [JSON]: the messaging service's answer (the installer portal)
+message() {
+  curl -sS --fail-with-body -X "$2" "$MESSAGING$3" -H "Authorization: Bearer $1" \
     -H 'Content-Type: application/json' ${4:+--data "$4"}
 }
 # refused TOKEN METHOD PATH [JSON]: a command the tour expects a 409 for
@@ -53,9 +60,10 @@ PM=$(roofline token --user pete --tenant "$TENANT" --role project_manager)      
 INSTALLER=$(roofline token --user ivan --tenant "$TENANT" --role installer)        # Ivan, on the crew
 
 echo "1. Ann (CSA) takes a call: a lead. Not a sales rep's yet, so not in the pipeline."
-JOB=$(call "$CSA" POST /jobs '{"customer": {"name": "Dana Reyes", "phone": "555-0100"},
+JOB=$(call "$CSA" POST /jobs '{"customer": {"name": "Dana Reyes", "phone": "555-0100", "email": "dana@example.com"},
   "address": {"line": "12 Elm St", "city": "Austin", "state": "TX", "latitude": 30.27, "longitude": -97.74},
   "trades": ["roofing"], "lead_source": "phone"}' | field "['job_id']")
+# Dana's email is where her satisfaction survey will go once the job is completed.
 call "$CSA" GET "/jobs/$JOB" | show job_id milestone in_pipeline
 
 echo "2. Ann assigns it to Sam (sales), herself (CSA) and Pete (project manager): it enters the pipeline."
@@ -103,7 +111,11 @@ call "$CSA" POST "/jobs/$JOB/handoff" | show production_status handed_off_at
 call "$PRODUCTION" GET "/jobs/deadlines?within_days=30" | python3 -c \
   "import json,sys; [print(f\"  {d['task']} due {d['due_at']} ({d['status']}, escalate to {d['escalate_to']})\") for d in json.load(sys.stdin) if d['job_id']==sys.argv[1]]" "$JOB"
 
-echo "9. Pat (production manager) creates a crew, schedules the job, assigns the crew."
+echo "9. Pat (production manager) puts Ivan in messaging's directory, creates his crew, schedules"
+echo "   the job and assigns the crew: Ivan is told by email (roofline mail lists it)."
+message "$PRODUCTION" PUT /people/ivan \
+  '{"user_id": "ivan", "name": "Ivan", "email": "ivan@crew.example", "roles": ["installer"]}' \
+  | show user_id email roles
 CREW=$(call "$PRODUCTION" POST /crews "{\"name\": \"Shingle crew $JOB\", \"trades\": [\"roofing\"],
   \"home_latitude\": 30.3, \"home_longitude\": -97.7, \"daily_capacity\": 1, \"member_ids\": [\"ivan\"]}" \
   | field "['crew_id']")
@@ -112,7 +124,22 @@ call "$PRODUCTION" POST "/jobs/$JOB/schedule" \
   | show production_status scheduling.start_date scheduling.duration_days
 call "$PRODUCTION" POST "/jobs/$JOB/crew" "{\"crew_id\": \"$CREW\"}" | show team.crew_id
 
-echo "10. Ivan's crew starts; Pete (project manager) uploads the Post Roof Inspection photos; Ann confirms."
+echo "10. The installer portal: Ivan sees the job (no money), Pat writes in its thread, Ivan reads it."
+for _ in 1 2 3 4 5 6 7 8 9 10; do  # messaging learns the crew from jobs' event a moment later
+  message "$INSTALLER" GET "/portal/jobs/$JOB" >/dev/null 2>&1 && break || sleep 1
+done
+message "$INSTALLER" GET "/portal/jobs/$JOB" | show property_address days materials.product
+THREAD=$(message "$INSTALLER" GET "/jobs/$JOB/thread" | field "['thread']['thread_id']")
+message "$PRODUCTION" POST "/threads/$THREAD/messages" \
+  '{"body": "Dumpster arrives the day before; gate code 4411", "attachments": [{"name": "site.jpg",
+  "content_type": "image/jpeg", "size_bytes": 48211, "location": "https://files.example/elm-st/site.jpg"}]}' \
+  | show seq author_id body attachments.0.name
+message "$INSTALLER" GET /unread | show total
+message "$INSTALLER" POST "/threads/$THREAD/read" \
+  "{\"up_to_seq\": 1, \"client_read_at\": \"$(date -u +%Y-%m-%dT%H:%M:%SZ)\"}" | show marked
+message "$PRODUCTION" GET "/threads/$THREAD/messages/1/seen-by" | show 0.user_id 0.read_at 0.client_read_at
+
+echo "11. Ivan's crew starts; Pete (project manager) uploads the Post Roof Inspection photos; Ann confirms."
 call "$INSTALLER" POST "/jobs/$JOB/start" | show production_status
 call "$PM" POST "/jobs/$JOB/documents" \
   '{"type": "photo", "checklist": "post_roof_inspection", "location": "https://files.example/elm-st/done.jpg"}' \
@@ -120,7 +147,13 @@ call "$PM" POST "/jobs/$JOB/documents" \
 call "$CSA" POST "/jobs/$JOB/complete" | show production_status
 call "$CSA" POST "/jobs/$JOB/milestone" '{"to": "completed"}' | show milestone production_status
 
-echo "11. Invoiced; closing waits for the final payment, which billing reports for the job's finance folder."
+echo "12. Completed: the surveys policy schedules Dana's satisfaction survey (a business day later)."
+for _ in 1 2 3 4 5 6 7 8 9 10; do  # messaging hears of the completion a moment later
+  message "$PRODUCTION" GET "/jobs/$JOB/survey" >/dev/null 2>&1 && break || sleep 1
+done
+message "$PRODUCTION" GET "/jobs/$JOB/survey" | show contact_email send_at expires_at
+
+echo "13. Invoiced; closing waits for the final payment, which billing reports for the job's finance folder."
 call "$CSA" POST "/jobs/$JOB/milestone" '{"to": "invoiced"}' | show milestone
 refused "$CSA" POST "/jobs/$JOB/milestone" '{"to": "closed"}' | show title missing
 curl -sS --fail-with-body "$BILLING/finance-folders/$JOB" -H "Authorization: Bearer $CSA" \

@@ -20,6 +20,7 @@ def test_the_tour_walks_a_job_to_completion(suite: dict[str, str]) -> None:
         **os.environ,
         "JOBS": suite["jobs"],
         "BILLING": suite["billing"],
+        "MESSAGING": suite["messaging"],
         "ROOFLINE": f"{shlex.quote(sys.executable)} -m shared.cli",
         "PYTHONPATH": str(ROOT),
     }
@@ -35,9 +36,15 @@ def test_the_tour_walks_a_job_to_completion(suite: dict[str, str]) -> None:
         assert item in handoff_refused
     assert re.search(r"schedule production due \d{4}-\d\d-\d\dT", out)
     assert "team.crew_id=" in out
+    # The installer portal: Ivan sees the job, reads Pat's message; Pat sees when.
+    assert "property_address=12 Elm St" in out
+    assert "seq=1  author_id=pat" in out and "attachments.0.name=site.jpg" in out
+    assert "  total=1" in out and "  marked=1" in out
+    assert re.search(r"0\.user_id=ivan  0\.read_at=\S+  0\.client_read_at=\d{4}-", out)
     assert "documents.-1.checklist=post_roof_inspection  documents.-1.uploaded_by=pete" in out
     assert "production_status=complete" in out
     assert "milestone=completed  production_status=complete" in out
+    assert "contact_email=dana@example.com  send_at=" in out
     assert "missing=['final payment received']" in out
     assert "tour complete" in out
 
