@@ -13,15 +13,15 @@ from fastapi import FastAPI
 from services.messaging import api, consumers
 from services.messaging.api.deps import messaging_deps
 from services.messaging.api.errors import ERRORS
-from services.messaging.domain.links import Links
 from services.messaging.handlers.email_worker import send_due
 from services.messaging.handlers.gauges import refresh_gauges
+from services.messaging.links import Links
 from services.messaging.mail import SmtpMailer
 from services.messaging.metrics import MessagingMetrics
 from services.messaging.ports import MailQueue, MessagingDeps, Stats
 from services.messaging.tables import mail_queue, metadata, repositories, stats
 from shared.platform.service import Service, ServicePlatform
-from shared.platform.settings import Settings, load_settings
+from shared.platform.settings import DEV_LINK_KEY, DEV_WEBHOOK_KEY, Settings, load_settings
 from shared.platform.storage.uow import TenantUnitOfWorkFactory
 
 SERVICE = "messaging"
@@ -51,6 +51,16 @@ def build(settings: Settings | None = None) -> Service[MessagingDeps]:
         async with platform.uow_factory() as transaction:
             yield stats(transaction.connection)
 
+    for key, default, name in (
+        (settings.link_signing_key, DEV_LINK_KEY, "ROOFLINE_LINK_SIGNING_KEY"),
+        (settings.email_webhook_signing_key, DEV_WEBHOOK_KEY, "ROOFLINE_EMAIL_WEBHOOK_SIGNING_KEY"),
+    ):
+        if key.get_secret_value() == default:
+            log.warning(
+                "%s is the public development key: anyone can forge what it signs. Set your "
+                "own outside development.",
+                name,
+            )
     links = Links(settings.link_signing_key.get_secret_value(), settings.public_url)
     deps = MessagingDeps(
         unit_of_work=uows,

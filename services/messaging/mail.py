@@ -10,7 +10,7 @@ from email.message import EmailMessage
 import aiosmtplib
 
 from services.messaging.domain.email import MailRefused, OutgoingEmail
-from services.messaging.domain.links import Links
+from services.messaging.links import Links
 from shared.platform.settings import Settings
 
 
@@ -20,20 +20,10 @@ class SmtpMailer:
         self.links = links
 
     async def send(self, email: OutgoingEmail) -> None:
-        message = EmailMessage()
-        message["From"] = self.settings.smtp_from
-        message["To"] = email.to_address
-        message["Subject"] = email.subject
-        message["Message-ID"] = email.message_id
-        message.set_content(email.body)
-        # The HTML part carries the open-tracking pixel (a client showing images reports it).
-        message.add_alternative(
-            f'<html><body><pre style="font-family:inherit;white-space:pre-wrap">'
-            f"{html.escape(email.body)}</pre>"
-            f'<img src="{self.links.pixel_url(email.email_id)}" width="1" height="1" alt="">'
-            "</body></html>",
-            subtype="html",
-        )
+        try:
+            message = self.message(email)
+        except (ValueError, TypeError) as exc:  # e.g. an address the email package refuses
+            raise MailRefused(f"not a sendable email: {exc}", permanent=True) from exc
         password = self.settings.smtp_password
         try:
             await aiosmtplib.send(
@@ -49,3 +39,20 @@ class SmtpMailer:
             raise MailRefused(f"{exc.code} {exc.message}", permanent=exc.code >= 500) from exc
         except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
             raise MailRefused(repr(exc), permanent=False) from exc
+
+    def message(self, email: OutgoingEmail) -> EmailMessage:
+        message = EmailMessage()
+        message["From"] = self.settings.smtp_from
+        message["To"] = email.to_address
+        message["Subject"] = email.subject
+        message["Message-ID"] = email.message_id
+        message.set_content(email.body)
+        # The HTML part carries the open-tracking pixel (a client showing images reports it).
+        message.add_alternative(
+            f'<html><body><pre style="font-family:inherit;white-space:pre-wrap">'
+            f"{html.escape(email.body)}</pre>"
+            f'<img src="{self.links.pixel_url(email.email_id)}" width="1" height="1" alt="">'
+            "</body></html>",
+            subtype="html",
+        )
+        return message

@@ -19,8 +19,8 @@ class MessagingMetrics:
         )
         self.unread_oldest_age = Gauge(
             "roofline_messaging_unread_oldest_age_seconds",
-            "Age of the oldest message not yet read by a participant, per participant role "
-            "(field: installers and technicians; office). 0: nothing unread.",
+            "Age of the oldest message not yet read by a participant, per role (installer, "
+            "technician, office). 0: nothing unread.",
             ["role"],
             registry=registry,
         )

@@ -20,6 +20,9 @@ class MatchedRuleSummary(BaseModel):
     enforced: bool
     reason: str
     to: str | None = Field(None, description="The role a notify or escalate is for.")
+    only_when_allowed: bool = Field(
+        False, description="A notify to deliver only if the decision let the action go ahead."
+    )
 
 
 class PolicyVersionSummary(BaseModel):

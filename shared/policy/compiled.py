@@ -63,6 +63,7 @@ class CompiledOutcome:
     task: str | None = None
     within_business_days: int | None = None
     escalate_to: str | None = None
+    only_when_allowed: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -320,6 +320,7 @@ def compile_policy(
                     task=outcome.task,
                     within_business_days=days,
                     escalate_to=outcome.escalate_to,
+                    only_when_allowed=outcome.only_when_allowed,
                 ),
             )
         )

@@ -37,6 +37,7 @@ class MatchedRule:
     task: str | None = None
     within_business_days: int | None = None
     escalate_to: str | None = None
+    only_when_allowed: bool = False  # a notify told only if the action goes ahead
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,6 +153,7 @@ def _matched_rule(
         task=outcome.task,
         within_business_days=outcome.within_business_days,
         escalate_to=outcome.escalate_to,
+        only_when_allowed=outcome.only_when_allowed,
     )
 
 

@@ -121,6 +121,11 @@ class Outcome(_Strict):
     escalate_to: str | None = Field(
         None, description="schedule: the role told when the deadline passes."
     )
+    only_when_allowed: bool = Field(
+        False,
+        description="notify: tell the role only when the action goes ahead (not when another "
+        "rule refuses it); by default a notify is delivered whatever the decision.",
+    )
 
     @model_validator(mode="after")
     def _fields_for_type(self) -> Outcome:
@@ -133,6 +138,8 @@ class Outcome(_Strict):
         missing = [name for name in needs if getattr(self, name) in (None, "", [])]
         if missing:
             raise ValueError(f"a '{self.type}' outcome needs {' and '.join(missing)}")
+        if self.only_when_allowed and self.type != "notify":
+            raise ValueError("only_when_allowed is for a 'notify' outcome")
         if self.items and self.type not in ("deny", "hold", "require"):
             raise ValueError(
                 f"a '{self.type}' outcome lets the action go ahead: it has no missing items"

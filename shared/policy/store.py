@@ -163,6 +163,7 @@ async def record_decision(
                     enforced=r.enforced,
                     reason=r.reason,
                     to=r.to,
+                    only_when_allowed=r.only_when_allowed,
                 )
                 for r in decision.matched
             ],

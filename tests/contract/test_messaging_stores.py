@@ -157,7 +157,7 @@ async def test_the_field_sees_the_work_of_the_threads_it_is_on(stores: Stores) -
     assert await stores("other").portal.get("job", "job-1") is None
 
 
-def survey(survey_id: str, subject_id: str, crew: str = "crew-a") -> Survey:
+def survey(survey_id: str, subject_id: str, crew: str = "crew-a", version: int = 1) -> Survey:
     return Survey(
         survey_id=survey_id,
         subject="job",
@@ -168,6 +168,7 @@ def survey(survey_id: str, subject_id: str, crew: str = "crew-a") -> Survey:
         contact_email="dana@home.example",
         send_at=NOW,
         expires_at=NOW + timedelta(days=30),
+        form_version=version,
     )
 
 
@@ -182,10 +183,10 @@ async def test_surveys_once_per_job_answered_once_with_versioned_forms(stores: S
     assert await repo.form(7) is None
     assert await repo.add(survey("s1", "job-1"))
     assert not await repo.add(survey("s2", "job-1"))
-    assert await repo.add(survey("s3", "job-2", crew="crew-b"))
-    assert await repo.answer("s1", version=1, rating=2, answers={"overall": 2}, at=NOW)
-    assert not await repo.answer("s1", version=1, rating=5, answers={"overall": 5}, at=NOW)
-    assert await repo.answer("s3", version=2, rating=5, answers={"overall": 5}, at=NOW)
+    assert await repo.add(survey("s3", "job-2", crew="crew-b", version=2))
+    assert await repo.answer("s1", rating=2, answers={"overall": 2}, at=NOW)
+    assert not await repo.answer("s1", rating=5, answers={"overall": 5}, at=NOW)
+    assert await repo.answer("s3", rating=5, answers={"overall": 5}, at=NOW)
     kept = await repo.get("s1")
     assert kept is not None and (kept.rating, kept.form_version) == (2, 1)
     by_crew = [(r["key"], r["answered"], float(r["average"])) for r in await repo.ratings("crew")]

@@ -24,13 +24,13 @@ from typing import Any
 import httpx
 import pytest
 
-from services.messaging.domain.webhooks import example
 from shared.contracts.base import EventData
 from shared.contracts.jobs import CrewAssigned, CustomerContact, LeadCreated, MilestoneChanged
 from shared.platform.http.auth import mint_token
 from shared.platform.messaging.envelope import encode_event
 from shared.platform.settings import load_settings
 from tests.support.harness import decode, raw_producer, read_topic, send_envelope
+from tests.support.mailgun import example
 from tests.support.smtp import SmtpServer, html_of, text_of
 
 TENANT = "glasshouse"

@@ -17,7 +17,7 @@ import pytest
 from typer.testing import CliRunner
 
 from services.messaging.domain.email import OutgoingEmail
-from services.messaging.domain.links import Links
+from services.messaging.links import Links
 from services.messaging.mail import SmtpMailer
 from shared.cli.app import app
 from shared.cli.embedded import port_open

@@ -23,7 +23,10 @@ PUBLIC = {
     "delivery_webhook": "the email provider posts delivery reports (checked: HMAC signature)",
     "open_pixel": "an email client fetches the open-tracking pixel (checked: signed link)",
 }
-ACCESS = {"email_log": OFFICE_ROLES}
+ACCESS = {
+    "email_log": OFFICE_ROLES,
+    "requeue_email": ("production_manager", "service_manager", "billing_manager"),
+}
 
 public = PublicRouter(PUBLIC, tags=["email"])
 router = GuardedRouter(ACCESS, tags=["email"])
@@ -74,3 +77,19 @@ async def email_log(email_id: Id, deps: Deps, caller: AnyCaller) -> list[EmailSt
     if not steps:
         raise NotFound(f"no email {email_id}")
     return [EmailStep(status=s, at=at, detail=detail) for s, at, detail in steps]
+
+
+class Requeued(BaseModel):
+    email_id: str
+    status: str
+
+
+@router.post("/emails/{email_id}/requeue", response_model=Requeued)
+async def requeue_email(email_id: Id, deps: Deps, caller: AnyCaller) -> Requeued:
+    """Send again an email held in doubt (a crash cut its send off after the server may have
+    accepted it: it may arrive twice) or failed. One to an address that bounced stays failed;
+    any other status is answered as it is, unchanged."""
+    status = await notifications.requeue_email(deps, caller, email_id)
+    if status is None:
+        raise NotFound(f"no email {email_id}")
+    return Requeued(email_id=email_id, status=status)

@@ -16,12 +16,13 @@ from services.messaging.handlers import notifications
 from shared.contracts.roles import OFFICE_ROLES, ROLES
 from shared.platform.http.access import GuardedRouter
 from shared.platform.http.auth import Caller, current_caller
-from shared.platform.http.problems import InvalidInput
+from shared.platform.http.problems import InvalidInput, NotFound
 
 ACCESS: dict[str, Collection[str]] = {
     "put_person": ("production_manager", "service_manager", "billing_manager"),
     "list_people": OFFICE_ROLES,
     "my_inbox": ROLES,
+    "read_inbox_item": ROLES,
 }
 
 router = GuardedRouter(ACCESS, tags=["notifications"])
@@ -64,3 +65,12 @@ async def my_inbox(deps: Deps, caller: AnyCaller, unread: bool = False) -> list[
     """What the policy layer told you (notify, escalate, a deadline passed), newest first."""
     items = await notifications.inbox(deps, caller.tenant_id, caller.user_id, unread_only=unread)
     return [InboxItem.model_validate(item) for item in items]
+
+
+@router.post("/inbox/{item_id}/read", status_code=204)
+async def read_inbox_item(
+    item_id: Annotated[str, Path(min_length=1, max_length=100)], deps: Deps, caller: AnyCaller
+) -> None:
+    """Mark one of your inbox items read (``GET /inbox?unread=true`` leaves it out)."""
+    if not await notifications.read_inbox_item(deps, caller, item_id):
+        raise NotFound(f"no inbox item {item_id}")

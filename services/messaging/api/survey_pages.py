@@ -36,8 +36,7 @@ def form_page(survey: Survey, form: SurveyForm, errors: dict[str, str] | None = 
     return page(
         "How did we do?",
         f"{greeting}<p>Thank you for your business. A minute of your time helps us do better.</p>"
-        f'{problems}<form method=post><input type=hidden name=form_version value="{form.version}">'
-        f"{fields}<button type=submit>Send</button></form>",
+        f"{problems}<form method=post>{fields}<button type=submit>Send</button></form>",
     )
 
 

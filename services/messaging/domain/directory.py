@@ -55,7 +55,11 @@ class Person(BaseModel):
     roles: tuple[Role, ...] = ()
     email_enabled: bool = True
     quiet_hours: QuietHours | None = None
-    bounced: bool = Field(False, description="A hard bounce: no more email to this address.")
+    bounced: bool = Field(
+        False,
+        description="Read only: the address bounced hard, so it gets no more email (set by the "
+        "provider's report, ignored in a PUT).",
+    )
 
     @property
     def emailable(self) -> bool:

@@ -14,7 +14,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, field_validator
 
 EmailStatus = Literal["queued", "sending", "sent", "failed", "in_doubt", "bounced"]
 # What an email is about: a policy notice, a new message, a new assignment, a survey.
@@ -31,6 +31,14 @@ class OutgoingEmail(BaseModel):
     subject: str
     body: str
     kind: EmailKind = "notice"
+
+    @field_validator("subject")
+    @classmethod
+    def one_line(cls, subject: str) -> str:
+        """A subject is one header line: whatever titles it is made of (a customer's name, a
+        thread's title), line breaks become spaces and it is cut to a readable length."""
+        flat = " ".join(subject.split())
+        return flat if len(flat) <= 200 else flat[:199] + "…"
 
     @property
     def message_id(self) -> str:

@@ -13,9 +13,8 @@ from services.messaging.domain.directory import Person
 from services.messaging.domain.email import EmailKind, OutgoingEmail
 from shared.contracts.policy import PolicyDeadlinePassed, PolicyDecisionMade
 
-# A notify tells a role that the action went ahead (a refused one did not: nothing to tell); an
-# escalate hands the case to a role whatever the action's fate (a refusal is often the case).
-BLOCKING = ("deny", "hold", "require")
+# The decision outcomes that refuse the action (a notify ``only_when_allowed`` is then not told).
+REFUSING = ("deny", "hold", "require")
 NAMESPACE = uuid.UUID("6f1c7b1e-93a4-4c0e-9d49-2f8d5f3c1a77")
 
 
@@ -53,10 +52,8 @@ def notices_of_decision(event: PolicyDecisionMade) -> list[Notice]:
         for rule in event.matched
         if rule.enforced
         and rule.to
-        and (
-            rule.outcome == "escalate"
-            or (rule.outcome == "notify" and event.outcome not in BLOCKING)
-        )
+        and rule.outcome in ("notify", "escalate")
+        and not (rule.only_when_allowed and event.outcome in REFUSING)
     ]
 
 

@@ -83,7 +83,9 @@ class Survey(BaseModel):
     send_at: datetime
     expires_at: datetime
     answered_at: datetime | None = None
-    form_version: int | None = None
+    form_version: int | None = Field(
+        None, description="The version of the tenant's questions it asks (set when sent)."
+    )
     rating: int | None = None
     answers: dict[str, Any] | None = None
 
@@ -124,7 +126,7 @@ def read_answers(form: SurveyForm, raw: dict[str, Any]) -> dict[str, Any]:
     errors: list[dict[str, str]] = []
     known = {q.id for q in form.all_questions}
     for name in raw:
-        if name not in known and name != "form_version":
+        if name not in known and name != "form_version":  # sent by older forms: not an answer
             errors.append({"field": name, "message": "not a question of this survey"})
     for question in form.all_questions:
         value = raw.get(question.id)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 from datetime import UTC, datetime, timedelta
-from typing import Any, Literal
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -123,34 +123,3 @@ def report_of(post: ProviderWebhook) -> DeliveryReport | None:
 def email_id_of(message_id: str) -> str:
     """Our Message-ID is ``<email_id@roofline>``; providers report it with or without <>."""
     return message_id.strip().strip("<>").split("@", 1)[0]
-
-
-def example(
-    key: str,
-    message_id: str,
-    event: str,
-    *,
-    now: datetime,
-    severity: str | None = None,
-    recipient: str = "someone@example.com",
-) -> dict[str, Any]:
-    """A signed post as the provider sends it (for the docs, the tests and the benchmark)."""
-    timestamp, token = str(int(now.timestamp())), hashlib.sha256(message_id.encode()).hexdigest()
-    data: dict[str, Any] = {
-        "id": f"{event}-{token[:16]}",
-        "event": event,
-        "timestamp": now.timestamp(),
-        "recipient": recipient,
-        "message": {"headers": {"message-id": message_id}},
-    }
-    if severity:
-        data["severity"] = severity
-        data["delivery-status"] = {"code": 550, "message": "mailbox does not exist"}
-    return {
-        "signature": {
-            "timestamp": timestamp,
-            "token": token,
-            "signature": sign(key, timestamp, token),
-        },
-        "event-data": data,
-    }

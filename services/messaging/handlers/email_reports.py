@@ -6,23 +6,23 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from services.messaging.domain.webhooks import ProviderWebhook, report_of, verify
+from services.messaging.domain.webhooks import BadSignature, ProviderWebhook, report_of, verify
 from services.messaging.ports import MessagingDeps
 
 
 async def record_report(deps: MessagingDeps, post: ProviderWebhook) -> str:
     """Check the signature (``BadSignature``), log the report once; what was done, in words."""
-    settings = deps.settings
-    verify(
-        settings.email_webhook_signing_key.get_secret_value(),
-        post.signature,
-        deps.clock(),
-        timedelta(seconds=settings.email_webhook_tolerance_s),
-    )
+    settings, now = deps.settings, deps.clock()
+    tolerance = timedelta(seconds=settings.email_webhook_tolerance_s)
+    verify(settings.email_webhook_signing_key.get_secret_value(), post.signature, now, tolerance)
     report = report_of(post)
-    if report is None:
-        return f"ignored: {post.event_data.event} events are not tracked"
     async with deps.mail_queue() as queue:
+        # The signature covers the timestamp and token only: a token is taken once, so a
+        # captured signature cannot carry another report.
+        if not await queue.first_use(post.signature.token, now, now - 2 * tolerance):
+            raise BadSignature("this signature was used before: a replayed post")
+        if report is None:
+            return f"ignored: {post.event_data.event} events are not tracked"
         email = await queue.report(report)
         if email is None:
             return "ignored: not one of our emails, or reported before"

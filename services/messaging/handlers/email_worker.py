@@ -1,4 +1,4 @@
-"""The email worker: sends what is due, once. Each claim commits before the send (the email is
+"""The email worker: sends what is due, once. Each claim commits before its send (the email is
 ``sending`` under a lease); the outcome commits after it: sent, deferred with backoff, or failed.
 An email still ``sending`` past its lease was cut off between the server's acceptance and this
 bookkeeping (a crash): it is held ``in_doubt`` and never sent again by itself."""
@@ -14,38 +14,44 @@ BATCH = 50
 
 
 async def send_due(deps: MessagingDeps) -> int:
-    """One round: hold the cut-off sends, claim what is due, send each, record each outcome.
-    Returns how many were sent."""
+    """One round: hold the cut-off sends, then up to ``BATCH`` emails, each claimed in its own
+    transaction just before it is sent (its lease covers its own send, never a wait behind
+    others), and its outcome recorded. Returns how many were sent."""
     settings = deps.settings
-    now = deps.clock()
+    lease = timedelta(seconds=settings.email_lease_s)
     async with deps.mail_queue() as queue:
-        await queue.hold_cut_off(now)
-        claimed = await queue.claim_due(now, timedelta(seconds=settings.email_lease_s), BATCH)
+        await queue.hold_cut_off(deps.clock())
     sent = 0
-    for email in claimed:
+    for _ in range(BATCH):
+        async with deps.mail_queue() as queue:
+            claimed = await queue.claim_due(deps.clock(), lease, 1)
+        if not claimed:
+            break
+        (email,) = claimed
         try:
             await deps.mailer.send(email)
         except MailRefused as refused:
-            async with deps.mail_queue() as queue:
-                attempts = await queue.attempts(email.email_id)
-                status, retry_at = after_failure(
-                    attempts,
-                    settings.email_max_attempts,
-                    permanent=refused.permanent,
-                    now=deps.clock(),
-                    base_s=settings.email_retry_backoff_s,
-                )
-                if status == "queued":
-                    deps.metrics.send_retries.inc()
-                await queue.settle(
-                    email.email_id,
-                    status,
-                    deps.clock(),
-                    next_attempt_at=retry_at,
-                    detail=str(refused),
-                )
+            await _failed(deps, email.email_id, refused)
             continue
         async with deps.mail_queue() as queue:
             await queue.settle(email.email_id, "sent", deps.clock())
         sent += 1
     return sent
+
+
+async def _failed(deps: MessagingDeps, email_id: str, refused: MailRefused) -> None:
+    settings = deps.settings
+    async with deps.mail_queue() as queue:
+        attempts = await queue.attempts(email_id)
+        status, retry_at = after_failure(
+            attempts,
+            settings.email_max_attempts,
+            permanent=refused.permanent,
+            now=deps.clock(),
+            base_s=settings.email_retry_backoff_s,
+        )
+        if status == "queued":
+            deps.metrics.send_retries.inc()
+        await queue.settle(
+            email_id, status, deps.clock(), next_attempt_at=retry_at, detail=str(refused)
+        )

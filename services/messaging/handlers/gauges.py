@@ -6,7 +6,7 @@ from __future__ import annotations
 from services.messaging.ports import MessagingDeps
 
 EMAIL_STATES = ("queued", "sending", "sent", "failed", "in_doubt", "bounced")
-PARTICIPANT_ROLES = ("field", "office")
+UNREAD_ROLES = ("installer", "technician", "office")
 
 
 async def refresh_gauges(deps: MessagingDeps) -> None:
@@ -18,7 +18,7 @@ async def refresh_gauges(deps: MessagingDeps) -> None:
         surveys = await stats.surveys_stats(now)
     for status in EMAIL_STATES:
         metrics.emails.labels(status).set(counts.get(status, 0))
-    for role in PARTICIPANT_ROLES:
+    for role in UNREAD_ROLES:
         at = oldest.get(role)
         metrics.unread_oldest_age.labels(role).set((now - at).total_seconds() if at else 0)
     metrics.survey_response_ratio.set(surveys.answered / surveys.sent if surveys.sent else 0)

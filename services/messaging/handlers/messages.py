@@ -60,6 +60,8 @@ async def post_message(
     async with deps.unit_of_work(caller.tenant_id) as uow:
         thread, _ = await readable_thread(uow, caller, thread_id)
         threads = uow.repos.threads
+        # Taken first: a retry racing its original finds it kept, never a duplicate key.
+        await threads.lock(thread_id)
         if new.client_key is not None:
             kept = await threads.by_client_key(thread_id, caller.user_id, new.client_key)
             if kept is not None:
@@ -136,7 +138,9 @@ async def mark_read(
                 "read_at": now.isoformat(),
                 "client_read_at": mark.client_read_at.isoformat() if mark.client_read_at else None,
             }
-            authors = {r.author_id for r in newly}
+            # The authors still on the thread (one unassigned sees nothing of it any more).
+            on_thread = {p.user_id for p in await threads.participants_of(thread_id) if p.active}
+            authors = {r.author_id for r in newly} & on_thread
             await uow.repos.feed.push([*authors, caller.user_id], "read", receipt, now)
             uow.record(
                 MessagesRead(

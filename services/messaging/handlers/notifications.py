@@ -19,6 +19,7 @@ from services.messaging.domain.notifications import (
 )
 from services.messaging.ports import MessagingDeps, MessagingUnitOfWork
 from shared.contracts.policy import PolicyDeadlinePassed, PolicyDecisionMade
+from shared.platform.http.auth import Caller
 from shared.platform.messaging.envelope import Envelope
 
 
@@ -75,3 +76,18 @@ async def email_log(
 ) -> list[tuple[EmailStatus, datetime, str | None]]:
     async with deps.unit_of_work(tenant_id) as uow:
         return await uow.repos.notices.email_log(email_id)
+
+
+async def read_inbox_item(deps: MessagingDeps, caller: Caller, item_id: str) -> bool:
+    async with deps.unit_of_work(caller.tenant_id) as uow:
+        found = await uow.repos.notices.read_item(caller.user_id, item_id, deps.clock())
+        await uow.commit()
+    return found
+
+
+async def requeue_email(deps: MessagingDeps, caller: Caller, email_id: str) -> EmailStatus | None:
+    """An operator sends again an email held in doubt (it may have gone: their call) or failed."""
+    async with deps.unit_of_work(caller.tenant_id) as uow:
+        status = await uow.repos.notices.requeue(email_id, deps.clock(), caller.user_id)
+        await uow.commit()
+    return status

@@ -14,7 +14,6 @@ from services.messaging.domain.portal import WorkFacts
 from services.messaging.domain.surveys import (
     OVERALL,
     FormQuestions,
-    InvalidAnswers,
     Survey,
     SurveyForm,
     SurveyUnavailable,
@@ -82,8 +81,10 @@ async def schedule_survey(
     send_at = deps.policy.business_days_after(
         uow.tenant_id, completed, scheduled[0].within_business_days or 0
     )
+    form = await uow.repos.surveys.form()
+    assert form is not None  # the latest, or the default
     survey = Survey(
-        survey_id=str(uuid.uuid5(NAMESPACE, f"{uow.tenant_id}:{subject}:{facts.subject_id}")),
+        survey_id=survey_id_of(uow.tenant_id, subject, facts.subject_id),
         subject=subject,
         subject_id=facts.subject_id,
         job_id=facts.subject_id if subject == "job" else facts.job_id,
@@ -92,6 +93,7 @@ async def schedule_survey(
         contact_email=facts.customer_email,
         send_at=send_at,
         expires_at=send_at + timedelta(days=deps.settings.survey_link_valid_days),
+        form_version=form.version,  # what the customer is asked, whatever changes later
     )
     if not await uow.repos.surveys.add(survey):
         return None  # once per job
@@ -126,9 +128,7 @@ async def open_survey(deps: MessagingDeps, token: str) -> tuple[Survey, SurveyFo
         raise SurveyUnavailable("invalid", "This survey link is not valid.")
     async with deps.unit_of_work(ref.tenant_id) as uow:
         survey = usable(await uow.repos.surveys.get(ref.survey_id), deps.clock())
-        form = await uow.repos.surveys.form()
-        assert form is not None  # the latest, or the default
-        return survey, form
+        return survey, await _form_of(uow, survey)
 
 
 async def answer_survey(deps: MessagingDeps, token: str, raw: dict[str, Any]) -> Survey:
@@ -139,11 +139,11 @@ async def answer_survey(deps: MessagingDeps, token: str, raw: dict[str, Any]) ->
     async with deps.unit_of_work(ref.tenant_id) as uow:
         surveys = uow.repos.surveys
         survey = usable(await surveys.get(ref.survey_id), deps.clock())
-        form = await _form_answered(uow, raw.get("form_version"))
+        form = await _form_of(uow, survey)
         answers = read_answers(form, raw)
         now = deps.clock()
         if not await surveys.answer(
-            survey.survey_id, version=form.version, rating=answers[OVERALL], answers=answers, at=now
+            survey.survey_id, rating=answers[OVERALL], answers=answers, at=now
         ):
             raise SurveyUnavailable("answered", "This survey was already answered. Thank you!")
         uow.record(
@@ -172,19 +172,10 @@ async def answer_survey(deps: MessagingDeps, token: str, raw: dict[str, Any]) ->
     )
 
 
-async def _form_answered(uow: MessagingUnitOfWork, version: object) -> SurveyForm:
-    """The form the customer was shown (its version travels with the answers), else the latest;
-    a version the tenant never had is refused, naming the field."""
-    latest = await uow.repos.surveys.form()
-    assert latest is not None  # the latest, or the default
-    if version in (None, ""):
-        return latest
-    number = str(version)
-    form = None
-    if number.isdigit() and int(number) <= latest.version:
-        form = await uow.repos.surveys.form(int(number))
-    if form is None:
-        raise InvalidAnswers([{"field": "form_version", "message": "not a version of this survey"}])
+async def _form_of(uow: MessagingUnitOfWork, survey: Survey) -> SurveyForm:
+    """The questions the survey was sent with (its version, kept on the survey)."""
+    form = await uow.repos.surveys.form(survey.form_version or 0)
+    assert form is not None  # versions are never deleted
     return form
 
 
@@ -212,6 +203,10 @@ async def ratings(deps: MessagingDeps, caller: Caller, by: str) -> list[dict[str
 async def survey(
     deps: MessagingDeps, caller: Caller, kind: SurveySubject, subject_id: str
 ) -> Survey | None:
-    survey_id = str(uuid.uuid5(NAMESPACE, f"{caller.tenant_id}:{kind}:{subject_id}"))
     async with deps.unit_of_work(caller.tenant_id) as uow:
-        return await uow.repos.surveys.get(survey_id)
+        return await uow.repos.surveys.get(survey_id_of(caller.tenant_id, kind, subject_id))
+
+
+def survey_id_of(tenant_id: str, subject: SurveySubject, subject_id: str) -> str:
+    """One survey per job (and per ticket): its id follows from them."""
+    return str(uuid.uuid5(NAMESPACE, f"{tenant_id}:{subject}:{subject_id}"))

@@ -91,7 +91,10 @@ async def on_ticket_opened(
         title=f"Ticket {ticket.ticket_number}: {ticket.customer.name}",
         opened_at=envelope.time,
     )
-    await uow.repos.threads.open(thread, opened_by=ticket.opened_by)
+    if not await uow.repos.threads.open(thread, opened_by=ticket.opened_by):
+        kept = await uow.repos.threads.of_subject("ticket", ticket.ticket_id)
+        assert kept is not None  # the ticket's thread, opened before
+        thread = kept
     await uow.repos.threads.join(thread.thread_id, [ticket.opened_by], "office", envelope.time)
     if facts is not None:
         await assign_field(uow, envelope.time, thread, facts, ticket.assignment.technician_ids)

@@ -44,4 +44,4 @@ def mail_queue(connection: AsyncConnection) -> MailQueueRepository:
 
 
 def stats(connection: AsyncConnection) -> StatsRepository:
-    return StatsRepository(connection, threads, surveys)
+    return StatsRepository(connection, threads, surveys, notices["emails"])

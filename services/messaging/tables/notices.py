@@ -81,22 +81,34 @@ def notification_tables(metadata: sa.MetaData) -> dict[str, sa.Table]:
         sa.Column("reason", sa.Text, nullable=False),
         sa.Column("at", sa.DateTime(timezone=True), nullable=False),
     )
+    # The tokens of the delivery webhooks' signatures seen lately: a signed post is taken once.
+    webhook_tokens = sa.Table(
+        "webhook_tokens",
+        metadata,
+        sa.Column("token", sa.Text, primary_key=True),
+        sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+    )
     return {
         "people": people,
         "inbox": inbox,
         "emails": emails,
         "events": events,
         "suppressed": suppressed,
+        "webhook_tokens": webhook_tokens,
     }
 
 
 class DirectoryRepository(TenantScopedRepository):
+    """The tenant's people. Whether a person's address bounced is read from the suppressed
+    addresses, never stored with the person (nor taken from a client's PUT)."""
+
     def __init__(self, connection: AsyncConnection, tenant_id: str, tables: dict[str, sa.Table]):
         super().__init__(connection, tenant_id)
-        self.people = tables["people"]
+        self.people, self.suppressed = tables["people"], tables["suppressed"]
 
     async def put(self, person: Person) -> None:
-        values = {"data": person.model_dump(mode="json"), "roles": list(person.roles)}
+        data = person.model_dump(mode="json", exclude={"bounced"})
+        values = {"data": data, "roles": list(person.roles)}
         await self.connection.execute(
             pg_insert(self.people)
             .values(tenant_id=self.tenant_id, user_id=person.user_id, **values)
@@ -106,20 +118,29 @@ class DirectoryRepository(TenantScopedRepository):
         )
 
     async def all(self) -> list[Person]:
-        query = self.scoped(self.people, self.people.c.data).order_by(self.people.c.user_id)
-        return [Person.model_validate(d) for d in (await self.connection.execute(query)).scalars()]
+        return await self._people(sa.true())
 
     async def some(self, user_ids: Sequence[str]) -> list[Person]:
-        query = self.scoped(self.people, self.people.c.data).where(
-            self.people.c.user_id.in_(list(user_ids))
-        )
-        return [Person.model_validate(d) for d in (await self.connection.execute(query)).scalars()]
+        return await self._people(self.people.c.user_id.in_(list(user_ids)))
 
     async def with_role(self, role: str) -> list[Person]:
-        query = self.scoped(self.people, self.people.c.data).where(
-            sa.literal(role) == sa.any_(self.people.c.roles)
+        return await self._people(sa.literal(role) == sa.any_(self.people.c.roles))
+
+    async def _people(self, where: sa.ColumnElement[bool]) -> list[Person]:
+        people, suppressed = self.people, self.suppressed
+        bounced = (
+            sa.exists()
+            .where(
+                suppressed.c.tenant_id == people.c.tenant_id,
+                suppressed.c.address == sa.func.lower(people.c.data["email"].astext),
+            )
+            .label("bounced")
         )
-        return [Person.model_validate(d) for d in (await self.connection.execute(query)).scalars()]
+        query = self.scoped(people, people.c.data, bounced).where(where).order_by(people.c.user_id)
+        return [
+            Person.model_validate({**row.data, "bounced": row.bounced})
+            for row in await self.connection.execute(query)
+        ]
 
 
 class NoticeRepository(TenantScopedRepository):
@@ -154,6 +175,8 @@ class NoticeRepository(TenantScopedRepository):
     async def queue(self, email: OutgoingEmail, *, send_at: datetime, now: datetime) -> bool:
         """Queue the email once (its id is the idempotency key): False if it was queued before.
         To an address that bounced hard it is kept, failed at once, never sent."""
+        if email.tenant_id != self.tenant_id:
+            raise ValueError(f"an email of tenant {email.tenant_id} queued in {self.tenant_id}")
         s = self.suppressed
         bounced = (
             await self.connection.execute(
@@ -176,6 +199,44 @@ class NoticeRepository(TenantScopedRepository):
         if bounced:
             await log_email(self.connection, self.events, email.email_id, "failed", now, bounced)
         return True
+
+    async def read_item(self, user_id: str, item_id: str, at: datetime) -> bool:
+        """Mark the user's inbox item read (the first time counts); False: no such item."""
+        inbox = self.inbox
+        found = await self.connection.execute(
+            sa.update(inbox)
+            .where(
+                inbox.c.tenant_id == self.tenant_id,
+                inbox.c.user_id == user_id,
+                inbox.c.item_id == item_id,
+            )
+            .values(read_at=sa.func.coalesce(inbox.c.read_at, at))
+        )
+        return found.rowcount == 1
+
+    async def requeue(self, email_id: str, at: datetime, by: str) -> EmailStatus | None:
+        """Queue again an email held in doubt or failed (an operator's decision: it may go
+        twice); None if the tenant has no such email, else its status after."""
+        emails, s = self.emails, self.suppressed
+        bounced = sa.exists().where(
+            s.c.tenant_id == emails.c.tenant_id, s.c.address == sa.func.lower(emails.c.to_address)
+        )
+        changed = await self.connection.execute(
+            sa.update(emails)
+            .where(
+                emails.c.tenant_id == self.tenant_id,
+                emails.c.email_id == email_id,
+                emails.c.status.in_(("in_doubt", "failed")),
+                ~bounced,
+            )
+            .values(status="queued", next_attempt_at=at, attempts=0, last_error=None)
+        )
+        if changed.rowcount:
+            await log_email(self.connection, self.events, email_id, "queued", at, f"again, by {by}")
+        status = await self.connection.execute(
+            self.scoped(emails, emails.c.status).where(emails.c.email_id == email_id)
+        )
+        return status.scalar_one_or_none()
 
     async def inbox_of(self, user_id: str, *, unread_only: bool) -> list[dict[str, Any]]:
         query = self.scoped(self.inbox).where(self.inbox.c.user_id == user_id)
@@ -215,6 +276,7 @@ class MailQueueRepository:
         self.connection = connection
         self.emails, self.events = tables["emails"], tables["events"]
         self.people, self.suppressed = tables["people"], tables["suppressed"]
+        self.webhook_tokens = tables["webhook_tokens"]
 
     async def claim_due(self, now: datetime, lease: timedelta, limit: int) -> list[OutgoingEmail]:
         """Due emails, marked ``sending`` until ``now + lease`` (their attempt counted): commit
@@ -286,6 +348,16 @@ class MailQueueRepository:
             await log_email(self.connection, self.events, email_id, "in_doubt", now)
         return held
 
+    async def first_use(self, token: str, at: datetime, forget_before: datetime) -> bool:
+        """Record a webhook signature's token: False if it was used before (a replayed post).
+        Tokens older than ``forget_before`` are dropped: their posts are refused as stale."""
+        tokens = self.webhook_tokens
+        await self.connection.execute(sa.delete(tokens).where(tokens.c.at < forget_before))
+        added = await self.connection.execute(
+            pg_insert(tokens).values(token=token, at=at).on_conflict_do_nothing()
+        )
+        return added.rowcount == 1
+
     async def report(self, report: DeliveryReport) -> OutgoingEmail | None:
         """Log a provider's report (delivered, deferred, bounced, opened) on its email, once per
         provider event; a bounce marks the email bounced. None: not one of our emails, or this
@@ -328,22 +400,13 @@ class MailQueueRepository:
         return True
 
     async def suppress(self, tenant_id: str, address: str, reason: str, at: datetime) -> int:
-        """A hard bounce: the address gets nothing more. Marks the directory's people with it
-        bounced and fails the emails still queued to it; returns how many were stopped."""
+        """A hard bounce: the address gets nothing more (the directory shows its people
+        bounced). Fails the emails still queued to it; returns how many were stopped."""
         address = address.lower()
         await self.connection.execute(
             pg_insert(self.suppressed)
             .values(tenant_id=tenant_id, address=address, reason=reason, at=at)
             .on_conflict_do_nothing()
-        )
-        people = self.people
-        await self.connection.execute(
-            sa.update(people)
-            .where(
-                people.c.tenant_id == tenant_id,
-                sa.func.lower(people.c.data["email"].astext) == address,
-            )
-            .values(data=people.c.data.op("||")(sa.cast({"bounced": True}, pg.JSONB)))
         )
         emails = self.emails
         stopped = await self.connection.execute(

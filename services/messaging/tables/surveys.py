@@ -72,6 +72,12 @@ class SurveyRepository(TenantScopedRepository):
 
     async def new_form(self, questions: FormQuestions, by: str, now: datetime) -> SurveyForm:
         f = self.forms
+        # One new version at a time per tenant (two at once would both take max + 1).
+        await self.connection.execute(
+            sa.select(
+                sa.func.pg_advisory_xact_lock(sa.func.hashtext(f"survey_forms:{self.tenant_id}"))
+            )
+        )
         latest = await self.connection.execute(
             self.scoped(f, sa.func.coalesce(sa.func.max(f.c.version), 0))
         )
@@ -106,7 +112,7 @@ class SurveyRepository(TenantScopedRepository):
         return _survey(row._mapping) if row else None
 
     async def answer(
-        self, survey_id: str, *, version: int, rating: int, answers: dict[str, Any], at: datetime
+        self, survey_id: str, *, rating: int, answers: dict[str, Any], at: datetime
     ) -> bool:
         """Record the answers once: False if the survey was answered meanwhile."""
         s = self.surveys
@@ -117,7 +123,7 @@ class SurveyRepository(TenantScopedRepository):
                 s.c.survey_id == survey_id,
                 s.c.answered_at.is_(None),
             )
-            .values(answered_at=at, form_version=version, rating=rating, answers=answers)
+            .values(answered_at=at, rating=rating, answers=answers)
         )
         return result.rowcount == 1
 

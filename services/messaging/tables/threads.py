@@ -133,6 +133,15 @@ class ThreadRepository(TenantScopedRepository):
         row = (await self.connection.execute(query)).first()
         return ThreadInfo.model_validate(row._mapping) if row else None
 
+    async def lock(self, thread_id: str) -> None:
+        """Hold the thread's row until commit: posts to one thread take their turns."""
+        t = self.threads
+        await self.connection.execute(
+            sa.select(t.c.thread_id)
+            .where(t.c.tenant_id == self.tenant_id, t.c.thread_id == thread_id)
+            .with_for_update()
+        )
+
     async def of_subject(self, kind: str, subject_id: str) -> ThreadInfo | None:
         t = self.threads
         query = self.scoped(t).where(t.c.kind == kind, t.c.subject_id == subject_id)
@@ -323,9 +332,9 @@ class ThreadRepository(TenantScopedRepository):
         if not seqs:
             return []
         authors = await self.connection.execute(
-            self.scoped(m, m.c.seq, m.c.author_id).where(
-                m.c.thread_id == thread_id, m.c.seq.in_(seqs)
-            )
+            self.scoped(m, m.c.seq, m.c.author_id)
+            .where(m.c.thread_id == thread_id, m.c.seq.in_(seqs))
+            .order_by(m.c.seq)
         )
         return [ReadRecord(seq=row.seq, author_id=row.author_id) for row in authors]
 

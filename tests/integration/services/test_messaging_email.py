@@ -19,6 +19,7 @@ from services.messaging.mail import SmtpMailer
 from services.messaging.ports import MessagingDeps
 from shared.cli.embedded import free_port
 from shared.contracts.policy import MatchedRuleSummary, PolicyDecisionMade
+from shared.platform.http.auth import Caller
 from shared.platform.messaging.envelope import Envelope, encode_event
 from shared.platform.service import Service
 from shared.platform.storage.db import drop_schema
@@ -111,6 +112,10 @@ async def test_a_decision_reaches_the_trade_manager_by_email_once(
         log = await uow.repos.notices.email_log(item["item_id"])
     assert [status for status, _, _ in log] == ["queued", "sending", "sent"]
     assert message["Message-ID"] == f"<{item['item_id']}@roofline>"
+    tina_caller = Caller(user_id="tina", tenant_id="acme", roles=frozenset({"trade_manager"}))
+    assert await notifications.read_inbox_item(deps, tina_caller, item["item_id"])
+    assert await notifications.inbox(deps, "acme", "tina", unread_only=True) == []
+    assert not await notifications.read_inbox_item(deps, tina_caller, "no-such-item")
 
 
 async def test_a_send_cut_off_after_acceptance_is_never_sent_twice(
@@ -154,6 +159,15 @@ async def test_a_send_cut_off_after_acceptance_is_never_sent_twice(
         async with deps.unit_of_work("acme") as uow:
             log = await uow.repos.notices.email_log(claimed.email_id)
         assert [status for status, _, _ in log] == ["queued", "sending", "in_doubt"]
+
+        # An operator decides to send it again (it may arrive twice: their call).
+        caller = Caller(user_id="pat", tenant_id="acme", roles=frozenset({"production_manager"}))
+        assert await notifications.requeue_email(deps, caller, claimed.email_id) == "queued"
+        assert await email_worker.send_due(deps) == 1
+        assert len(inbox.messages) == 2
+        assert await notifications.requeue_email(deps, caller, claimed.email_id) == "sent"
+        other = Caller(user_id="gina", tenant_id="globex", roles=frozenset({"production_manager"}))
+        assert await notifications.requeue_email(deps, other, claimed.email_id) is None
     finally:
         await drop_schema(service.platform.engine, settings.schema_name)
         await service.platform.engine.dispose()

@@ -15,7 +15,6 @@ import sqlalchemy as sa
 
 from services.messaging import app as messaging_app
 from services.messaging.domain.directory import Person
-from services.messaging.domain.webhooks import example
 from services.messaging.handlers import notifications, surveys, work
 from services.messaging.handlers.gauges import refresh_gauges
 from services.messaging.ports import MessagingDeps, MessagingUnitOfWork
@@ -33,6 +32,7 @@ from shared.platform.http.auth import mint_token
 from shared.platform.messaging.envelope import Envelope, encode_event
 from shared.platform.service import Service
 from tests.support.harness import create_topics, metric_value, running, settings_for
+from tests.support.mailgun import example
 
 Handler = Callable[[MessagingUnitOfWork, Envelope, Any], Awaitable[None]]
 
@@ -464,8 +464,16 @@ async def test_a_hard_bounce_reported_by_the_webhook_stops_sends_to_the_address(
     assert (await client.post("/email/webhooks/provider", json=delivered)).json()[
         "result"
     ] == "delivered: logged"
-    replayed = await client.post("/email/webhooks/provider", json=delivered)
-    assert replayed.json()["result"].startswith("ignored")
+    # The same post again, or its signature carrying another report, is refused.
+    assert (await client.post("/email/webhooks/provider", json=delivered)).status_code == 403
+    forged_bounce = example(key, message_id, "failed", severity="permanent", now=now)
+    forged_bounce["signature"] = delivered["signature"]
+    assert (await client.post("/email/webhooks/provider", json=forged_bounce)).status_code == 403
+    # The provider posting one event twice (a retry, a new signature): logged once.
+    retried = example(key, message_id, "delivered", now=now)
+    retried["event-data"]["id"] = delivered["event-data"]["id"]
+    again = await client.post("/email/webhooks/provider", json=retried)
+    assert again.json()["result"].startswith("ignored")
     bounce = example(
         key, message_id, "failed", severity="permanent", now=now, recipient="ivan@crew.example"
     )
@@ -475,6 +483,12 @@ async def test_a_hard_bounce_reported_by_the_webhook_stops_sends_to_the_address(
     people = (
         await client.get("/people", headers=as_user(service, "pat", "production_manager"))
     ).json()
+    assert next(p for p in people if p["user_id"] == "ivan")["bounced"] is True
+    # Bounced is the provider's word, not a client's: a PUT cannot clear it.
+    pat_headers = as_user(service, "pat", "production_manager")
+    ivan = next(p for p in people if p["user_id"] == "ivan") | {"bounced": False}
+    await client.put("/people/ivan", headers=pat_headers, json=ivan)
+    people = (await client.get("/people", headers=pat_headers)).json()
     assert next(p for p in people if p["user_id"] == "ivan")["bounced"] is True
     # A later alert to the address is kept but never sent.
     pat = as_user(service, "pat", "production_manager")
@@ -528,12 +542,12 @@ async def test_the_gauges_and_counters_say_what_happened(
     platform = service.platform
     assert metric_value(platform, "roofline_messaging_messages_posted_total", kind="job") == 1
     assert metric_value(platform, "roofline_messaging_emails", status="queued") == 2
-    # Neither Ivan (field) nor Sam (office: the job's sales rep) has read Pat's message.
+    # Neither Ivan (installer) nor Sam (office: the job's sales rep) has read Pat's message.
     age = "roofline_messaging_unread_oldest_age_seconds"
-    assert metric_value(platform, age, role="field") > 0
+    assert metric_value(platform, age, role="installer") > 0
     assert metric_value(platform, age, role="office") > 0
     ivan = as_user(service, "ivan", "installer")
     await client.post(f"/threads/{thread['thread_id']}/read", headers=ivan, json={"up_to_seq": 1})
     await refresh_gauges(deps)
-    assert metric_value(platform, age, role="field") == 0
+    assert metric_value(platform, age, role="installer") == 0
     assert metric_value(platform, "roofline_messaging_survey_response_ratio") == 0

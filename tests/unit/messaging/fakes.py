@@ -13,7 +13,6 @@ from typing import Any, Self
 
 from services.messaging.domain.directory import Person
 from services.messaging.domain.email import EmailStatus, OutgoingEmail
-from services.messaging.domain.links import Links
 from services.messaging.domain.notifications import Delivery
 from services.messaging.domain.portal import WorkFacts
 from services.messaging.domain.surveys import DEFAULT_FORM, FormQuestions, Survey, SurveyForm
@@ -26,6 +25,7 @@ from services.messaging.domain.threads import (
     ThreadInfo,
     ThreadSummary,
 )
+from services.messaging.links import Links
 from services.messaging.metrics import MessagingMetrics
 from services.messaging.ports import FeedEvent, MessagingDeps, MessagingRepositories, ReadRecord
 from shared.contracts.base import EventData
@@ -73,6 +73,9 @@ class FakeThreads:
 
     async def get(self, thread_id: str) -> ThreadInfo | None:
         return self.state.threads.get((self.tenant, thread_id))
+
+    async def lock(self, thread_id: str) -> None:
+        """One unit of work at a time here: nothing to wait for."""
 
     async def of_subject(self, kind: str, subject_id: str) -> ThreadInfo | None:
         return next(
@@ -264,10 +267,19 @@ class FakeDirectory:
         self.state, self.tenant = state, tenant
 
     async def put(self, person: Person) -> None:
-        self.state.people[(self.tenant, person.user_id)] = person
+        self.state.people[(self.tenant, person.user_id)] = person.model_copy(
+            update={"bounced": False}
+        )
 
     async def all(self) -> list[Person]:
-        return [p for (t, _), p in sorted(self.state.people.items()) if t == self.tenant]
+        def bounced(p: Person) -> bool:
+            return p.email is not None and (self.tenant, p.email.lower()) in self.state.suppressed
+
+        return [
+            p.model_copy(update={"bounced": bounced(p)})
+            for (t, _), p in sorted(self.state.people.items())
+            if t == self.tenant
+        ]
 
     async def some(self, user_ids: Sequence[str]) -> list[Person]:
         return [p for p in await self.all() if p.user_id in user_ids]
@@ -306,6 +318,26 @@ class FakeNotices:
         if bounced:
             self.state.email_log.append((email.email_id, "failed", now, bounced))
         return True
+
+    async def read_item(self, user_id: str, item_id: str, at: datetime) -> bool:
+        item = self.state.inbox.get((self.tenant, item_id))
+        if item is None or item["user_id"] != user_id:
+            return False
+        item["read_at"] = item["read_at"] or at
+        return True
+
+    async def requeue(self, email_id: str, at: datetime, by: str) -> EmailStatus | None:
+        kept = self.state.emails.get(email_id)
+        if kept is None or kept[0].tenant_id != self.tenant:
+            return None
+        email, status, _ = kept
+        if status in ("in_doubt", "failed") and (
+            (self.tenant, email.to_address.lower()) not in self.state.suppressed
+        ):
+            self.state.emails[email_id] = (email, "queued", at)
+            self.state.email_log.append((email_id, "queued", at, f"again, by {by}"))
+            return "queued"
+        return status
 
     async def inbox_of(self, user_id: str, *, unread_only: bool) -> list[dict[str, Any]]:
         items = [
@@ -356,7 +388,7 @@ class FakeSurveys:
         return self.state.surveys.get((self.tenant, survey_id))
 
     async def answer(
-        self, survey_id: str, *, version: int, rating: int, answers: dict[str, Any], at: datetime
+        self, survey_id: str, *, rating: int, answers: dict[str, Any], at: datetime
     ) -> bool:
         survey = await self.get(survey_id)
         if survey is None or survey.answered_at is not None:
@@ -364,7 +396,6 @@ class FakeSurveys:
         self.state.surveys[(self.tenant, survey_id)] = survey.model_copy(
             update={
                 "answered_at": at,
-                "form_version": version,
                 "rating": rating,
                 "answers": answers,
             }

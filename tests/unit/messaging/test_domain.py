@@ -3,12 +3,14 @@ and what the field sees."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
 from pydantic import ValidationError
 
+from services.messaging.domain.email import MailRefused, OutgoingEmail
 from services.messaging.domain.portal import apply_work_event
 from services.messaging.domain.surveys import (
     FormQuestions,
@@ -28,11 +30,14 @@ from services.messaging.domain.webhooks import (
     BadSignature,
     ProviderWebhook,
     email_id_of,
-    example,
     report_of,
     verify,
 )
+from services.messaging.links import Links
+from services.messaging.mail import SmtpMailer
 from shared.contracts.jobs import ChangeOrderAdded, LeadCreated, MaterialsRecorded
+from shared.platform.settings import load_settings
+from tests.support.mailgun import example
 
 NOW = datetime(2026, 12, 1, 15, 0, tzinfo=UTC)
 SKEW = timedelta(minutes=2)
@@ -189,3 +194,19 @@ def test_the_field_never_sees_money() -> None:
         )
         is None
     )
+
+
+def test_a_subject_is_one_line_and_an_unsendable_email_is_refused_for_good() -> None:
+    email = OutgoingEmail(
+        email_id="e1",
+        tenant_id="acme",
+        to_user="ivan",
+        to_address="ivan@crew.example\nBcc: everyone@example.com",
+        subject="New message: Dana\r\nReyes,\n12 Elm St",
+        body="hi",
+    )
+    assert email.subject == "New message: Dana Reyes, 12 Elm St"
+    mailer = SmtpMailer(load_settings("messaging"), Links("k", "https://portal.example"))
+    with pytest.raises(MailRefused) as refused:
+        asyncio.run(mailer.send(email))  # refused before any connection is tried
+    assert refused.value.permanent

@@ -218,3 +218,17 @@ async def test_a_survey_is_answered_once_with_its_form_version(
     with pytest.raises(SurveyUnavailable) as forged:
         await surveys.answer_survey(built, token[:-2] + "xx", {"overall": "5"})
     assert forged.value.reason == "invalid"
+
+
+async def test_an_unassigned_author_gets_no_receipts(
+    deps: tuple[MessagingDeps, State, Clock],
+) -> None:
+    built, state, clock = deps
+    thread_id = await job_thread(built, ["ivan"])
+    await messages.post_message(built, IVAN, thread_id, NewMessage(body="On site"))
+    await consume(built, work.on_crew, crew(["olga"]), "job-1")
+    clock.now = NOW + timedelta(minutes=1)
+    read = await messages.mark_read(built, PAT, thread_id, MarkRead(up_to_seq=1))
+    assert read.marked == 1
+    assert [e.kind for e in state.feed[("acme", "ivan")]][-1] == "unassigned"
+    assert [e.kind for e in state.feed[("acme", "pat")]][-1] == "read"

@@ -121,7 +121,18 @@ def test_failures_back_off_and_give_up() -> None:
     assert after_failure(1, 8, permanent=True, now=NOW, base_s=30) == ("failed", None)
 
 
-def test_a_notify_of_a_refused_action_tells_nobody_an_escalate_still_does() -> None:
-    refused = decision(rule("notify", "trade_manager"), rule("escalate", "billing_manager"))
-    refused = refused.model_copy(update={"outcome": "hold"})
-    assert [n.role for n in notices_of_decision(refused)] == ["billing_manager"]
+def test_a_refused_action_still_tells_unless_the_notify_is_only_when_allowed() -> None:
+    only_if_allowed = rule("notify", "trade_manager").model_copy(
+        update={"only_when_allowed": True, "rule": "r-handoff"}
+    )
+    refused = decision(
+        rule("notify", "production"), only_if_allowed, rule("escalate", "billing_manager")
+    ).model_copy(update={"outcome": "hold"})
+    # collections' tell-production comes with a hold: production is told all the same.
+    assert [n.role for n in notices_of_decision(refused)] == ["production", "billing_manager"]
+    allowed = refused.model_copy(update={"outcome": "notify"})
+    assert [n.role for n in notices_of_decision(allowed)] == [
+        "production",
+        "trade_manager",
+        "billing_manager",
+    ]

@@ -211,3 +211,12 @@ def test_only_a_refusing_outcome_lists_missing_items(write_policy: Callable[...,
     text = VALID.replace("{type: require, items: [photos],", "{type: deny, items: [photos],")
     loaded = load_policy_file(write_policy(text.replace("outcome: require", "outcome: deny")))
     loaded.close()
+
+
+def test_only_a_notify_is_told_only_when_allowed(write_policy: Callable[..., Path]) -> None:
+    text = VALID.replace(
+        "{type: require, items: [photos],",
+        "{type: require, only_when_allowed: true, items: [photos],",
+    )
+    message = only(problems(write_policy, text)).message
+    assert "only_when_allowed is for a 'notify' outcome" in message

@@ -127,6 +127,11 @@ def upgrade() -> None:
         sa.Column("reason", sa.Text, nullable=False),
         sa.Column("at", TS, nullable=False),
     )
+    op.create_table(
+        "webhook_tokens",
+        sa.Column("token", sa.Text, primary_key=True),
+        sa.Column("at", TS, nullable=False),
+    )
     op.add_column("emails", sa.Column("kind", sa.Text, nullable=False, server_default="notice"))
     op.add_column("email_events", sa.Column("provider_event_id", sa.Text, unique=True))
     # The job threads and crews of the thin slice, into the new tables.
@@ -139,6 +144,12 @@ def upgrade() -> None:
         "INSERT INTO thread_participants (tenant_id, thread_id, user_id, role, active, joined_at)"
         " SELECT m.tenant_id, t.thread_id, m.user_id, 'field', true, now()"
         " FROM thread_members m JOIN threads t USING (tenant_id, job_id)"
+    )
+    # What the field sees of those jobs starts from what is known (later events fill it in).
+    op.execute(
+        "INSERT INTO portal_work (tenant_id, kind, subject_id, data, updated_at)"
+        " SELECT tenant_id, 'job', job_id,"
+        " jsonb_build_object('kind', 'job', 'subject_id', job_id), now() FROM threads"
     )
     op.drop_table("thread_members")
     op.drop_table("threads")
