@@ -7,7 +7,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: up test bench bench-kafka bench-policy bench-tickets lint fmt clean
+.PHONY: up test bench bench-kafka bench-policy bench-tickets bench-messaging lint fmt clean
 
 $(STAMP): pyproject.toml
 	@test -n "$(PYTHON)" || { echo "Roofline needs Python 3.11 or 3.12 (durable-rules does not build on 3.13)."; exit 1; }
@@ -38,6 +38,11 @@ bench-policy: $(STAMP)
 
 bench-tickets: $(STAMP)
 	$(BIN)/python -m bench.tickets
+
+# The installer portal's reads under load (unread counts, a thread's latest page) beside a bare
+# FastAPI + asyncpg app, and emails drained to the local SMTP sink per second.
+bench-messaging: $(STAMP)
+	$(BIN)/python -m bench.messaging
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
