@@ -13,7 +13,7 @@ from fastapi import FastAPI
 from services.messaging import api, consumers
 from services.messaging.api.deps import messaging_deps
 from services.messaging.api.errors import ERRORS
-from services.messaging.handlers.email_worker import send_due
+from services.messaging.handlers.email_worker import BATCH, send_due
 from services.messaging.handlers.gauges import refresh_gauges
 from services.messaging.links import Links
 from services.messaging.mail import SmtpMailer
@@ -73,9 +73,7 @@ def build(settings: Settings | None = None) -> Service[MessagingDeps]:
         metrics=MessagingMetrics(platform.metrics.registry),
     )
     consumers.register(platform, uows, deps)
-    platform.background.append(
-        lambda: every(settings.email_send_interval_s, "email round", lambda: send_due(deps))
-    )
+    platform.background.append(lambda: email_worker(deps))
     platform.background.append(
         lambda: every(GAUGES_INTERVAL_S, "gauges refresh", lambda: refresh_gauges(deps))
     )
@@ -91,6 +89,19 @@ async def every(interval_s: float, what: str, step: Callable[[], Awaitable[objec
         except Exception:
             log.exception("%s failed; retrying next round", what)
         await asyncio.sleep(interval_s)
+
+
+async def email_worker(deps: MessagingDeps) -> None:
+    """Send what is due; rest ``email_send_interval_s`` only when a round did not fill its
+    batch (a backlog drains at the worker's pace, not a batch a second)."""
+    while True:
+        sent = 0
+        try:
+            sent = await send_due(deps)
+        except Exception:
+            log.exception("email round failed; retrying next round")
+        if sent < BATCH:
+            await asyncio.sleep(deps.settings.email_send_interval_s)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:

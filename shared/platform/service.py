@@ -236,8 +236,7 @@ class ServicePlatform:
         app = FastAPI(title=title, lifespan=lifespan)
         app.state.settings = self.settings
         app.state.platform = self
-        for provision in provisions:
-            app.dependency_overrides[provision.dependency] = provision.provider
+        app.state.provided = {p.dependency: p.value for p in provisions}
         install_problem_handlers(app)
         # A service that asks the policy layer answers its refusals alike: 409 policy-denied.
         policy_errors = POLICY_ERRORS if self.policy is not None else {}

@@ -8,50 +8,53 @@ from __future__ import annotations
 from datetime import timedelta
 
 from services.messaging.domain.email import MailRefused, after_failure
-from services.messaging.ports import MessagingDeps
+from services.messaging.ports import MailQueue, MessagingDeps
 
 BATCH = 50
 
 
 async def send_due(deps: MessagingDeps) -> int:
-    """One round: hold the cut-off sends, then up to ``BATCH`` emails, each claimed in its own
-    transaction just before it is sent (its lease covers its own send, never a wait behind
-    others), and its outcome recorded. Returns how many were sent."""
-    settings = deps.settings
-    lease = timedelta(seconds=settings.email_lease_s)
+    """One round: hold the cut-off sends, then up to ``BATCH`` emails, each claimed just before
+    it is sent (its lease covers its own send, never a wait behind others) and its outcome
+    recorded in the transaction that claims the next. Returns how many were sent."""
+    lease = timedelta(seconds=deps.settings.email_lease_s)
     async with deps.mail_queue() as queue:
         await queue.hold_cut_off(deps.clock())
+        claimed = await queue.claim_due(deps.clock(), lease, 1)
     sent = 0
-    for _ in range(BATCH):
-        async with deps.mail_queue() as queue:
-            claimed = await queue.claim_due(deps.clock(), lease, 1)
+    for turn in range(1, BATCH + 1):
         if not claimed:
             break
         (email,) = claimed
+        refused: MailRefused | None = None
         try:
             await deps.mailer.send(email)
-        except MailRefused as refused:
-            await _failed(deps, email.email_id, refused)
-            continue
+        except MailRefused as exc:
+            refused = exc
         async with deps.mail_queue() as queue:
-            await queue.settle(email.email_id, "sent", deps.clock())
-        sent += 1
+            if refused is None:
+                await queue.settle(email.email_id, "sent", deps.clock())
+                sent += 1
+            else:
+                await _failed(deps, queue, email.email_id, refused)
+            claimed = await queue.claim_due(deps.clock(), lease, 1) if turn < BATCH else []
     return sent
 
 
-async def _failed(deps: MessagingDeps, email_id: str, refused: MailRefused) -> None:
+async def _failed(
+    deps: MessagingDeps, queue: MailQueue, email_id: str, refused: MailRefused
+) -> None:
     settings = deps.settings
-    async with deps.mail_queue() as queue:
-        attempts = await queue.attempts(email_id)
-        status, retry_at = after_failure(
-            attempts,
-            settings.email_max_attempts,
-            permanent=refused.permanent,
-            now=deps.clock(),
-            base_s=settings.email_retry_backoff_s,
-        )
-        if status == "queued":
-            deps.metrics.send_retries.inc()
-        await queue.settle(
-            email_id, status, deps.clock(), next_attempt_at=retry_at, detail=str(refused)
-        )
+    attempts = await queue.attempts(email_id)
+    status, retry_at = after_failure(
+        attempts,
+        settings.email_max_attempts,
+        permanent=refused.permanent,
+        now=deps.clock(),
+        base_s=settings.email_retry_backoff_s,
+    )
+    if status == "queued":
+        deps.metrics.send_retries.inc()
+    await queue.settle(
+        email_id, status, deps.clock(), next_attempt_at=retry_at, detail=str(refused)
+    )

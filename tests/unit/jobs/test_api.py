@@ -38,7 +38,7 @@ async def jobs() -> AsyncIterator[httpx.AsyncClient]:
     deps, _, _ = fake_deps(NOW)
     app = FastAPI()
     app.state.settings = SETTINGS
-    app.dependency_overrides[jobs_deps] = lambda: deps
+    app.state.provided = dict([jobs_deps.given(deps)])
     install_problem_handlers(app)
     map_errors(app, {**POLICY_ERRORS, **ERRORS})
     for router in ROUTERS:
