@@ -40,7 +40,7 @@ class MessagesRead(EventData):
     thread_id: str
     reader_id: str
     up_to_seq: int
-    messages: int = Field(description="How many messages this marked read (0: already read).")
+    messages: int = Field(ge=1, description="How many messages this marked read.")
     read_at: datetime = Field(description="When the server recorded the read.")
     client_read_at: datetime | None = Field(
         None, description="When the reader's app displayed it, as the client reported."

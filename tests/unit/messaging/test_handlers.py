@@ -5,6 +5,7 @@ once."""
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 
 import pytest
 
@@ -15,6 +16,12 @@ from services.messaging.handlers import messages, surveys, work
 from services.messaging.ports import MessagingDeps
 from shared.contracts.jobs import CrewAssigned, CustomerContact, LeadCreated, MilestoneChanged
 from shared.contracts.messaging import MessagePosted, MessagesRead, SurveyAnswered, ThreadOpened
+from shared.contracts.tickets import (
+    TicketAssignment,
+    TicketCustomer,
+    TicketOpened,
+    TicketStatusChanged,
+)
 from shared.platform.http.auth import Caller
 from shared.platform.messaging.envelope import Envelope, encode_event
 from tests.unit.messaging.fakes import Clock, State, fake_deps
@@ -232,3 +239,37 @@ async def test_an_unassigned_author_gets_no_receipts(
     assert read.marked == 1
     assert [e.kind for e in state.feed[("acme", "ivan")]][-1] == "unassigned"
     assert [e.kind for e in state.feed[("acme", "pat")]][-1] == "read"
+
+
+async def test_a_completed_ticket_gets_no_survey_unless_the_tenant_wants_it(
+    deps: tuple[MessagingDeps, State, Clock],
+) -> None:
+    built, state, _ = deps
+    customer = TicketCustomer(name="Lee", property_address="4 Oak Ave", email="lee@home.example")
+    opened = TicketOpened(
+        ticket_id="t-1",
+        ticket_number="T-2026-0001",
+        type="service_call",
+        status="new",
+        customer=customer,
+        line_items=[],
+        amount_due=Decimal("0.00"),
+        payment_status="no_charge",
+        assignment=TicketAssignment(technician_ids=["tom"]),
+        opened_by="sue",
+    )
+    await consume(built, work.on_ticket_opened, opened, "t-1")
+    await consume(built, work.on_ticket_opened, opened, "t-1")  # a replay: the same thread
+    (thread,) = state.threads.values()
+    assert (thread.kind, thread.subject_id) == ("ticket", "t-1")
+    assert [e.kind for e in state.feed[("acme", "tom")]] == ["assigned"]
+
+    async def on_status(uow, envelope, event):  # type: ignore[no-untyped-def]
+        await surveys.on_ticket_status(built, uow, envelope, event)
+
+    done = TicketStatusChanged(
+        ticket_id="t-1", job_id=None, from_status="in_progress", to_status="complete", by="tom"
+    )
+    await consume(built, on_status, done, "t-1")
+    assert state.surveys == {}  # the surveys policy surveys jobs only, unless a tenant adds tickets
+    assert built.policy.log[-1].decision_point == "messaging.send_survey"  # type: ignore[attr-defined]
