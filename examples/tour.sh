@@ -30,6 +30,13 @@ message() {
   curl -sS --fail-with-body -X "$2" "$MESSAGING$3" -H "Authorization: Bearer $1" \
     -H 'Content-Type: application/json' ${4:+--data "$4"}
 }
+# money TOKEN METHOD PATH [JSON]: the billing service's answer (one key per request: a retry of
+# the same request with the same Idempotency-Key would be recorded once)
+money() {
+  curl -sS --fail-with-body -X "$2" "$BILLING$3" -H "Authorization: Bearer $1" \
+    -H 'Content-Type: application/json' -H "Idempotency-Key: $(python3 -c 'import uuid; print(uuid.uuid4())')" \
+    ${4:+--data "$4"}
+}
 # refused TOKEN METHOD PATH [JSON]: a command the tour expects a 409 for
 refused() {
   local answer
@@ -58,6 +65,7 @@ CSA=$(roofline token --user ann --tenant "$TENANT" --role csa)                  
 PRODUCTION=$(roofline token --user pat --tenant "$TENANT" --role production_manager)  # Pat
 PM=$(roofline token --user pete --tenant "$TENANT" --role project_manager)         # Pete, on the roof
 INSTALLER=$(roofline token --user ivan --tenant "$TENANT" --role installer)        # Ivan, on the crew
+BILLER=$(roofline token --user bea --tenant "$TENANT" --role billing)              # Bea, billing
 
 echo "1. Ann (CSA) takes a call: a lead. Not a sales rep's yet, so not in the pipeline."
 JOB=$(call "$CSA" POST /jobs '{"customer": {"name": "Dana Reyes", "phone": "555-0100", "email": "dana@example.com"},
@@ -153,9 +161,18 @@ for _ in 1 2 3 4 5 6 7 8 9 10; do  # messaging hears of the completion a moment 
 done
 message "$PRODUCTION" GET "/jobs/$JOB/survey" | show contact_email send_at expires_at
 
-echo "13. Invoiced; closing waits for the final payment, which billing reports for the job's finance folder."
+echo "13. Invoiced; closing waits for the final payment."
 call "$CSA" POST "/jobs/$JOB/milestone" '{"to": "invoiced"}' | show milestone
 refused "$CSA" POST "/jobs/$JOB/milestone" '{"to": "closed"}' | show title missing
-curl -sS --fail-with-body "$BILLING/finance-folders/$JOB" -H "Authorization: Bearer $CSA" \
-  | show job_id customer_name opened_at
-echo "tour complete: job $JOB is completed and invoiced; billing.final_payment_received.v1 releases it"
+
+echo "14. Bea (billing) records Dana's check for the balance: billing reports the final payment,"
+echo "    jobs releases the job, and Ann closes it."
+money "$BILLER" GET "/jobs/$JOB/balance" | show contract_price payments balance
+money "$BILLER" POST "/jobs/$JOB/payments" \
+  "{\"amount\": \"12480.00\", \"received_on\": \"$(day 0)\", \"method\": \"check\", \"description\": \"check #1042\"}" \
+  | show record.kind record.amount record.method balance.balance
+for _ in 1 2 3 4 5 6 7 8 9 10; do  # jobs hears of the final payment a moment later
+  [ "$(call "$CSA" GET "/jobs/$JOB" | field "['production_status']")" = released ] && break || sleep 1
+done
+call "$CSA" POST "/jobs/$JOB/milestone" '{"to": "closed"}' | show milestone production_status
+echo "tour complete: job $JOB is paid and closed"

@@ -3,27 +3,64 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Protocol
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Protocol
 
-from services.billing.domain import FinanceFolder, FinanceFolderRecord
+from pydantic import BaseModel
+
+from services.billing.domain import Folder, MoneyRecord
 from shared.platform.storage.uow import ServiceUnitOfWork
 
 
-class FinanceFolderStore(Protocol):
-    async def add(self, folder: FinanceFolder) -> bool:
+class KeptAnswer(BaseModel):
+    """What a request made with an Idempotency-Key was answered: a retry gets it again."""
+
+    request: str  # a hash of the route and the body: the same key with another body is refused
+    status: int
+    response: dict[str, Any]
+
+
+class FolderStore(Protocol):
+    async def add(self, folder: Folder) -> bool:
         """Open the folder; False if the job already has one (a replayed lead)."""
         ...
 
-    async def get(self, job_id: str) -> FinanceFolderRecord | None: ...
+    async def get(self, job_id: str, *, for_update: bool = False) -> Folder | None:
+        """The folder (``for_update``: held until commit, so money on one job takes turns)."""
+        ...
+
+    async def save(self, folder: Folder) -> None: ...
+    async def of_customer(self, customer_key: str) -> list[Folder]: ...
+
+
+class MoneyRecordStore(Protocol):
+    async def add(self, record: MoneyRecord, job_id: str) -> bool:
+        """Keep the record once: False if one with its id is kept already (a replay)."""
+        ...
+
+    async def of_job(self, job_id: str) -> list[MoneyRecord]:
+        """Every record on the job, oldest first."""
+        ...
+
+
+class IdempotencyStore(Protocol):
+    async def get(self, key: str) -> KeptAnswer | None: ...
+    async def put(self, key: str, answer: KeptAnswer, at: datetime) -> None: ...
 
 
 @dataclass(frozen=True)
 class BillingRepositories:
-    folders: FinanceFolderStore
+    folders: FolderStore
+    records: MoneyRecordStore
+    idempotency: IdempotencyStore
 
 
 BillingUnitOfWork = ServiceUnitOfWork[BillingRepositories]
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
 
 
 @dataclass(frozen=True)
@@ -31,3 +68,4 @@ class BillingDeps:
     """Everything a handler needs, built once by the composition root."""
 
     unit_of_work: Callable[[str], BillingUnitOfWork]  # by tenant
+    clock: Callable[[], datetime] = field(default=utc_now)

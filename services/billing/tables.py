@@ -1,20 +1,25 @@
-"""The billing schema (thin slice) and the repositories implementing its ports: one finance
-folder per job."""
+"""The billing schema and the repositories implementing its ports: each job's finance folder,
+the money records on it, and the answers to requests made with an Idempotency-Key."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql as pg
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from services.billing.domain import FinanceFolder, FinanceFolderRecord
-from services.billing.ports import BillingRepositories
+from services.billing.domain import Financing, Folder, MoneyRecord
+from services.billing.ports import BillingRepositories, KeptAnswer
 from shared.platform.storage.db import PlatformTables
-from shared.platform.storage.uow import InsertOnceRepository
+from shared.platform.storage.uow import TenantScopedRepository
 from shared.policy.store import PolicyTables
 
 metadata = sa.MetaData()
 platform_tables = PlatformTables(metadata)
 policy_tables = PolicyTables(metadata)
+MONEY = sa.Numeric(12, 2)
 
 finance_folders = sa.Table(
     "finance_folders",
@@ -25,19 +30,143 @@ finance_folders = sa.Table(
     sa.Column(
         "opened_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()
     ),
+    sa.Column("customer_email", sa.Text),
+    sa.Column("customer_phone", sa.Text),
+    # Who the customer is across jobs (their email, else their name; case folded).
+    sa.Column("customer_key", sa.Text, nullable=False, server_default=""),
+    sa.Column("contract_price", MONEY),
+    sa.Column("financing", pg.JSONB, nullable=False, server_default=sa.text("'{}'::jsonb")),
+    sa.Column("completed", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("released_on", sa.Date),
+    sa.Index("ix_finance_folders_customer", "tenant_id", "customer_key"),
+)
+
+money_records = sa.Table(
+    "money_records",
+    metadata,
+    sa.Column("tenant_id", sa.Text, primary_key=True),
+    sa.Column("record_id", sa.Text, primary_key=True),
+    sa.Column("job_id", sa.Text, nullable=False),
+    sa.Column("kind", sa.Text, nullable=False),
+    sa.Column("amount", MONEY, nullable=False),
+    sa.Column("on", sa.Date, nullable=False),
+    sa.Column("description", sa.Text, nullable=False),
+    sa.Column("method", sa.Text),
+    sa.Column("financing", sa.Boolean, nullable=False),
+    sa.Column("reverses", sa.Text),
+    sa.Column("by", sa.Text, nullable=False),
+    sa.Column("recorded_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Index("ix_money_records_job", "tenant_id", "job_id", "recorded_at"),
+)
+
+# A request made with an Idempotency-Key, and what it was answered (a retry gets the same).
+idempotency_keys = sa.Table(
+    "idempotency_keys",
+    metadata,
+    sa.Column("tenant_id", sa.Text, primary_key=True),
+    sa.Column("key", sa.Text, primary_key=True),
+    sa.Column("request", sa.Text, nullable=False),  # what was asked: route and body, hashed
+    sa.Column("status", sa.Integer, nullable=False),
+    sa.Column("response", pg.JSONB, nullable=False),
+    sa.Column("at", sa.DateTime(timezone=True), nullable=False),
 )
 
 
-class FinanceFolderRepository(InsertOnceRepository):
-    table = finance_folders
+class FolderRepository(TenantScopedRepository):
+    async def add(self, folder: Folder) -> bool:
+        """Open the folder; False if the job already has one (a replayed lead)."""
+        result = await self.connection.execute(
+            pg_insert(finance_folders)
+            .values(tenant_id=self.tenant_id, **_row(folder))
+            .on_conflict_do_nothing()
+        )
+        return result.rowcount == 1
 
-    async def add(self, folder: FinanceFolder) -> bool:
-        return await self.insert_once(folder.job_id, customer_name=folder.customer_name)
+    async def get(self, job_id: str, *, for_update: bool = False) -> Folder | None:
+        query = self.scoped(finance_folders).where(finance_folders.c.job_id == job_id)
+        if for_update:
+            query = query.with_for_update()
+        row = (await self.connection.execute(query)).first()
+        return _folder(row._mapping) if row else None
 
-    async def get(self, job_id: str) -> FinanceFolderRecord | None:
-        row = await self.row(job_id)
-        return FinanceFolderRecord.model_validate(row) if row else None
+    async def save(self, folder: Folder) -> None:
+        await self.connection.execute(
+            sa.update(finance_folders)
+            .where(
+                finance_folders.c.tenant_id == self.tenant_id,
+                finance_folders.c.job_id == folder.job_id,
+            )
+            .values(**_row(folder))
+        )
+
+    async def of_customer(self, customer_key: str) -> list[Folder]:
+        query = (
+            self.scoped(finance_folders)
+            .where(finance_folders.c.customer_key == customer_key)
+            .order_by(finance_folders.c.opened_at)
+        )
+        return [_folder(row._mapping) for row in await self.connection.execute(query)]
+
+
+def _row(folder: Folder) -> dict[str, Any]:
+    return {
+        **folder.model_dump(exclude={"financing"}),
+        "financing": folder.financing.model_dump(mode="json"),
+        "customer_key": folder.customer_key,
+    }
+
+
+def _folder(row: Any) -> Folder:
+    values = {k: v for k, v in dict(row).items() if k not in ("tenant_id", "customer_key")}
+    values["financing"] = Financing.model_validate(values["financing"] or {})
+    return Folder.model_validate(values)
+
+
+class MoneyRecordRepository(TenantScopedRepository):
+    async def add(self, record: MoneyRecord, job_id: str) -> bool:
+        """Keep the record once (its id is its own: a change order's, a payment's)."""
+        result = await self.connection.execute(
+            pg_insert(money_records)
+            .values(tenant_id=self.tenant_id, job_id=job_id, **record.model_dump())
+            .on_conflict_do_nothing()
+        )
+        return result.rowcount == 1
+
+    async def of_job(self, job_id: str) -> list[MoneyRecord]:
+        m = money_records
+        query = self.scoped(m).where(m.c.job_id == job_id).order_by(m.c.recorded_at, m.c.record_id)
+        return [
+            MoneyRecord.model_validate(
+                {k: v for k, v in row._mapping.items() if k not in ("tenant_id", "job_id")}
+            )
+            for row in await self.connection.execute(query)
+        ]
+
+
+class IdempotencyRepository(TenantScopedRepository):
+    async def get(self, key: str) -> KeptAnswer | None:
+        k = idempotency_keys
+        row = (await self.connection.execute(self.scoped(k).where(k.c.key == key))).first()
+        if row is None:
+            return None
+        return KeptAnswer(request=row.request, status=row.status, response=row.response)
+
+    async def put(self, key: str, answer: KeptAnswer, at: Any) -> None:
+        await self.connection.execute(
+            sa.insert(idempotency_keys).values(
+                tenant_id=self.tenant_id,
+                key=key,
+                request=answer.request,
+                status=answer.status,
+                response=answer.response,
+                at=at,
+            )
+        )
 
 
 def repositories(connection: AsyncConnection, tenant_id: str) -> BillingRepositories:
-    return BillingRepositories(folders=FinanceFolderRepository(connection, tenant_id))
+    return BillingRepositories(
+        folders=FolderRepository(connection, tenant_id),
+        records=MoneyRecordRepository(connection, tenant_id),
+        idempotency=IdempotencyRepository(connection, tenant_id),
+    )

@@ -27,6 +27,32 @@ class FinalPaymentReceived(EventData):
     received_on: date
 
 
+@catalogued("billing.money_recorded.v1")
+class MoneyRecorded(EventData):
+    """An amount on the job's books: a payment, refund, reversal, change order, supplement or
+    concession, with the balance after it."""
+
+    job_id: str
+    record_id: str
+    kind: str
+    amount: Decimal
+    on: date
+    method: str | None = None
+    financing: bool = False
+    reverses: str | None = Field(None, description="The payment a reversal undoes.")
+    balance: Decimal = Field(description="What the customer owes after this record.")
+
+
+@catalogued("billing.final_payment_reversed.v1")
+class FinalPaymentReversed(EventData):
+    """A reversal put money back on a released job's balance: the release is undone (jobs,
+    commissions' claw-back)."""
+
+    job_id: str
+    balance: Decimal
+    reason: str
+
+
 # -- decision points ----------------------------------------------------------------------------
 
 

@@ -1,6 +1,5 @@
 """The README tour as a newcomer runs it: ``examples/tour.sh`` against the five running services,
-a shingle roof from the first call to completed and invoiced, each step answering as the README
-shows; and the README shows the script's steps as they are."""
+a shingle roof from the first call to paid and closed, each step answering as the README shows; and the README shows the script's steps as they are."""
 
 from __future__ import annotations
 
@@ -46,6 +45,13 @@ def test_the_tour_walks_a_job_to_completion(suite: dict[str, str]) -> None:
     assert "milestone=completed  production_status=complete" in out
     assert "contact_email=dana@example.com  send_at=" in out
     assert "missing=['final payment received']" in out
+    # The final payment: the balance derived, the check recorded, the job released and closed.
+    assert "contract_price=12480.00  payments=0.00  balance=12480.00" in out
+    assert (
+        "record.kind=payment  record.amount=12480.00  record.method=check  balance.balance=0.00"
+        in out
+    )
+    assert "milestone=closed  production_status=released" in out
     assert "tour complete" in out
 
 

@@ -1,10 +1,10 @@
-"""Billing HTTP routes: one router per area, their models in ``models.py``, the dependency the
-composition root provides in ``deps.py``, domain errors mapped to HTTP in ``errors.py``."""
+"""Billing HTTP routes: one router per area, the dependency the composition root provides in
+``deps.py``, domain errors mapped to HTTP in ``errors.py``."""
 
 from __future__ import annotations
 
 from fastapi import APIRouter
 
-from services.billing.api import folders
+from services.billing.api import folders, payments
 
-ROUTERS: tuple[APIRouter, ...] = (folders.router,)
+ROUTERS: tuple[APIRouter, ...] = (folders.router, payments.router)

@@ -1,8 +1,16 @@
-"""The billing domain's errors as HTTP problems: the one place they are mapped."""
+"""The billing domain's errors as HTTP problems: the one place they are mapped.
+
+A job billing has no folder for (or another tenant's) is 404; a money command the books cannot
+take (reversing a payment twice) and an Idempotency-Key sent again with another request are 409.
+"""
 
 from __future__ import annotations
 
-from services.billing.domain import FolderNotFound
-from shared.platform.http.problems import NotFound, Problem
+from services.billing.domain import FolderNotFound, IdempotencyKeyReused, PaymentRefused
+from shared.platform.http.problems import Conflict, NotFound, Problem
 
-ERRORS: dict[type[Exception], type[Problem]] = {FolderNotFound: NotFound}
+ERRORS: dict[type[Exception], type[Problem]] = {
+    FolderNotFound: NotFound,
+    PaymentRefused: Conflict,
+    IdempotencyKeyReused: Conflict,
+}

@@ -1,28 +1,24 @@
-"""The billing domain. Pure: no I/O, no framework.
-
-Thin slice: every job has a finance folder, opened when its lead comes in.
-"""
+"""The billing domain. Pure: no I/O, no framework: the finance folder (``folder``) and the
+money on a job (``ledger``)."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from services.billing.domain.folder import (
+    Financing,
+    Folder,
+    FolderNotFound,
+    IdempotencyKeyReused,
+    PaymentRefused,
+)
+from services.billing.domain.ledger import Balance, MoneyRecord, balance_of
 
-from pydantic import BaseModel, ConfigDict
-
-
-class FinanceFolder(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    job_id: str
-    customer_name: str
-
-
-class FinanceFolderRecord(FinanceFolder):
-    """A finance folder as kept: with when it was opened."""
-
-    tenant_id: str
-    opened_at: datetime
-
-
-class FolderNotFound(LookupError):
-    """No finance folder for that job in the caller's tenant."""
+__all__ = [
+    "Balance",
+    "Financing",
+    "Folder",
+    "FolderNotFound",
+    "IdempotencyKeyReused",
+    "MoneyRecord",
+    "PaymentRefused",
+    "balance_of",
+]

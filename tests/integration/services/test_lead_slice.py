@@ -88,7 +88,7 @@ async def test_a_lead_gets_a_finance_folder_and_the_job_shows_it(
         f"/finance-folders/{job['job_id']}", headers=auth(settings["billing"])
     )
     assert folder.status_code == 200
-    assert folder.json()["customer_name"] == "Dana Reyes"
+    assert folder.json()["folder"]["customer_name"] == "Dana Reyes"
     other = await billing.get(
         f"/finance-folders/{job['job_id']}", headers=auth(settings["billing"], tenant="globex")
     )

@@ -1,0 +1,72 @@
+"""A job's finance folder (seed 001, "Finance"): the customer, the contract price as jobs last
+reported it, how it is paid (the cash / loan split, the lender, the loan's status, notes), and
+whether the job is completed and released.
+
+Released means paid in full (seed 001: "release tracking when jobs are paid"): once a completed
+job's balance is zero or less, billing reports the final payment, once; if a reversal later puts
+money back on the balance, it reports that the release is undone.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from services.billing.domain.ledger import PositiveCents
+
+LoanStatus = Literal["none", "applied", "approved", "declined", "funded"]
+Release = Literal["released", "unreleased"]
+
+
+class Financing(BaseModel):
+    """How the job is paid for: cash and loan shares, the lender, the loan's status."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    cash_amount: PositiveCents | None = None
+    loan_amount: PositiveCents | None = None
+    lender: str | None = Field(None, max_length=200)
+    loan_status: LoanStatus = "none"
+    notes: str = Field("", max_length=2000)
+
+
+class Folder(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    job_id: str
+    customer_name: str
+    customer_email: str | None = None
+    customer_phone: str | None = None
+    contract_price: Decimal | None = None
+    financing: Financing = Financing()
+    completed: bool = False
+    released_on: date | None = None
+    opened_at: datetime
+
+    @property
+    def customer_key(self) -> str:
+        """Who the customer is across jobs: their email, else their name (case folded)."""
+        return (self.customer_email or self.customer_name).strip().casefold()
+
+    def release_after(self, balance: Decimal) -> Release | None:
+        """What the balance now means for the release, if it changes it."""
+        if self.completed and self.released_on is None and balance <= 0:
+            return "released"
+        if self.released_on is not None and balance > 0:
+            return "unreleased"
+        return None
+
+
+class FolderNotFound(LookupError):
+    """No finance folder for that job in the caller's tenant."""
+
+
+class PaymentRefused(ValueError):
+    """A money command the books cannot take (reversing a payment twice, an unknown one)."""
+
+
+class IdempotencyKeyReused(ValueError):
+    """The same Idempotency-Key came with a different request."""

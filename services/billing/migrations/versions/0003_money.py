@@ -1,0 +1,63 @@
+"""billing: the finance folder's customer, contract price, financing and release; money records;
+the answers to requests made with an Idempotency-Key
+
+Revision ID: billing_0003
+Revises: billing_0002
+"""
+
+import sqlalchemy as sa
+from alembic import op
+from sqlalchemy.dialects import postgresql as pg
+
+revision = "billing_0003"
+down_revision = "billing_0002"
+branch_labels = None
+depends_on = None
+
+MONEY = sa.Numeric(12, 2)
+
+
+def upgrade() -> None:
+    op.add_column("finance_folders", sa.Column("customer_email", sa.Text))
+    op.add_column("finance_folders", sa.Column("customer_phone", sa.Text))
+    op.add_column(
+        "finance_folders",
+        sa.Column("customer_key", sa.Text, nullable=False, server_default=""),
+    )
+    op.execute("UPDATE finance_folders SET customer_key = lower(trim(customer_name))")
+    op.add_column("finance_folders", sa.Column("contract_price", MONEY))
+    op.add_column(
+        "finance_folders",
+        sa.Column("financing", pg.JSONB, nullable=False, server_default=sa.text("'{}'::jsonb")),
+    )
+    op.add_column(
+        "finance_folders",
+        sa.Column("completed", sa.Boolean, nullable=False, server_default=sa.false()),
+    )
+    op.add_column("finance_folders", sa.Column("released_on", sa.Date))
+    op.create_index("ix_finance_folders_customer", "finance_folders", ["tenant_id", "customer_key"])
+    op.create_table(
+        "money_records",
+        sa.Column("tenant_id", sa.Text, primary_key=True),
+        sa.Column("record_id", sa.Text, primary_key=True),
+        sa.Column("job_id", sa.Text, nullable=False),
+        sa.Column("kind", sa.Text, nullable=False),
+        sa.Column("amount", MONEY, nullable=False),
+        sa.Column("on", sa.Date, nullable=False),
+        sa.Column("description", sa.Text, nullable=False),
+        sa.Column("method", sa.Text),
+        sa.Column("financing", sa.Boolean, nullable=False),
+        sa.Column("reverses", sa.Text),
+        sa.Column("by", sa.Text, nullable=False),
+        sa.Column("recorded_at", sa.DateTime(timezone=True), nullable=False),
+    )
+    op.create_index("ix_money_records_job", "money_records", ["tenant_id", "job_id", "recorded_at"])
+    op.create_table(
+        "idempotency_keys",
+        sa.Column("tenant_id", sa.Text, primary_key=True),
+        sa.Column("key", sa.Text, primary_key=True),
+        sa.Column("request", sa.Text, nullable=False),
+        sa.Column("status", sa.Integer, nullable=False),
+        sa.Column("response", pg.JSONB, nullable=False),
+        sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+    )
