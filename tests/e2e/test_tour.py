@@ -1,5 +1,6 @@
 """The README tour as a newcomer runs it: ``examples/tour.sh`` against the five running services,
-a shingle roof from the first call to paid and closed, each step answering as the README shows; and the README shows the script's steps as they are."""
+a shingle roof from the first call to paid and closed, each step answering as the README shows;
+and the README shows the script's steps as they are."""
 
 from __future__ import annotations
 
