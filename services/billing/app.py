@@ -15,13 +15,18 @@ from shared.platform.settings import Settings, load_settings
 from shared.platform.storage.uow import TenantUnitOfWorkFactory
 
 SERVICE = "billing"
+# Where billing asks the policy layer (it is not ready without valid rules for each).
+DECISION_POINTS = ("billing.collect_payment", "billing.grant_concession")
 
 
 def build(settings: Settings | None = None) -> Service[BillingDeps]:
-    platform = ServicePlatform(settings or load_settings(SERVICE), metadata)
+    platform = ServicePlatform(
+        settings or load_settings(SERVICE), metadata, decision_points=DECISION_POINTS
+    )
+    assert platform.policy is not None
     uows = TenantUnitOfWorkFactory(platform.uow_factory, repositories)
-    consumers.register(platform, uows)
-    deps = BillingDeps(unit_of_work=uows)
+    consumers.register(platform, uows, platform.policy)
+    deps = BillingDeps(unit_of_work=uows, policy=platform.policy)
     return Service(platform, deps, routers=api.ROUTERS, provides=billing_deps, errors=ERRORS)
 
 

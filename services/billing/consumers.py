@@ -1,10 +1,13 @@
 """Billing subscribers (thin: envelope -> handler, in the consumer's unit of work): what billing
-keeps of jobs."""
+keeps of jobs, of tickets' complaints and repairs, and of messaging's survey answers."""
 
 from __future__ import annotations
 
-from services.billing.handlers import folders
-from services.billing.ports import BillingRepositories
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from services.billing.handlers import collections, folders
+from services.billing.ports import BillingRepositories, BillingUnitOfWork
 from shared.contracts.jobs import (
     ChangeOrderAdded,
     ContractSigned,
@@ -12,15 +15,39 @@ from shared.contracts.jobs import (
     LeadCreated,
     MilestoneChanged,
 )
+from shared.contracts.messaging import SurveyAnswered
+from shared.contracts.tickets import IssueOpened, IssueResolved
+from shared.platform.messaging.envelope import Envelope
 from shared.platform.service import ServicePlatform
 from shared.platform.storage.uow import TenantUnitOfWorkFactory
+from shared.policy.decider import Decider
+
+Handler = Callable[[BillingUnitOfWork, Envelope, Any], Awaitable[None]]
 
 
-def register(platform: ServicePlatform, uows: TenantUnitOfWorkFactory[BillingRepositories]) -> None:
+def register(
+    platform: ServicePlatform,
+    uows: TenantUnitOfWorkFactory[BillingRepositories],
+    policy: Decider,
+) -> None:
     consumer = platform.consumer
+
+    def deciding(
+        handle: Callable[[Decider, BillingUnitOfWork, Envelope, Any], Awaitable[None]],
+    ) -> Handler:
+        async def with_policy(uow: BillingUnitOfWork, envelope: Envelope, event: Any) -> None:
+            await handle(policy, uow, envelope, event)
+
+        with_policy.__name__ = handle.__name__
+        return with_policy
+
     consumer.on(LeadCreated)(uows.handler(folders.open_finance_folder))
     consumer.on(JobSold)(uows.handler(folders.record_sale))
     consumer.on(ContractSigned)(uows.handler(folders.record_contract))
     consumer.on(ChangeOrderAdded)(uows.handler(folders.record_change_order))
     consumer.on(MilestoneChanged)(uows.handler(folders.record_milestone))
-    consumer.subscribe(platform.broker, platform.settings.topic("jobs"))
+    consumer.on(IssueOpened)(uows.handler(deciding(collections.on_issue_opened)))
+    consumer.on(IssueResolved)(uows.handler(deciding(collections.on_issue_resolved)))
+    consumer.on(SurveyAnswered)(uows.handler(deciding(collections.on_survey_answered)))
+    topics = [platform.settings.topic(s) for s in ("jobs", "tickets", "messaging")]
+    consumer.subscribe(platform.broker, *topics)

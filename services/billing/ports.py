@@ -10,7 +10,9 @@ from typing import Any, Protocol
 from pydantic import BaseModel
 
 from services.billing.domain import Folder, MoneyRecord
+from services.billing.domain.collections import Escalation, TimelineLine
 from shared.platform.storage.uow import ServiceUnitOfWork
+from shared.policy.decider import Decider
 
 
 class KeptAnswer(BaseModel):
@@ -49,11 +51,28 @@ class IdempotencyStore(Protocol):
     async def put(self, key: str, answer: KeptAnswer, at: datetime) -> None: ...
 
 
+class EscalationStore(Protocol):
+    async def open(self, escalation: Escalation) -> bool:
+        """False if the job has an open escalation already."""
+        ...
+
+    async def get(self, escalation_id: str, *, for_update: bool = False) -> Escalation | None: ...
+    async def save(self, escalation: Escalation) -> None: ...
+    async def listed(self, *, open_only: bool) -> list[Escalation]: ...
+
+
+class TimelineStore(Protocol):
+    async def add(self, job_id: str, line: TimelineLine) -> None: ...
+    async def of_job(self, job_id: str) -> list[TimelineLine]: ...
+
+
 @dataclass(frozen=True)
 class BillingRepositories:
     folders: FolderStore
     records: MoneyRecordStore
     idempotency: IdempotencyStore
+    escalations: EscalationStore
+    timeline: TimelineStore
 
 
 BillingUnitOfWork = ServiceUnitOfWork[BillingRepositories]
@@ -68,4 +87,5 @@ class BillingDeps:
     """Everything a handler needs, built once by the composition root."""
 
     unit_of_work: Callable[[str], BillingUnitOfWork]  # by tenant
+    policy: Decider
     clock: Callable[[], datetime] = field(default=utc_now)

@@ -11,6 +11,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.billing.domain import Financing, Folder, MoneyRecord
+from services.billing.domain.collections import Escalation, Standing, TimelineLine
 from services.billing.ports import BillingRepositories, KeptAnswer
 from shared.platform.storage.db import PlatformTables
 from shared.platform.storage.uow import TenantScopedRepository
@@ -38,7 +39,44 @@ finance_folders = sa.Table(
     sa.Column("financing", pg.JSONB, nullable=False, server_default=sa.text("'{}'::jsonb")),
     sa.Column("completed", sa.Boolean, nullable=False, server_default=sa.false()),
     sa.Column("released_on", sa.Date),
+    # What billing knows of the customer's satisfaction (open issues, rating, hold, refusals).
+    sa.Column("standing", pg.JSONB, nullable=False, server_default=sa.text("'{}'::jsonb")),
     sa.Index("ix_finance_folders_customer", "tenant_id", "customer_key"),
+)
+
+escalations = sa.Table(
+    "escalations",
+    metadata,
+    sa.Column("tenant_id", sa.Text, primary_key=True),
+    sa.Column("escalation_id", sa.Text, primary_key=True),
+    sa.Column("job_id", sa.Text, nullable=False),
+    sa.Column("reason", sa.Text, nullable=False),
+    sa.Column("opened_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("decision", sa.Text),
+    sa.Column("note", sa.Text),
+    sa.Column("decided_by", sa.Text),
+    sa.Column("decided_at", sa.DateTime(timezone=True)),
+    # One open escalation per job.
+    sa.Index(
+        "ux_escalations_open",
+        "tenant_id",
+        "job_id",
+        unique=True,
+        postgresql_where=sa.text("decision IS NULL"),
+    ),
+)
+
+timeline = sa.Table(
+    "billing_timeline",
+    metadata,
+    sa.Column("id", sa.BigInteger, sa.Identity(always=True), primary_key=True),
+    sa.Column("tenant_id", sa.Text, nullable=False),
+    sa.Column("job_id", sa.Text, nullable=False),
+    sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("kind", sa.Text, nullable=False),
+    sa.Column("text", sa.Text, nullable=False),
+    sa.Column("by", sa.Text, nullable=False),
+    sa.Index("ix_billing_timeline_job", "tenant_id", "job_id", "id"),
 )
 
 money_records = sa.Table(
@@ -110,8 +148,9 @@ class FolderRepository(TenantScopedRepository):
 
 def _row(folder: Folder) -> dict[str, Any]:
     return {
-        **folder.model_dump(exclude={"financing"}),
+        **folder.model_dump(exclude={"financing", "standing"}),
         "financing": folder.financing.model_dump(mode="json"),
+        "standing": folder.standing.model_dump(mode="json"),
         "customer_key": folder.customer_key,
     }
 
@@ -119,6 +158,7 @@ def _row(folder: Folder) -> dict[str, Any]:
 def _folder(row: Any) -> Folder:
     values = {k: v for k, v in dict(row).items() if k not in ("tenant_id", "customer_key")}
     values["financing"] = Financing.model_validate(values["financing"] or {})
+    values["standing"] = Standing.model_validate(values["standing"] or {})
     return Folder.model_validate(values)
 
 
@@ -164,9 +204,67 @@ class IdempotencyRepository(TenantScopedRepository):
         )
 
 
+class EscalationRepository(TenantScopedRepository):
+    async def open(self, escalation: Escalation) -> bool:
+        """False if the job has an open escalation already."""
+        result = await self.connection.execute(
+            pg_insert(escalations)
+            .values(tenant_id=self.tenant_id, **escalation.model_dump())
+            .on_conflict_do_nothing()
+        )
+        return result.rowcount == 1
+
+    async def get(self, escalation_id: str, *, for_update: bool = False) -> Escalation | None:
+        query = self.scoped(escalations).where(escalations.c.escalation_id == escalation_id)
+        if for_update:
+            query = query.with_for_update()
+        row = (await self.connection.execute(query)).first()
+        return _escalation(row._mapping) if row else None
+
+    async def save(self, escalation: Escalation) -> None:
+        await self.connection.execute(
+            sa.update(escalations)
+            .where(
+                escalations.c.tenant_id == self.tenant_id,
+                escalations.c.escalation_id == escalation.escalation_id,
+            )
+            .values(**escalation.model_dump())
+        )
+
+    async def listed(self, *, open_only: bool) -> list[Escalation]:
+        query = self.scoped(escalations).order_by(escalations.c.opened_at)
+        if open_only:
+            query = query.where(escalations.c.decision.is_(None))
+        return [_escalation(row._mapping) for row in await self.connection.execute(query)]
+
+
+def _escalation(row: Any) -> Escalation:
+    return Escalation.model_validate({k: v for k, v in dict(row).items() if k != "tenant_id"})
+
+
+class TimelineRepository(TenantScopedRepository):
+    async def add(self, job_id: str, line: TimelineLine) -> None:
+        await self.connection.execute(
+            sa.insert(timeline).values(tenant_id=self.tenant_id, job_id=job_id, **line.model_dump())
+        )
+
+    async def of_job(self, job_id: str) -> list[TimelineLine]:
+        query = (
+            self.scoped(timeline, timeline.c.at, timeline.c.kind, timeline.c.text, timeline.c.by)
+            .where(timeline.c.job_id == job_id)
+            .order_by(timeline.c.id)
+        )
+        return [
+            TimelineLine.model_validate(row._mapping)
+            for row in await self.connection.execute(query)
+        ]
+
+
 def repositories(connection: AsyncConnection, tenant_id: str) -> BillingRepositories:
     return BillingRepositories(
         folders=FolderRepository(connection, tenant_id),
         records=MoneyRecordRepository(connection, tenant_id),
         idempotency=IdempotencyRepository(connection, tenant_id),
+        escalations=EscalationRepository(connection, tenant_id),
+        timeline=TimelineRepository(connection, tenant_id),
     )

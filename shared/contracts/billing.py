@@ -11,6 +11,7 @@ from typing import Literal
 from pydantic import Field
 
 from shared.contracts.base import EventData, Facts, catalogued, decision_point
+from shared.contracts.roles import Actor
 
 
 @catalogued("billing.finance_folder_opened.v1")
@@ -51,6 +52,55 @@ class FinalPaymentReversed(EventData):
     job_id: str
     balance: Decimal
     reason: str
+
+
+@catalogued("billing.collection_held.v1")
+class CollectionHeld(EventData):
+    """The job's collection is on hold (an unhappy customer): the collections policy's reasons."""
+
+    job_id: str
+    reasons: list[str]
+
+
+@catalogued("billing.collection_released.v1")
+class CollectionReleased(EventData):
+    job_id: str
+    reason: str
+
+
+@catalogued("billing.concession_granted.v1")
+class ConcessionGranted(EventData):
+    job_id: str
+    record_id: str
+    amount: Decimal
+    reason: str
+    approved_by: str
+
+
+@catalogued("billing.payment_refused.v1")
+class PaymentRefusedByCustomer(EventData):
+    """The customer refused to pay; ``escalated``: the file went to the billing manager."""
+
+    job_id: str
+    note: str
+    by: str
+    escalated: bool
+
+
+@catalogued("billing.file_escalated.v1")
+class FileEscalated(EventData):
+    job_id: str
+    escalation_id: str
+    reason: str
+
+
+@catalogued("billing.escalation_decided.v1")
+class EscalationDecided(EventData):
+    job_id: str
+    escalation_id: str
+    decision: str
+    note: str
+    by: str
 
 
 # -- decision points ----------------------------------------------------------------------------
@@ -106,3 +156,19 @@ class LineItemState(Facts):
 )
 class ReleaseDepreciationFacts(Facts):
     line_item: LineItemState
+
+
+class ConcessionAsked(Facts):
+    amount: Decimal = Field(gt=0)
+    reason: str
+
+
+@decision_point(
+    "billing.grant_concession",
+    "A concession on a job's balance, negotiated with an unhappy customer (seed 002).",
+)
+class GrantConcessionFacts(Facts):
+    actor: Actor
+    concession: ConcessionAsked
+    balance: Decimal = Field(description="What the customer owes before it.")
+    balance_after: Decimal = Field(description="What they would owe after it.")

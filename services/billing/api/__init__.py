@@ -5,6 +5,6 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from services.billing.api import folders, payments
+from services.billing.api import collections, folders, payments
 
-ROUTERS: tuple[APIRouter, ...] = (folders.router, payments.router)
+ROUTERS: tuple[APIRouter, ...] = (folders.router, payments.router, collections.router)

@@ -7,10 +7,12 @@ take (reversing a payment twice) and an Idempotency-Key sent again with another 
 from __future__ import annotations
 
 from services.billing.domain import FolderNotFound, IdempotencyKeyReused, PaymentRefused
+from services.billing.domain.collections import EscalationNotFound
 from shared.platform.http.problems import Conflict, NotFound, Problem
 
 ERRORS: dict[type[Exception], type[Problem]] = {
     FolderNotFound: NotFound,
+    EscalationNotFound: NotFound,
     PaymentRefused: Conflict,
     IdempotencyKeyReused: Conflict,
 }

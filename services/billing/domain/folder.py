@@ -15,6 +15,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from services.billing.domain.collections import Standing
 from services.billing.domain.ledger import PositiveCents
 
 LoanStatus = Literal["none", "applied", "approved", "declined", "funded"]
@@ -44,6 +45,7 @@ class Folder(BaseModel):
     financing: Financing = Financing()
     completed: bool = False
     released_on: date | None = None
+    standing: Standing = Standing()
     opened_at: datetime
 
     @property

@@ -2,7 +2,7 @@
 always derived from them, never kept as a running total that could drift.
 
     balance = contract price + change orders + approved supplements
-              - payments + refunds + reversals - concessions
+              - payments + refunds + reversals - concessions - write-offs
 
 A refund or a reversal is a record, never an edit of the payment it undoes: a reversal names the
 payment (a returned check, a charge-back) and puts its amount back on the balance; a refund is
@@ -18,7 +18,9 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-RecordKind = Literal["change_order", "supplement", "payment", "refund", "reversal", "concession"]
+RecordKind = Literal[
+    "change_order", "supplement", "payment", "refund", "reversal", "concession", "write_off"
+]
 PaymentMethod = Literal["check", "card", "ach", "cash", "financing", "insurance_check"]
 
 # How each kind moves the balance: what is owed goes up (+1) or down (-1).
@@ -29,6 +31,7 @@ EFFECT: dict[str, int] = {
     "refund": +1,
     "reversal": +1,
     "concession": -1,
+    "write_off": -1,  # the billing manager's decision on an escalated file
 }
 
 
@@ -96,6 +99,7 @@ class Balance(BaseModel):
     refunds: Decimal
     reversals: Decimal
     concessions: Decimal
+    write_offs: Decimal
     balance: Decimal
 
 
@@ -113,6 +117,7 @@ def balance_of(contract_price: Decimal | None, records: Iterable[MoneyRecord]) -
         refunds=totals["refund"],
         reversals=totals["reversal"],
         concessions=totals["concession"],
+        write_offs=totals["write_off"],
         balance=owed,
     )
 

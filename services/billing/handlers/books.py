@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import date
 
 from services.billing.domain import Balance, Folder, MoneyRecord, balance_of
+from services.billing.domain.collections import TimelineLine
 from services.billing.ports import BillingUnitOfWork
 from shared.contracts.billing import FinalPaymentReceived, FinalPaymentReversed, MoneyRecorded
 from shared.platform.messaging.envelope import Envelope
@@ -24,6 +25,16 @@ async def book(
         return None
     records = await uow.repos.records.of_job(folder.job_id)
     balance = balance_of(folder.contract_price, records)
+    text = f"{record.kind.replace('_', ' ')} {record.amount}"
+    text += f" ({record.method})" if record.method else ""
+    text += f": {record.description}" if record.description else ""
+    line = TimelineLine(
+        at=record.recorded_at,
+        kind=record.kind,
+        text=f"{text}; balance {balance.balance}",
+        by=record.by,
+    )
+    await uow.repos.timeline.add(folder.job_id, line)
     uow.record(
         MoneyRecorded(
             job_id=folder.job_id,

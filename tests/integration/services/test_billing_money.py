@@ -6,17 +6,14 @@ reversal. Jobs' events are applied by billing's own consumer handlers."""
 from __future__ import annotations
 
 import asyncio
-import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from datetime import date
 from decimal import Decimal
 from typing import Any
 
 import httpx
-import pytest
 import sqlalchemy as sa
 
-from services.billing import app as billing_app
 from services.billing.handlers import folders
 from services.billing.ports import BillingDeps, BillingUnitOfWork
 from shared.contracts.base import EventData
@@ -24,33 +21,12 @@ from shared.contracts.jobs import ChangeOrderAdded, ContractSigned, LeadCreated,
 from shared.platform.http.auth import mint_token
 from shared.platform.messaging.envelope import Envelope, encode_event
 from shared.platform.service import Service
-from tests.support.harness import create_topics, running, settings_for
 
 Handler = Callable[[BillingUnitOfWork, Envelope, Any], Awaitable[None]]
 
 
-@pytest.fixture
-async def service(
-    namespace: str, database_url: str, bootstrap_servers: str
-) -> AsyncIterator[Service[BillingDeps]]:
-    settings = settings_for(
-        "billing", f"{namespace}b{uuid.uuid4().hex[:6]}", database_url, bootstrap_servers
-    )
-    await create_topics(settings, "billing", "jobs", "tickets", "messaging")
-    built = billing_app.build(settings)
-    async with running(built.platform):
-        yield built
-
-
-@pytest.fixture
-async def client(service: Service[BillingDeps]) -> AsyncIterator[httpx.AsyncClient]:
-    transport = httpx.ASGITransport(app=service.http_app())
-    async with httpx.AsyncClient(transport=transport, base_url="http://billing") as client:
-        yield client
-
-
-def as_user(service: Service[BillingDeps], user: str, *roles: str) -> dict[str, str]:
-    token = mint_token(service.platform.settings, user=user, tenant="acme", roles=roles)
+def as_user(billing_service: Service[BillingDeps], user: str, *roles: str) -> dict[str, str]:
+    token = mint_token(billing_service.platform.settings, user=user, tenant="acme", roles=roles)
     return {"Authorization": f"Bearer {token}"}
 
 
@@ -76,9 +52,9 @@ async def a_signed_job(deps: BillingDeps, job_id: str, price: str = "12000.00") 
     await apply(deps, folders.record_contract, signed, job_id)
 
 
-async def published(service: Service[BillingDeps], event_type: str) -> list[dict[str, Any]]:
-    outbox = service.platform.tables.outbox
-    async with service.platform.uow_factory() as transaction:
+async def published(billing_service: Service[BillingDeps], event_type: str) -> list[dict[str, Any]]:
+    outbox = billing_service.platform.tables.outbox
+    async with billing_service.platform.uow_factory() as transaction:
         rows = await transaction.connection.execute(
             sa.select(outbox.c.key).where(outbox.c.event_type == event_type)
         )
@@ -89,15 +65,15 @@ PAYMENT = {"amount": "1000.00", "received_on": "2026-12-01", "method": "check"}
 
 
 async def test_fifty_payments_at_once_half_of_them_retries_end_with_the_exact_balance(
-    service: Service[BillingDeps], client: httpx.AsyncClient
+    billing_service: Service[BillingDeps], billing_client: httpx.AsyncClient
 ) -> None:
-    await a_signed_job(service.deps, "job-1", "30000.00")
-    bea = as_user(service, "bea", "billing")
+    await a_signed_job(billing_service.deps, "job-1", "30000.00")
+    bea = as_user(billing_service, "bea", "billing")
     keys = [f"key-{n}" for n in range(25)]
     requests = [(key, n) for n in range(2) for key in keys]  # every key sent twice
 
     async def pay(key: str) -> httpx.Response:
-        return await client.post(
+        return await billing_client.post(
             "/jobs/job-1/payments",
             headers=bea | {"Idempotency-Key": key},
             json={**PAYMENT, "description": key},
@@ -109,22 +85,25 @@ async def test_fifty_payments_at_once_half_of_them_retries_end_with_the_exact_ba
     for (key, _), answer in zip(requests, answers, strict=True):
         by_key.setdefault(key, set()).add(answer.json()["record"]["record_id"])
     assert all(len(ids) == 1 for ids in by_key.values())  # a retry gets the first answer
-    balance = (await client.get("/jobs/job-1/balance", headers=bea)).json()
+    balance = (await billing_client.get("/jobs/job-1/balance", headers=bea)).json()
     assert Decimal(balance["payments"]) == Decimal("25000.00")
     assert Decimal(balance["balance"]) == Decimal("5000.00")
     # The same key with another body is refused; nothing more is recorded.
-    reused = await client.post(
+    reused = await billing_client.post(
         "/jobs/job-1/payments", headers=bea | {"Idempotency-Key": "key-0"}, json=PAYMENT
     )
     assert reused.status_code == 409
-    assert len((await client.get("/finance-folders/job-1", headers=bea)).json()["records"]) == 25
+    assert (
+        len((await billing_client.get("/finance-folders/job-1", headers=bea)).json()["records"])
+        == 25
+    )
 
 
 async def test_the_final_payment_is_reported_once_and_a_reversal_undoes_it(
-    service: Service[BillingDeps], client: httpx.AsyncClient
+    billing_service: Service[BillingDeps], billing_client: httpx.AsyncClient
 ) -> None:
-    deps = service.deps
-    bea = as_user(service, "bea", "billing")
+    deps = billing_service.deps
+    bea = as_user(billing_service, "bea", "billing")
     await a_signed_job(deps, "job-2", "10000.00")
     change = ChangeOrderAdded(
         job_id="job-2",
@@ -138,75 +117,83 @@ async def test_the_final_payment_is_reported_once_and_a_reversal_undoes_it(
     )
     await apply(deps, folders.record_change_order, change, "job-2")
     await apply(deps, folders.record_change_order, change, "job-2")  # a replay: once
-    first = await client.post(
+    first = await billing_client.post(
         "/jobs/job-2/payments", headers=bea, json={**PAYMENT, "amount": "5000.00"}
     )
     assert first.status_code == 201
-    last = await client.post(
+    last = await billing_client.post(
         "/jobs/job-2/payments", headers=bea, json={**PAYMENT, "amount": "5750.00", "method": "ach"}
     )
     assert Decimal(last.json()["balance"]["balance"]) == Decimal("0.00")
     # Paid in full but not completed: no release yet. Completion releases it, once.
-    assert await published(service, "billing.final_payment_received.v1") == []
+    assert await published(billing_service, "billing.final_payment_received.v1") == []
     completed = MilestoneChanged(
         job_id="job-2", from_milestone="approved", to_milestone="completed", by="ann"
     )
     await apply(deps, folders.record_milestone, completed, "job-2")
     await apply(deps, folders.record_milestone, completed, "job-2")
-    assert len(await published(service, "billing.final_payment_received.v1")) == 1
-    folder = (await client.get("/finance-folders/job-2", headers=bea)).json()
+    assert len(await published(billing_service, "billing.final_payment_received.v1")) == 1
+    folder = (await billing_client.get("/finance-folders/job-2", headers=bea)).json()
     assert folder["folder"]["released_on"] is not None
 
     # The check bounces: reversed (a record of its own), the release undone.
     check = first.json()["record"]["record_id"]
-    reversed_ = await client.post(
+    reversed_ = await billing_client.post(
         f"/jobs/job-2/payments/{check}/reversal",
         headers=bea,
         json={"reversed_on": "2026-12-03", "reason": "returned check: not signed"},
     )
     assert reversed_.status_code == 201, reversed_.text
     assert Decimal(reversed_.json()["balance"]["balance"]) == Decimal("5000.00")
-    again = await client.post(
+    again = await billing_client.post(
         f"/jobs/job-2/payments/{check}/reversal",
         headers=bea,
         json={"reversed_on": "2026-12-03", "reason": "twice"},
     )
     assert again.status_code == 409 and "reversed already" in again.json()["detail"]
-    assert len(await published(service, "billing.final_payment_reversed.v1")) == 1
+    assert len(await published(billing_service, "billing.final_payment_reversed.v1")) == 1
     kinds = [
         r["kind"]
-        for r in (await client.get("/finance-folders/job-2", headers=bea)).json()["records"]
+        for r in (await billing_client.get("/finance-folders/job-2", headers=bea)).json()["records"]
     ]
     assert kinds == ["change_order", "payment", "payment", "reversal"]
     # Paid again: released again.
-    await client.post("/jobs/job-2/payments", headers=bea, json={**PAYMENT, "amount": "5000.00"})
-    assert len(await published(service, "billing.final_payment_received.v1")) == 2
+    await billing_client.post(
+        "/jobs/job-2/payments", headers=bea, json={**PAYMENT, "amount": "5000.00"}
+    )
+    assert len(await published(billing_service, "billing.final_payment_received.v1")) == 2
 
 
 async def test_money_is_for_billing_and_never_for_the_field(
-    service: Service[BillingDeps], client: httpx.AsyncClient
+    billing_service: Service[BillingDeps], billing_client: httpx.AsyncClient
 ) -> None:
-    await a_signed_job(service.deps, "job-3")
-    ivan = as_user(service, "ivan", "installer")
-    assert (await client.get("/jobs/job-3/balance", headers=ivan)).status_code == 403
-    sam = as_user(service, "sam", "sales")
-    assert (await client.post("/jobs/job-3/payments", headers=sam, json=PAYMENT)).status_code == 403
-    bea = as_user(service, "bea", "billing")
-    bad = await client.post(
+    await a_signed_job(billing_service.deps, "job-3")
+    ivan = as_user(billing_service, "ivan", "installer")
+    assert (await billing_client.get("/jobs/job-3/balance", headers=ivan)).status_code == 403
+    sam = as_user(billing_service, "sam", "sales")
+    assert (
+        await billing_client.post("/jobs/job-3/payments", headers=sam, json=PAYMENT)
+    ).status_code == 403
+    bea = as_user(billing_service, "bea", "billing")
+    bad = await billing_client.post(
         "/jobs/job-3/payments", headers=bea, json={**PAYMENT, "amount": "10.005"}
     )
     assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "body.amount"
-    assert (await client.post("/jobs/nope/payments", headers=bea, json=PAYMENT)).status_code == 404
+    assert (
+        await billing_client.post("/jobs/nope/payments", headers=bea, json=PAYMENT)
+    ).status_code == 404
 
 
 async def test_a_customers_balance_spans_their_jobs(
-    service: Service[BillingDeps], client: httpx.AsyncClient
+    billing_service: Service[BillingDeps], billing_client: httpx.AsyncClient
 ) -> None:
-    await a_signed_job(service.deps, "job-4", "8000.00")
-    await a_signed_job(service.deps, "job-5", "2000.00")
-    bea = as_user(service, "bea", "billing")
-    await client.post("/jobs/job-5/payments", headers=bea, json={**PAYMENT, "amount": "2000.00"})
-    both = (await client.get("/jobs/job-4/customer-balance", headers=bea)).json()
+    await a_signed_job(billing_service.deps, "job-4", "8000.00")
+    await a_signed_job(billing_service.deps, "job-5", "2000.00")
+    bea = as_user(billing_service, "bea", "billing")
+    await billing_client.post(
+        "/jobs/job-5/payments", headers=bea, json={**PAYMENT, "amount": "2000.00"}
+    )
+    both = (await billing_client.get("/jobs/job-4/customer-balance", headers=bea)).json()
     assert both["customer_key"] == "dana@home.example"
     assert [j["folder"]["job_id"] for j in both["jobs"]] == ["job-4", "job-5"]
     assert Decimal(both["balance"]["balance"]) == Decimal("8000.00")

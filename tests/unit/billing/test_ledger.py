@@ -58,6 +58,7 @@ def test_the_balance_is_the_sum_of_its_records_in_any_order(
         + balance.refunds
         + balance.reversals
         - balance.concessions
+        - balance.write_offs
     )
     assert parts == balance.balance
     for value in balance.model_dump().values():

@@ -27,6 +27,7 @@ SHIPPED = {
     "service_start",
     "end_of_day",
     "surveys",
+    "concessions",
 }
 
 

@@ -1,5 +1,6 @@
-"""billing: the finance folder's customer, contract price, financing and release; money records;
-the answers to requests made with an Idempotency-Key
+"""billing: the finance folder's customer, contract price, financing, release and standing
+(open issues, rating, hold, refusals); money records; the answers to requests made with an
+Idempotency-Key; escalations; the billing timeline
 
 Revision ID: billing_0003
 Revises: billing_0002
@@ -61,3 +62,37 @@ def upgrade() -> None:
         sa.Column("response", pg.JSONB, nullable=False),
         sa.Column("at", sa.DateTime(timezone=True), nullable=False),
     )
+    op.add_column(
+        "finance_folders",
+        sa.Column("standing", pg.JSONB, nullable=False, server_default=sa.text("'{}'::jsonb")),
+    )
+    op.create_table(
+        "escalations",
+        sa.Column("tenant_id", sa.Text, primary_key=True),
+        sa.Column("escalation_id", sa.Text, primary_key=True),
+        sa.Column("job_id", sa.Text, nullable=False),
+        sa.Column("reason", sa.Text, nullable=False),
+        sa.Column("opened_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("decision", sa.Text),
+        sa.Column("note", sa.Text),
+        sa.Column("decided_by", sa.Text),
+        sa.Column("decided_at", sa.DateTime(timezone=True)),
+    )
+    op.create_index(
+        "ux_escalations_open",
+        "escalations",
+        ["tenant_id", "job_id"],
+        unique=True,
+        postgresql_where=sa.text("decision IS NULL"),
+    )
+    op.create_table(
+        "billing_timeline",
+        sa.Column("id", sa.BigInteger, sa.Identity(always=True), primary_key=True),
+        sa.Column("tenant_id", sa.Text, nullable=False),
+        sa.Column("job_id", sa.Text, nullable=False),
+        sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("kind", sa.Text, nullable=False),
+        sa.Column("text", sa.Text, nullable=False),
+        sa.Column("by", sa.Text, nullable=False),
+    )
+    op.create_index("ix_billing_timeline_job", "billing_timeline", ["tenant_id", "job_id", "id"])
