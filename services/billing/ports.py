@@ -11,6 +11,7 @@ from pydantic import BaseModel
 
 from services.billing.domain import Folder, MoneyRecord
 from services.billing.domain.collections import Escalation, TimelineLine
+from services.billing.domain.costs import Expense
 from shared.platform.storage.uow import ServiceUnitOfWork
 from shared.policy.decider import Decider
 
@@ -61,6 +62,12 @@ class EscalationStore(Protocol):
     async def listed(self, *, open_only: bool) -> list[Escalation]: ...
 
 
+class ExpenseStore(Protocol):
+    async def add(self, job_id: str, expense: Expense) -> None: ...
+    async def save(self, expense: Expense) -> None: ...
+    async def of_job(self, job_id: str) -> list[Expense]: ...
+
+
 class TimelineStore(Protocol):
     async def add(self, job_id: str, line: TimelineLine) -> None: ...
     async def of_job(self, job_id: str) -> list[TimelineLine]: ...
@@ -73,6 +80,7 @@ class BillingRepositories:
     idempotency: IdempotencyStore
     escalations: EscalationStore
     timeline: TimelineStore
+    expenses: ExpenseStore
 
 
 BillingUnitOfWork = ServiceUnitOfWork[BillingRepositories]

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.billing.domain import Financing, Folder, MoneyRecord
 from services.billing.domain.collections import Escalation, Standing, TimelineLine
+from services.billing.domain.costs import Expense
 from services.billing.ports import BillingRepositories, KeptAnswer
 from shared.platform.storage.db import PlatformTables
 from shared.platform.storage.uow import TenantScopedRepository
@@ -41,7 +42,27 @@ finance_folders = sa.Table(
     sa.Column("released_on", sa.Date),
     # What billing knows of the customer's satisfaction (open issues, rating, hold, refusals).
     sa.Column("standing", pg.JSONB, nullable=False, server_default=sa.text("'{}'::jsonb")),
+    sa.Column("expenses_entered", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("costs_settled", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("payment_on_file", pg.JSONB),
     sa.Index("ix_finance_folders_customer", "tenant_id", "customer_key"),
+)
+
+expenses = sa.Table(
+    "expenses",
+    metadata,
+    sa.Column("tenant_id", sa.Text, primary_key=True),
+    sa.Column("expense_id", sa.Text, primary_key=True),
+    sa.Column("job_id", sa.Text, nullable=False),
+    sa.Column("category", sa.Text, nullable=False),
+    sa.Column("vendor", sa.Text, nullable=False),
+    sa.Column("amount", MONEY, nullable=False),
+    sa.Column("incurred_on", sa.Date, nullable=False),
+    sa.Column("paid_on", sa.Date),
+    sa.Column("note", sa.Text, nullable=False),
+    sa.Column("by", sa.Text, nullable=False),
+    sa.Column("recorded_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Index("ix_expenses_job", "tenant_id", "job_id", "recorded_at"),
 )
 
 escalations = sa.Table(
@@ -148,8 +169,11 @@ class FolderRepository(TenantScopedRepository):
 
 def _row(folder: Folder) -> dict[str, Any]:
     return {
-        **folder.model_dump(exclude={"financing", "standing"}),
+        **folder.model_dump(exclude={"financing", "standing", "payment_on_file"}),
         "financing": folder.financing.model_dump(mode="json"),
+        "payment_on_file": folder.payment_on_file.model_dump(mode="json")
+        if folder.payment_on_file
+        else None,
         "standing": folder.standing.model_dump(mode="json"),
         "customer_key": folder.customer_key,
     }
@@ -202,6 +226,35 @@ class IdempotencyRepository(TenantScopedRepository):
                 at=at,
             )
         )
+
+
+class ExpenseRepository(TenantScopedRepository):
+    async def add(self, job_id: str, expense: Expense) -> None:
+        await self.connection.execute(
+            sa.insert(expenses).values(
+                tenant_id=self.tenant_id, job_id=job_id, **expense.model_dump()
+            )
+        )
+
+    async def save(self, expense: Expense) -> None:
+        await self.connection.execute(
+            sa.update(expenses)
+            .where(
+                expenses.c.tenant_id == self.tenant_id,
+                expenses.c.expense_id == expense.expense_id,
+            )
+            .values(**expense.model_dump())
+        )
+
+    async def of_job(self, job_id: str) -> list[Expense]:
+        e = expenses
+        query = self.scoped(e).where(e.c.job_id == job_id).order_by(e.c.recorded_at, e.c.expense_id)
+        return [
+            Expense.model_validate(
+                {k: v for k, v in row._mapping.items() if k not in ("tenant_id", "job_id")}
+            )
+            for row in await self.connection.execute(query)
+        ]
 
 
 class EscalationRepository(TenantScopedRepository):
@@ -266,5 +319,6 @@ def repositories(connection: AsyncConnection, tenant_id: str) -> BillingReposito
         records=MoneyRecordRepository(connection, tenant_id),
         idempotency=IdempotencyRepository(connection, tenant_id),
         escalations=EscalationRepository(connection, tenant_id),
+        expenses=ExpenseRepository(connection, tenant_id),
         timeline=TimelineRepository(connection, tenant_id),
     )

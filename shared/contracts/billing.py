@@ -103,6 +103,39 @@ class EscalationDecided(EventData):
     by: str
 
 
+@catalogued("billing.expense_recorded.v1")
+class ExpenseRecorded(EventData):
+    """A cost of the job (commissions' gross-profit plans read them)."""
+
+    job_id: str
+    expense_id: str
+    category: str
+    vendor: str
+    amount: Decimal
+    incurred_on: date
+    paid_on: date | None
+    total_costs: Decimal
+
+
+@catalogued("billing.job_costs_settled.v1")
+class JobCostsSettled(EventData):
+    """Whether every expense of the job is entered and paid (seed 004's condition for Closed);
+    published when that changes (a new unpaid expense makes it false again)."""
+
+    job_id: str
+    settled: bool
+    total_costs: Decimal
+
+
+@catalogued("billing.payment_info_on_file.v1")
+class PaymentInfoRecorded(EventData):
+    """Where the customer's payment information is kept (a reference, never a number)."""
+
+    job_id: str
+    kept_in: str
+    reference: str
+
+
 # -- decision points ----------------------------------------------------------------------------
 
 

@@ -5,6 +5,11 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from services.billing.api import collections, folders, payments
+from services.billing.api import collections, costs, folders, payments
 
-ROUTERS: tuple[APIRouter, ...] = (folders.router, payments.router, collections.router)
+ROUTERS: tuple[APIRouter, ...] = (
+    folders.router,
+    payments.router,
+    collections.router,
+    costs.router,
+)

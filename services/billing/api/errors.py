@@ -8,11 +8,13 @@ from __future__ import annotations
 
 from services.billing.domain import FolderNotFound, IdempotencyKeyReused, PaymentRefused
 from services.billing.domain.collections import EscalationNotFound
+from services.billing.domain.costs import ExpenseNotFound
 from shared.platform.http.problems import Conflict, NotFound, Problem
 
 ERRORS: dict[type[Exception], type[Problem]] = {
     FolderNotFound: NotFound,
     EscalationNotFound: NotFound,
+    ExpenseNotFound: NotFound,
     PaymentRefused: Conflict,
     IdempotencyKeyReused: Conflict,
 }

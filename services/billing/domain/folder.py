@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from services.billing.domain.collections import Standing
 from services.billing.domain.ledger import PositiveCents
+from shared.contracts.money import PaymentReference
 
 LoanStatus = Literal["none", "applied", "approved", "declined", "funded"]
 Release = Literal["released", "unreleased"]
@@ -46,6 +47,9 @@ class Folder(BaseModel):
     completed: bool = False
     released_on: date | None = None
     standing: Standing = Standing()
+    expenses_entered: bool = Field(False, description="Billing confirmed every expense is in.")
+    costs_settled: bool = Field(False, description="Entered and paid, as last published.")
+    payment_on_file: PaymentReference | None = None
     opened_at: datetime
 
     @property

@@ -7,15 +7,14 @@ the domain cannot drift apart.
 
 from __future__ import annotations
 
-import re
 import uuid
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Annotated, Literal
+from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field
 
-from shared.contracts.money import to_cents
+from shared.contracts.money import PaymentReference, to_cents
 from shared.contracts.tickets import (
     CallOutcome,
     EstimateStatus,
@@ -133,31 +132,6 @@ class Waiver(Value):
     name: str = Field(min_length=1, max_length=200)
     sent_at: datetime
     returned_at: datetime | None = None
-
-
-LONG_NUMBER = re.compile(r"\d{8,}")
-SEPARATORS = re.compile(r"[\s.\-/]")
-
-
-class PaymentReference(Value):
-    """Where the customer's payment information is kept (seed 003: "put payment info on file"):
-    a reference into the accounting system or the card processor, never a card or account
-    number."""
-
-    kept_in: Literal["quickbooks", "card_processor"]
-    reference: str = Field(min_length=1, max_length=100)
-
-    @field_validator("reference")
-    @classmethod
-    def not_a_card_number(cls, value: str) -> str:
-        # Card numbers run 12-19 digits and bank accounts 8-17, however they are spaced or
-        # dotted; references to where they are kept ("cus_9Xa71", "QB-1042") are not that long.
-        if LONG_NUMBER.search(SEPARATORS.sub("", value)):
-            raise ValueError(
-                "looks like a card or account number: keep only the reference to where it is "
-                "stored (e.g. the card processor's customer id)"
-            )
-        return value
 
 
 class StatusChange(Value):

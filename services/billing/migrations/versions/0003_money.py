@@ -1,5 +1,6 @@
 """billing: the finance folder's customer, contract price, financing, release and standing
-(open issues, rating, hold, refusals); money records; the answers to requests made with an
+(open issues, rating, hold, refusals), expenses settled, payment on file; money records;
+expenses; the answers to requests made with an
 Idempotency-Key; escalations; the billing timeline
 
 Revision ID: billing_0003
@@ -96,3 +97,27 @@ def upgrade() -> None:
         sa.Column("by", sa.Text, nullable=False),
     )
     op.create_index("ix_billing_timeline_job", "billing_timeline", ["tenant_id", "job_id", "id"])
+    op.add_column(
+        "finance_folders",
+        sa.Column("expenses_entered", sa.Boolean, nullable=False, server_default=sa.false()),
+    )
+    op.add_column(
+        "finance_folders",
+        sa.Column("costs_settled", sa.Boolean, nullable=False, server_default=sa.false()),
+    )
+    op.add_column("finance_folders", sa.Column("payment_on_file", pg.JSONB))
+    op.create_table(
+        "expenses",
+        sa.Column("tenant_id", sa.Text, primary_key=True),
+        sa.Column("expense_id", sa.Text, primary_key=True),
+        sa.Column("job_id", sa.Text, nullable=False),
+        sa.Column("category", sa.Text, nullable=False),
+        sa.Column("vendor", sa.Text, nullable=False),
+        sa.Column("amount", MONEY, nullable=False),
+        sa.Column("incurred_on", sa.Date, nullable=False),
+        sa.Column("paid_on", sa.Date),
+        sa.Column("note", sa.Text, nullable=False),
+        sa.Column("by", sa.Text, nullable=False),
+        sa.Column("recorded_at", sa.DateTime(timezone=True), nullable=False),
+    )
+    op.create_index("ix_expenses_job", "expenses", ["tenant_id", "job_id", "recorded_at"])
