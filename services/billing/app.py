@@ -16,7 +16,11 @@ from shared.platform.storage.uow import TenantUnitOfWorkFactory
 
 SERVICE = "billing"
 # Where billing asks the policy layer (it is not ready without valid rules for each).
-DECISION_POINTS = ("billing.collect_payment", "billing.grant_concession")
+DECISION_POINTS = (
+    "billing.collect_payment",
+    "billing.grant_concession",
+    "accounting.create_record",
+)
 
 
 def build(settings: Settings | None = None) -> Service[BillingDeps]:

@@ -6,13 +6,14 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from services.billing.handlers import collections, folders
+from services.billing.handlers import collections, folders, invoices
 from services.billing.ports import BillingRepositories, BillingUnitOfWork
 from shared.contracts.jobs import (
     ChangeOrderAdded,
     ContractSigned,
     JobSold,
     LeadCreated,
+    LineItemsChanged,
     MilestoneChanged,
 )
 from shared.contracts.messaging import SurveyAnswered
@@ -43,6 +44,7 @@ def register(
 
     consumer.on(LeadCreated)(uows.handler(folders.open_finance_folder))
     consumer.on(JobSold)(uows.handler(folders.record_sale))
+    consumer.on(LineItemsChanged)(uows.handler(invoices.record_line_items))
     consumer.on(ContractSigned)(uows.handler(folders.record_contract))
     consumer.on(ChangeOrderAdded)(uows.handler(folders.record_change_order))
     consumer.on(MilestoneChanged)(uows.handler(folders.record_milestone))

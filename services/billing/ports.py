@@ -12,6 +12,7 @@ from pydantic import BaseModel
 from services.billing.domain import Folder, MoneyRecord
 from services.billing.domain.collections import Escalation, TimelineLine
 from services.billing.domain.costs import Expense
+from services.billing.domain.invoices import Invoice
 from shared.platform.storage.uow import ServiceUnitOfWork
 from shared.policy.decider import Decider
 
@@ -68,6 +69,17 @@ class ExpenseStore(Protocol):
     async def of_job(self, job_id: str) -> list[Expense]: ...
 
 
+class InvoiceStore(Protocol):
+    async def next_number(self, year: int) -> str:
+        """The tenant's next invoice number (INV-2026-0001): never repeated."""
+        ...
+
+    async def add(self, invoice: Invoice) -> None: ...
+    async def save(self, invoice: Invoice) -> None: ...
+    async def get(self, invoice_id: str, *, for_update: bool = False) -> Invoice | None: ...
+    async def of_job(self, job_id: str) -> list[Invoice]: ...
+
+
 class TimelineStore(Protocol):
     async def add(self, job_id: str, line: TimelineLine) -> None: ...
     async def of_job(self, job_id: str) -> list[TimelineLine]: ...
@@ -81,6 +93,7 @@ class BillingRepositories:
     escalations: EscalationStore
     timeline: TimelineStore
     expenses: ExpenseStore
+    invoices: InvoiceStore
 
 
 BillingUnitOfWork = ServiceUnitOfWork[BillingRepositories]

@@ -13,8 +13,10 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from services.billing.domain import Financing, Folder, MoneyRecord
 from services.billing.domain.collections import Escalation, Standing, TimelineLine
 from services.billing.domain.costs import Expense
+from services.billing.domain.invoices import Invoice
 from services.billing.ports import BillingRepositories, KeptAnswer
 from shared.platform.storage.db import PlatformTables
+from shared.platform.storage.queries import counter_table, next_number
 from shared.platform.storage.uow import TenantScopedRepository
 from shared.policy.store import PolicyTables
 
@@ -45,8 +47,31 @@ finance_folders = sa.Table(
     sa.Column("expenses_entered", sa.Boolean, nullable=False, server_default=sa.false()),
     sa.Column("costs_settled", sa.Boolean, nullable=False, server_default=sa.false()),
     sa.Column("payment_on_file", pg.JSONB),
+    sa.Column("line_items", pg.JSONB, nullable=False, server_default=sa.text("'[]'::jsonb")),
     sa.Index("ix_finance_folders_customer", "tenant_id", "customer_key"),
 )
+
+invoices = sa.Table(
+    "invoices",
+    metadata,
+    sa.Column("tenant_id", sa.Text, primary_key=True),
+    sa.Column("invoice_id", sa.Text, primary_key=True),
+    sa.Column("number", sa.Text, nullable=False),
+    sa.Column("job_id", sa.Text, nullable=False),
+    sa.Column("kind", sa.Text, nullable=False),
+    sa.Column("bill_to", sa.Text, nullable=False),
+    sa.Column("lines", pg.JSONB, nullable=False),
+    sa.Column("total", MONEY, nullable=False),
+    sa.Column("paid", MONEY, nullable=False),
+    sa.Column("due", MONEY, nullable=False),
+    sa.Column("status", sa.Text, nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("sent_at", sa.DateTime(timezone=True)),
+    sa.Column("by", sa.Text, nullable=False),
+    sa.UniqueConstraint("tenant_id", "number", name="uq_invoices_number"),
+    sa.Index("ix_invoices_job", "tenant_id", "job_id"),
+)
+invoice_numbers = counter_table("invoice_numbers", metadata)
 
 expenses = sa.Table(
     "expenses",
@@ -169,7 +194,8 @@ class FolderRepository(TenantScopedRepository):
 
 def _row(folder: Folder) -> dict[str, Any]:
     return {
-        **folder.model_dump(exclude={"financing", "standing", "payment_on_file"}),
+        **folder.model_dump(exclude={"financing", "standing", "payment_on_file", "line_items"}),
+        "line_items": [line.model_dump(mode="json") for line in folder.line_items],
         "financing": folder.financing.model_dump(mode="json"),
         "payment_on_file": folder.payment_on_file.model_dump(mode="json")
         if folder.payment_on_file
@@ -257,6 +283,50 @@ class ExpenseRepository(TenantScopedRepository):
         ]
 
 
+class InvoiceRepository(TenantScopedRepository):
+    async def next_number(self, year: int) -> str:
+        return (
+            f"INV-{year}-{await next_number(self.connection, invoice_numbers, self.tenant_id):04d}"
+        )
+
+    async def add(self, invoice: Invoice) -> None:
+        await self.connection.execute(
+            sa.insert(invoices).values(tenant_id=self.tenant_id, **_invoice_row(invoice))
+        )
+
+    async def save(self, invoice: Invoice) -> None:
+        await self.connection.execute(
+            sa.update(invoices)
+            .where(
+                invoices.c.tenant_id == self.tenant_id,
+                invoices.c.invoice_id == invoice.invoice_id,
+            )
+            .values(**_invoice_row(invoice))
+        )
+
+    async def get(self, invoice_id: str, *, for_update: bool = False) -> Invoice | None:
+        query = self.scoped(invoices).where(invoices.c.invoice_id == invoice_id)
+        if for_update:
+            query = query.with_for_update()
+        row = (await self.connection.execute(query)).first()
+        return _invoice(row._mapping) if row else None
+
+    async def of_job(self, job_id: str) -> list[Invoice]:
+        query = self.scoped(invoices).where(invoices.c.job_id == job_id).order_by(invoices.c.number)
+        return [_invoice(row._mapping) for row in await self.connection.execute(query)]
+
+
+def _invoice_row(invoice: Invoice) -> dict[str, Any]:
+    return {
+        **invoice.model_dump(exclude={"lines"}),
+        "lines": [line.model_dump(mode="json") for line in invoice.lines],
+    }
+
+
+def _invoice(row: Any) -> Invoice:
+    return Invoice.model_validate({k: v for k, v in dict(row).items() if k != "tenant_id"})
+
+
 class EscalationRepository(TenantScopedRepository):
     async def open(self, escalation: Escalation) -> bool:
         """False if the job has an open escalation already."""
@@ -320,5 +390,6 @@ def repositories(connection: AsyncConnection, tenant_id: str) -> BillingReposito
         idempotency=IdempotencyRepository(connection, tenant_id),
         escalations=EscalationRepository(connection, tenant_id),
         expenses=ExpenseRepository(connection, tenant_id),
+        invoices=InvoiceRepository(connection, tenant_id),
         timeline=TimelineRepository(connection, tenant_id),
     )

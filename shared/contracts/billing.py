@@ -136,6 +136,19 @@ class PaymentInfoRecorded(EventData):
     reference: str
 
 
+@catalogued("billing.invoice_sent.v1")
+class InvoiceSent(EventData):
+    """An invoice went out (seed 004: "Once the invoice is sent, you would move the job to the
+    Invoiced Milestone")."""
+
+    job_id: str
+    invoice_id: str
+    number: str
+    kind: str
+    total: Decimal
+    due: Decimal
+
+
 # -- decision points ----------------------------------------------------------------------------
 
 

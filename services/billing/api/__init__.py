@@ -5,11 +5,12 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from services.billing.api import collections, costs, folders, payments
+from services.billing.api import collections, costs, folders, invoices, payments
 
 ROUTERS: tuple[APIRouter, ...] = (
     folders.router,
     payments.router,
     collections.router,
     costs.router,
+    invoices.router,
 )

@@ -9,12 +9,15 @@ from __future__ import annotations
 from services.billing.domain import FolderNotFound, IdempotencyKeyReused, PaymentRefused
 from services.billing.domain.collections import EscalationNotFound
 from services.billing.domain.costs import ExpenseNotFound
+from services.billing.domain.invoices import InvoiceNotFound, InvoiceSentAlready
 from shared.platform.http.problems import Conflict, NotFound, Problem
 
 ERRORS: dict[type[Exception], type[Problem]] = {
     FolderNotFound: NotFound,
     EscalationNotFound: NotFound,
     ExpenseNotFound: NotFound,
+    InvoiceNotFound: NotFound,
+    InvoiceSentAlready: Conflict,
     PaymentRefused: Conflict,
     IdempotencyKeyReused: Conflict,
 }

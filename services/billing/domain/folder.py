@@ -35,6 +35,20 @@ class Financing(BaseModel):
     notes: str = Field("", max_length=2000)
 
 
+class JobLine(BaseModel):
+    """A line item of the job, as jobs reports it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    line_item_id: str
+    description: str
+    quantity: Decimal
+    unit_price: Decimal
+    total: Decimal
+    insurance_line_ref: str | None = None
+    completed: bool = False
+
+
 class Folder(BaseModel):
     model_config = ConfigDict(frozen=True)
 
@@ -50,6 +64,7 @@ class Folder(BaseModel):
     expenses_entered: bool = Field(False, description="Billing confirmed every expense is in.")
     costs_settled: bool = Field(False, description="Entered and paid, as last published.")
     payment_on_file: PaymentReference | None = None
+    line_items: tuple[JobLine, ...] = Field((), description="The job's, as jobs last reported.")
     opened_at: datetime
 
     @property

@@ -38,6 +38,7 @@ from shared.contracts.billing import (
 from shared.contracts.messaging import SurveyAnswered
 from shared.contracts.roles import Actor
 from shared.contracts.tickets import IssueOpened, IssueResolved
+from shared.platform.context import request_source
 from shared.platform.http.auth import Caller
 from shared.platform.messaging.envelope import Envelope
 from shared.policy.asking import SOURCE_OUTSIDE_HTTP, decide_or_refuse
@@ -111,7 +112,7 @@ async def review(
     cause: Envelope | None = None,
 ) -> Decision:
     """Ask the policy whether collection is held now; hold or release the job to match."""
-    decision = await _ask(policy, uow, folder, source=SOURCE_OUTSIDE_HTTP if cause else None)
+    decision = await _ask(policy, uow, folder)
     holds = decision.of("hold")
     standing, job_id = folder.standing, folder.job_id
     if holds and standing.held_since is None:
@@ -139,7 +140,6 @@ async def _ask(
     folder: Folder,
     *,
     refused: bool = False,
-    source: str | None = None,
 ) -> Decision:
     records = await uow.repos.records.of_job(folder.job_id)
     balance = balance_of(folder.contract_price, records)
@@ -152,7 +152,8 @@ async def _ask(
         facts,
         tenant=uow.tenant_id,
         subject=folder.job_id,
-        source=source or SOURCE_OUTSIDE_HTTP,
+        # The route when an office user's request asks (a refusal), else a consumer's event.
+        source=request_source() or SOURCE_OUTSIDE_HTTP,
     )
 
 

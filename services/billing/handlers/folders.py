@@ -4,9 +4,12 @@ customer, the contract price, change orders, completion), read by the office."""
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from pydantic import BaseModel
 
 from services.billing.domain import Balance, Financing, Folder, FolderNotFound, MoneyRecord
+from services.billing.domain.folder import JobLine
 from services.billing.domain.ledger import balance_of
 from services.billing.handlers.books import book, settle_release
 from services.billing.ports import BillingDeps, BillingUnitOfWork
@@ -57,6 +60,7 @@ async def record_sale(uow: BillingUnitOfWork, envelope: Envelope, sold: JobSold)
     update: dict[str, object] = {
         "customer_email": sold.customer.email or folder.customer_email,
         "customer_phone": sold.customer.phone or folder.customer_phone,
+        "line_items": tuple(JobLine.model_validate(i.model_dump()) for i in sold.line_items),
     }
     if folder.contract_price is None and sold.contract_price is not None:
         update["contract_price"] = sold.contract_price
@@ -136,9 +140,7 @@ async def customer_balance(deps: BillingDeps, caller: Caller, job_id: str) -> Cu
             for f in await uow.repos.folders.of_customer(folder.customer_key)
         ]
     every = [record for view in jobs for record in view.records]
-    contract = sum(
-        (view.balance.contract_price for view in jobs), start=balance_of(None, []).balance
-    )
+    contract = sum((view.balance.contract_price for view in jobs), start=Decimal("0.00"))
     return CustomerBalance(
         customer_key=folder.customer_key, jobs=jobs, balance=balance_of(contract, every)
     )

@@ -1,7 +1,8 @@
 """billing: the finance folder's customer, contract price, financing, release and standing
 (open issues, rating, hold, refusals), expenses settled, payment on file; money records;
 expenses; the answers to requests made with an
-Idempotency-Key; escalations; the billing timeline
+Idempotency-Key; escalations; the billing timeline; expenses; the job's line items; invoices
+and their numbers
 
 Revision ID: billing_0003
 Revises: billing_0002
@@ -121,3 +122,31 @@ def upgrade() -> None:
         sa.Column("recorded_at", sa.DateTime(timezone=True), nullable=False),
     )
     op.create_index("ix_expenses_job", "expenses", ["tenant_id", "job_id", "recorded_at"])
+    op.add_column(
+        "finance_folders",
+        sa.Column("line_items", pg.JSONB, nullable=False, server_default=sa.text("'[]'::jsonb")),
+    )
+    op.create_table(
+        "invoices",
+        sa.Column("tenant_id", sa.Text, primary_key=True),
+        sa.Column("invoice_id", sa.Text, primary_key=True),
+        sa.Column("number", sa.Text, nullable=False),
+        sa.Column("job_id", sa.Text, nullable=False),
+        sa.Column("kind", sa.Text, nullable=False),
+        sa.Column("bill_to", sa.Text, nullable=False),
+        sa.Column("lines", pg.JSONB, nullable=False),
+        sa.Column("total", MONEY, nullable=False),
+        sa.Column("paid", MONEY, nullable=False),
+        sa.Column("due", MONEY, nullable=False),
+        sa.Column("status", sa.Text, nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("sent_at", sa.DateTime(timezone=True)),
+        sa.Column("by", sa.Text, nullable=False),
+        sa.UniqueConstraint("tenant_id", "number", name="uq_invoices_number"),
+    )
+    op.create_index("ix_invoices_job", "invoices", ["tenant_id", "job_id"])
+    op.create_table(
+        "invoice_numbers",
+        sa.Column("tenant_id", sa.Text, primary_key=True),
+        sa.Column("last_number", sa.Integer, nullable=False),
+    )

@@ -1,0 +1,107 @@
+"""Invoices: drafted from the job's line items and change orders through
+``accounting.create_record`` (never one without a line item, even at $0.00), numbered per tenant,
+sent once (``billing.invoice_sent.v1``), immutable after."""
+
+from __future__ import annotations
+
+import uuid
+
+from services.billing.domain import FolderNotFound, balance_of
+from services.billing.domain.folder import JobLine
+from services.billing.domain.invoices import (
+    Invoice,
+    InvoiceNotFound,
+    InvoiceSentAlready,
+    NewInvoice,
+    accounting_record,
+    draft,
+    invoice_lines,
+)
+from services.billing.ports import BillingDeps, BillingUnitOfWork
+from shared.contracts.billing import CreateRecordFacts, InvoiceSent
+from shared.contracts.jobs import LineItemsChanged
+from shared.platform.http.auth import Caller
+from shared.platform.messaging.envelope import Envelope
+from shared.policy.asking import decide_or_refuse
+
+CREATE_RECORD = "accounting.create_record"
+
+
+async def record_line_items(
+    uow: BillingUnitOfWork, envelope: Envelope, event: LineItemsChanged
+) -> None:
+    """The job's line items as jobs reports them (the whole list each time)."""
+    folder = await uow.repos.folders.get(event.job_id, for_update=True)
+    if folder is not None:
+        lines = tuple(JobLine.model_validate(item.model_dump()) for item in event.line_items)
+        await uow.repos.folders.save(folder.model_copy(update={"line_items": lines}))
+
+
+async def create_invoice(
+    deps: BillingDeps, caller: Caller, job_id: str, new: NewInvoice
+) -> Invoice:
+    now = deps.clock()
+    async with deps.unit_of_work(caller.tenant_id) as uow:
+        folder = await uow.repos.folders.get(job_id, for_update=True)
+        if folder is None:
+            raise FolderNotFound(f"no finance folder for job {job_id}")
+        records = await uow.repos.records.of_job(job_id)
+        change_orders = [
+            (r.record_id, r.description, r.amount) for r in records if r.kind == "change_order"
+        ]
+        lines = invoice_lines(list(folder.line_items), change_orders)
+        facts = CreateRecordFacts(record=accounting_record(lines))
+        await decide_or_refuse(deps.policy, uow, CREATE_RECORD, facts, subject=job_id)
+        invoice = draft(
+            invoice_id=str(uuid.uuid4()),
+            number=await uow.repos.invoices.next_number(now.year),
+            folder=folder,
+            new=new,
+            lines=lines,
+            balance=balance_of(folder.contract_price, records),
+            at=now,
+            by=caller.user_id,
+        )
+        await uow.repos.invoices.add(invoice)
+        await uow.commit()
+    return invoice
+
+
+async def send_invoice(deps: BillingDeps, caller: Caller, invoice_id: str) -> Invoice:
+    async with deps.unit_of_work(caller.tenant_id) as uow:
+        invoice = await uow.repos.invoices.get(invoice_id, for_update=True)
+        if invoice is None:
+            raise InvoiceNotFound(f"no invoice {invoice_id}")
+        if invoice.status == "sent":
+            raise InvoiceSentAlready(
+                f"invoice {invoice.number} was sent on {invoice.sent_at:%Y-%m-%d}: it cannot "
+                "change; correct it with a credit note"
+            )
+        invoice = invoice.model_copy(update={"status": "sent", "sent_at": deps.clock()})
+        await uow.repos.invoices.save(invoice)
+        uow.record(
+            InvoiceSent(
+                job_id=invoice.job_id,
+                invoice_id=invoice.invoice_id,
+                number=invoice.number,
+                kind=invoice.kind,
+                total=invoice.total,
+                due=invoice.due,
+            ),
+            subject=invoice.job_id,
+        )
+        await uow.commit()
+    return invoice
+
+
+async def invoice(deps: BillingDeps, caller: Caller, invoice_id: str) -> Invoice:
+    async with deps.unit_of_work(caller.tenant_id) as uow:
+        found = await uow.repos.invoices.get(invoice_id)
+    if found is None:
+        raise InvoiceNotFound(f"no invoice {invoice_id}")
+    return found
+
+
+async def invoices_of(deps: BillingDeps, caller: Caller, job_id: str) -> list[Invoice]:
+    async with deps.unit_of_work(caller.tenant_id) as uow:
+        return await uow.repos.invoices.of_job(job_id)
