@@ -161,8 +161,15 @@ for _ in 1 2 3 4 5 6 7 8 9 10; do  # messaging hears of the completion a moment 
 done
 message "$PRODUCTION" GET "/jobs/$JOB/survey" | show contact_email send_at expires_at
 
-echo "13. Invoiced; closing waits for the final payment."
-call "$CSA" POST "/jobs/$JOB/milestone" '{"to": "invoiced"}' | show milestone
+echo "13. Bea (billing) invoices Dana: the draft bills the job's line items; sending it moves the"
+echo "    job to Invoiced. Closing waits for the final payment."
+INVOICE=$(money "$BILLER" POST "/jobs/$JOB/invoices" '{}' | field "['invoice_id']")
+money "$BILLER" GET "/invoices/$INVOICE" | show number bill_to lines.0.description total due
+money "$BILLER" POST "/invoices/$INVOICE/send" | show number status
+for _ in 1 2 3 4 5 6 7 8 9 10; do  # jobs hears of the invoice a moment later
+  [ "$(call "$CSA" GET "/jobs/$JOB" | field "['milestone']")" = invoiced ] && break || sleep 1
+done
+call "$CSA" GET "/jobs/$JOB" | show milestone
 refused "$CSA" POST "/jobs/$JOB/milestone" '{"to": "closed"}' | show title missing
 
 echo "14. Bea (billing) records Dana's check for the balance: billing reports the final payment,"

@@ -45,6 +45,12 @@ def test_the_tour_walks_a_job_to_completion(suite: dict[str, str]) -> None:
     assert "production_status=complete" in out
     assert "milestone=completed  production_status=complete" in out
     assert "contact_email=dana@example.com  send_at=" in out
+    # The invoice: numbered, billing the line item; sent, the job is Invoiced.
+    assert re.search(
+        r"number=INV-\d{4}-\d{4}  bill_to=Dana Reyes  lines\.0\.description=Architectural", out
+    )
+    assert re.search(r"number=INV-\d{4}-\d{4}  status=sent", out)
+    assert "\n  milestone=invoiced\n" in out
     assert "missing=['final payment received']" in out
     # The final payment: the balance derived, the check recorded, the job released and closed.
     assert "contract_price=12480.00  payments=0.00  balance=12480.00" in out

@@ -103,6 +103,18 @@ class JobPipeline(JobState):
         """Moving to ``to`` makes the job a sale: it reaches Approved for the first time."""
         return to == Milestone.APPROVED and self.job_number is None
 
+    def receive_invoice_sent(
+        self, number: str, *, at: datetime, by: str = "billing"
+    ) -> list[EventData]:
+        """Billing sent the job's invoice (seed 004: "Once the invoice is sent, you would move
+        the job to the Invoiced Milestone"): a Completed job moves to Invoiced; at any other
+        milestone (an invoice sent early, or the job invoiced already) nothing changes."""
+        if self.milestone != Milestone.COMPLETED:
+            return []
+        return self.move_milestone(
+            Milestone.INVOICED, by=by, at=at, reason=f"invoice {number} sent"
+        )
+
     def move_milestone(
         self,
         to: Milestone,

@@ -154,6 +154,29 @@ async def _complete(
     return job.complete_production(by=caller.user_id, at=deps.clock())
 
 
+async def receive_invoice_sent(
+    deps: JobsDeps, uow: JobsUnitOfWork, job_id: str, number: str
+) -> None:
+    """Billing sent the job's invoice: a Completed job is Invoiced. Runs in the consumer's unit
+    of work (with its inbox row)."""
+    job = await uow.repos.jobs.get(job_id, for_update=True)
+    if job is None:
+        return
+    now = deps.clock()
+    recorded = job.receive_invoice_sent(number, at=now)
+    if not recorded:
+        return
+    await uow.repos.jobs.save(job, at=now)
+    await uow.repos.jobs.audit(
+        job_id,
+        actor="billing",
+        action="receive_invoice_sent",
+        at=now,
+        detail={"invoice": number, "events": [event.event_type for event in recorded]},
+    )
+    record_events(uow, job, recorded)
+
+
 async def receive_final_payment(deps: JobsDeps, uow: JobsUnitOfWork, job_id: str) -> None:
     """Billing received the final payment: the job is Released (now, or when it completes).
     Runs in the consumer's unit of work (with its inbox row)."""

@@ -126,6 +126,24 @@ def test_final_payment_releases_the_job_when_complete() -> None:
     assert job.production_status == ProductionStatus.RELEASED
 
 
+def test_an_invoice_sent_moves_a_completed_job_to_invoiced_once() -> None:
+    job = sold_job()
+    assert job.receive_invoice_sent("INV-2026-0001", at=NOW) == []  # not completed: no move
+    job.hand_off(by="csa", at=NOW, schedule_by=None)
+    job.schedule(start_date=date(2026, 12, 1), duration_days=1, by="pm", at=NOW)
+    job.start_work(by="crew", at=NOW)
+    job.complete_production(by="csa", at=NOW)
+    job.move_milestone(Milestone.COMPLETED, by="ann", at=NOW)
+    [moved] = job.receive_invoice_sent("INV-2026-0001", at=NOW)
+    assert job.milestone == Milestone.INVOICED
+    assert (moved.to_milestone, moved.by, moved.reason) == (
+        "invoiced",
+        "billing",
+        "invoice INV-2026-0001 sent",
+    )
+    assert job.receive_invoice_sent("INV-2026-0002", at=NOW) == []  # invoiced already
+
+
 def test_change_orders_change_the_contract_price_and_after_release_are_adjustments() -> None:
     job = sold_job()
     job.add_change_order(
