@@ -20,6 +20,7 @@ DECISION_POINTS = (
     "billing.collect_payment",
     "billing.grant_concession",
     "accounting.create_record",
+    "billing.return_check",
 )
 
 

@@ -13,6 +13,7 @@ from services.billing.domain import Folder, MoneyRecord
 from services.billing.domain.collections import Escalation, TimelineLine
 from services.billing.domain.costs import Expense
 from services.billing.domain.invoices import Invoice
+from services.billing.domain.returned_checks import ReturnedCheck
 from shared.platform.storage.uow import ServiceUnitOfWork
 from shared.policy.decider import Decider
 
@@ -80,6 +81,14 @@ class InvoiceStore(Protocol):
     async def of_job(self, job_id: str) -> list[Invoice]: ...
 
 
+class ReturnedCheckStore(Protocol):
+    async def put(self, check: ReturnedCheck) -> None: ...
+    async def get(
+        self, returned_check_id: str, *, for_update: bool = False
+    ) -> ReturnedCheck | None: ...
+    async def listed(self, *, open_only: bool) -> list[ReturnedCheck]: ...
+
+
 class TimelineStore(Protocol):
     async def add(self, job_id: str, line: TimelineLine) -> None: ...
     async def of_job(self, job_id: str) -> list[TimelineLine]: ...
@@ -94,6 +103,7 @@ class BillingRepositories:
     timeline: TimelineStore
     expenses: ExpenseStore
     invoices: InvoiceStore
+    returned_checks: ReturnedCheckStore
 
 
 BillingUnitOfWork = ServiceUnitOfWork[BillingRepositories]

@@ -14,6 +14,7 @@ from services.billing.domain import Financing, Folder, MoneyRecord
 from services.billing.domain.collections import Escalation, Standing, TimelineLine
 from services.billing.domain.costs import Expense
 from services.billing.domain.invoices import Invoice
+from services.billing.domain.returned_checks import ReturnedCheck
 from services.billing.ports import BillingRepositories, KeptAnswer
 from shared.platform.storage.db import PlatformTables
 from shared.platform.storage.queries import counter_table, next_number
@@ -72,6 +73,17 @@ invoices = sa.Table(
     sa.Index("ix_invoices_job", "tenant_id", "job_id"),
 )
 invoice_numbers = counter_table("invoice_numbers", metadata)
+
+returned_checks = sa.Table(
+    "returned_checks",
+    metadata,
+    sa.Column("tenant_id", sa.Text, primary_key=True),
+    sa.Column("returned_check_id", sa.Text, primary_key=True),
+    sa.Column("job_id", sa.Text, nullable=False),
+    sa.Column("data", pg.JSONB, nullable=False),
+    sa.Column("closed", sa.Boolean, nullable=False),
+    sa.Index("ix_returned_checks_open", "tenant_id", "closed"),
+)
 
 expenses = sa.Table(
     "expenses",
@@ -327,6 +339,45 @@ def _invoice(row: Any) -> Invoice:
     return Invoice.model_validate({k: v for k, v in dict(row).items() if k != "tenant_id"})
 
 
+class ReturnedCheckRepository(TenantScopedRepository):
+    async def put(self, check: ReturnedCheck) -> None:
+        values = {"data": check.model_dump(mode="json"), "closed": check.closed_at is not None}
+        await self.connection.execute(
+            pg_insert(returned_checks)
+            .values(
+                tenant_id=self.tenant_id,
+                returned_check_id=check.returned_check_id,
+                job_id=check.job_id,
+                **values,
+            )
+            .on_conflict_do_update(
+                index_elements=[returned_checks.c.tenant_id, returned_checks.c.returned_check_id],
+                set_=values,
+            )
+        )
+
+    async def get(
+        self, returned_check_id: str, *, for_update: bool = False
+    ) -> ReturnedCheck | None:
+        r = returned_checks
+        query = self.scoped(r, r.c.data).where(r.c.returned_check_id == returned_check_id)
+        if for_update:
+            query = query.with_for_update()
+        data = (await self.connection.execute(query)).scalar_one_or_none()
+        return ReturnedCheck.model_validate(data) if data is not None else None
+
+    async def listed(self, *, open_only: bool) -> list[ReturnedCheck]:
+        r = returned_checks
+        query = self.scoped(r, r.c.data)
+        if open_only:
+            query = query.where(~r.c.closed)
+        checks = [
+            ReturnedCheck.model_validate(d)
+            for d in (await self.connection.execute(query)).scalars()
+        ]
+        return sorted(checks, key=lambda c: c.opened_at)
+
+
 class EscalationRepository(TenantScopedRepository):
     async def open(self, escalation: Escalation) -> bool:
         """False if the job has an open escalation already."""
@@ -391,5 +442,6 @@ def repositories(connection: AsyncConnection, tenant_id: str) -> BillingReposito
         escalations=EscalationRepository(connection, tenant_id),
         expenses=ExpenseRepository(connection, tenant_id),
         invoices=InvoiceRepository(connection, tenant_id),
+        returned_checks=ReturnedCheckRepository(connection, tenant_id),
         timeline=TimelineRepository(connection, tenant_id),
     )

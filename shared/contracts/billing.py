@@ -4,7 +4,7 @@ tickets too: billing owns what goes to the accounting system)."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Literal
 
@@ -149,6 +149,33 @@ class InvoiceSent(EventData):
     due: Decimal
 
 
+@catalogued("billing.check_returned.v1")
+class CheckReturned(EventData):
+    """A check is going back to the homeowner (seed 002): why, and the payment it undoes."""
+
+    job_id: str
+    returned_check_id: str
+    reason: str
+    amount: Decimal
+    reversed_payment: str | None
+
+
+@catalogued("billing.check_mailed_back.v1")
+class CheckMailedBack(EventData):
+    job_id: str
+    returned_check_id: str
+    tracking_number: str
+    follow_up_by: datetime | None
+
+
+@catalogued("billing.returned_check_closed.v1")
+class ReturnedCheckClosed(EventData):
+    job_id: str
+    returned_check_id: str
+    delivered: bool
+    outcome: str
+
+
 # -- decision points ----------------------------------------------------------------------------
 
 
@@ -218,3 +245,16 @@ class GrantConcessionFacts(Facts):
     concession: ConcessionAsked
     balance: Decimal = Field(description="What the customer owes before it.")
     balance_after: Decimal = Field(description="What they would owe after it.")
+
+
+ReturnCheckStep = Literal["mail", "follow_up"]
+
+
+@decision_point(
+    "billing.return_check",
+    "Sending a check back to the homeowner (seed 002): call first, mail it tracked, follow up.",
+)
+class ReturnCheckFacts(Facts):
+    step: ReturnCheckStep
+    reason: str
+    customer_called: bool = Field(description="The customer was called and told of the issue.")

@@ -5,7 +5,14 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from services.billing.api import collections, costs, folders, invoices, payments
+from services.billing.api import (
+    collections,
+    costs,
+    folders,
+    invoices,
+    payments,
+    returned_checks,
+)
 
 ROUTERS: tuple[APIRouter, ...] = (
     folders.router,
@@ -13,4 +20,5 @@ ROUTERS: tuple[APIRouter, ...] = (
     collections.router,
     costs.router,
     invoices.router,
+    returned_checks.router,
 )

@@ -10,6 +10,7 @@ from services.billing.domain import FolderNotFound, IdempotencyKeyReused, Paymen
 from services.billing.domain.collections import EscalationNotFound
 from services.billing.domain.costs import ExpenseNotFound
 from services.billing.domain.invoices import InvoiceNotFound, InvoiceSentAlready
+from services.billing.domain.returned_checks import ReturnedCheckNotFound, ReturnedCheckStep
 from shared.platform.http.problems import Conflict, NotFound, Problem
 
 ERRORS: dict[type[Exception], type[Problem]] = {
@@ -18,6 +19,8 @@ ERRORS: dict[type[Exception], type[Problem]] = {
     ExpenseNotFound: NotFound,
     InvoiceNotFound: NotFound,
     InvoiceSentAlready: Conflict,
+    ReturnedCheckNotFound: NotFound,
+    ReturnedCheckStep: Conflict,
     PaymentRefused: Conflict,
     IdempotencyKeyReused: Conflict,
 }

@@ -9,6 +9,7 @@ import hashlib
 import json
 import uuid
 from collections.abc import Awaitable, Callable
+from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel
@@ -85,25 +86,38 @@ async def reverse_payment(
     """A payment that did not hold (a returned check, a charge-back): its amount is owed again."""
 
     async def reversal(uow: BillingUnitOfWork, folder: Folder) -> MoneyRecord:
-        records = await uow.repos.records.of_job(job_id)
-        payment = next((r for r in records if r.record_id == payment_id), None)
-        why_not = reversible(payment, records)
-        if why_not is not None or payment is None:
-            raise PaymentRefused(why_not)
-        return MoneyRecord(
-            record_id=str(uuid.uuid4()),
-            kind="reversal",
-            amount=payment.amount,
-            on=new.reversed_on,
-            description=new.reason,
-            method=payment.method,
-            financing=payment.financing,
-            reverses=payment_id,
-            by=caller.user_id,
-            recorded_at=deps.clock(),
-        )
+        return await reversal_of(uow, job_id, payment_id, new, by=caller.user_id, at=deps.clock())
 
     return await _booked(deps, caller, job_id, (f"reversal:{payment_id}", new), key, reversal)
+
+
+async def reversal_of(
+    uow: BillingUnitOfWork,
+    job_id: str,
+    payment_id: str,
+    new: NewReversal,
+    *,
+    by: str,
+    at: datetime,
+) -> MoneyRecord:
+    """The record undoing a payment (409 if it is no payment of the job's, or reversed)."""
+    records = await uow.repos.records.of_job(job_id)
+    payment = next((r for r in records if r.record_id == payment_id), None)
+    why_not = reversible(payment, records)
+    if why_not is not None or payment is None:
+        raise PaymentRefused(why_not)
+    return MoneyRecord(
+        record_id=str(uuid.uuid4()),
+        kind="reversal",
+        amount=payment.amount,
+        on=new.reversed_on,
+        description=new.reason,
+        method=payment.method,
+        financing=payment.financing,
+        reverses=payment_id,
+        by=by,
+        recorded_at=at,
+    )
 
 
 async def _booked(

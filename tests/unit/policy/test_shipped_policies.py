@@ -28,6 +28,7 @@ SHIPPED = {
     "end_of_day",
     "surveys",
     "concessions",
+    "returned_checks",
 }
 
 

@@ -2,7 +2,7 @@
 (open issues, rating, hold, refusals), expenses settled, payment on file; money records;
 expenses; the answers to requests made with an
 Idempotency-Key; escalations; the billing timeline; expenses; the job's line items; invoices
-and their numbers
+and their numbers; returned checks
 
 Revision ID: billing_0003
 Revises: billing_0002
@@ -150,3 +150,12 @@ def upgrade() -> None:
         sa.Column("tenant_id", sa.Text, primary_key=True),
         sa.Column("last_number", sa.Integer, nullable=False),
     )
+    op.create_table(
+        "returned_checks",
+        sa.Column("tenant_id", sa.Text, primary_key=True),
+        sa.Column("returned_check_id", sa.Text, primary_key=True),
+        sa.Column("job_id", sa.Text, nullable=False),
+        sa.Column("data", pg.JSONB, nullable=False),
+        sa.Column("closed", sa.Boolean, nullable=False),
+    )
+    op.create_index("ix_returned_checks_open", "returned_checks", ["tenant_id", "closed"])
