@@ -109,8 +109,18 @@ async def test_a_decision_reaches_the_trade_manager_by_email_once(
     assert "coordinated by the metal trade manager" in text_of(message)
     async with deps.unit_of_work("acme") as uow:
         (item,) = await uow.repos.notices.inbox_of("tina", unread_only=True)
-        log = await uow.repos.notices.email_log(item["item_id"])
-    assert [status for status, _, _ in log] == ["queued", "sending", "sent"]
+
+    async def logged() -> list[str] | None:
+        # The server has the email; the worker records "sent" a moment after its answer.
+        async with deps.unit_of_work("acme") as uow:
+            steps = [status for status, _, _ in await uow.repos.notices.email_log(item["item_id"])]
+        return steps if steps[-1:] == ["sent"] else None
+
+    assert await eventually(logged, timeout=30, what="the send recorded") == [
+        "queued",
+        "sending",
+        "sent",
+    ]
     assert message["Message-ID"] == f"<{item['item_id']}@roofline>"
     tina_caller = Caller(user_id="tina", tenant_id="acme", roles=frozenset({"trade_manager"}))
     assert await notifications.read_inbox_item(deps, tina_caller, item["item_id"])
