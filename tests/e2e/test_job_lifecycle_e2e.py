@@ -6,8 +6,7 @@ final payment releasing the job, and the job's events on the topic in order."""
 from __future__ import annotations
 
 import asyncio
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
@@ -16,18 +15,17 @@ import httpx
 import pytest
 
 from shared.contracts.billing import FinalPaymentReceived
-from shared.platform.http.auth import mint_token
 from shared.platform.messaging.envelope import encode_event
 from shared.platform.settings import load_settings
 from tests.support.harness import decode, raw_producer, read_topic, send_envelope
 from tests.support.smtp import SmtpServer
+from tests.support.suite import bearer, wait_for
 
 TENANT = "metalworks"
 
 
 def as_user(user: str, *roles: str, tenant: str = TENANT) -> dict[str, str]:
-    token = mint_token(load_settings(), user=user, tenant=tenant, roles=list(roles))
-    return {"Authorization": f"Bearer {token}"}
+    return bearer(user, *roles, tenant=tenant)
 
 
 SAM = as_user("sam", "sales")
@@ -36,16 +34,6 @@ PAT = as_user("pat", "production_manager")
 TINA = as_user("tina", "trade_manager")
 PETE = as_user("pete", "project_manager")
 IVAN = as_user("ivan", "installer")
-
-
-def wait_for(check: Callable[[], Any], what: str, timeout: float = 60) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = check()
-        if value:
-            return value
-        time.sleep(0.3)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 @pytest.fixture(scope="module", autouse=True)

@@ -14,7 +14,6 @@ import asyncio
 import json
 import re
 import shutil
-import time
 import uuid
 from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime, timedelta
@@ -26,12 +25,12 @@ import pytest
 
 from shared.contracts.base import EventData
 from shared.contracts.jobs import CrewAssigned, CustomerContact, LeadCreated, MilestoneChanged
-from shared.platform.http.auth import mint_token
 from shared.platform.messaging.envelope import encode_event
 from shared.platform.settings import load_settings
 from tests.support.harness import decode, raw_producer, read_topic, send_envelope
 from tests.support.mailgun import example
 from tests.support.smtp import SmtpServer, html_of, text_of
+from tests.support.suite import bearer, wait_for
 
 TENANT = "glasshouse"
 POLICIES = Path(__file__).resolve().parents[2] / "policies"
@@ -39,23 +38,12 @@ WEBHOOK_KEY = "e2e-webhook-signing-key"
 
 
 def as_user(user: str, *roles: str) -> dict[str, str]:
-    token = mint_token(load_settings(), user=user, tenant=TENANT, roles=list(roles))
-    return {"Authorization": f"Bearer {token}"}
+    return bearer(user, *roles, tenant=TENANT)
 
 
 PAT = as_user("pat", "production_manager")
 IVAN = as_user("ivan", "installer")
 OLGA = as_user("olga", "installer")
-
-
-def wait_for(check: Callable[[], Any], what: str, timeout: float = 60) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = check()
-        if value:
-            return value
-        time.sleep(0.3)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 @pytest.fixture(scope="module", autouse=True)

@@ -7,8 +7,6 @@ repair; a technician sees only their own tickets and reports an issue from the f
 from __future__ import annotations
 
 import asyncio
-import time
-from collections.abc import Callable
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
@@ -16,33 +14,22 @@ from typing import Any
 import httpx
 
 from shared.contracts.jobs import CrewAssigned, CustomerContact, JobSold
-from shared.platform.http.auth import mint_token
 from shared.platform.messaging.envelope import encode_event
 from shared.platform.settings import load_settings
 from tests.support.harness import decode, raw_producer, read_topic, send_envelope
+from tests.support.suite import bearer, wait_for
 
 TENANT = "fixit"
 CUSTOMER = CustomerContact(name="Dana Reyes", phone="555-0100", property_address="12 Elm St")
 
 
 def as_user(user: str, *roles: str) -> dict[str, str]:
-    token = mint_token(load_settings(), user=user, tenant=TENANT, roles=list(roles))
-    return {"Authorization": f"Bearer {token}"}
+    return bearer(user, *roles, tenant=TENANT)
 
 
 SUE = as_user("sue", "service_manager")
 TOM = as_user("tom", "technician")
 TINA = as_user("tina", "technician")
-
-
-def wait_for(check: Callable[[], Any], what: str, timeout: float = 60) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = check()
-        if value:
-            return value
-        time.sleep(0.3)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 async def publish_sold_job(bootstrap_servers: str, topic: str) -> None:
