@@ -5,11 +5,20 @@ from __future__ import annotations
 
 from datetime import date
 
-from services.billing.domain import Balance, Folder, MoneyRecord, balance_of
+from services.billing.domain import Balance, Folder, FolderNotFound, MoneyRecord, balance_of
 from services.billing.domain.collections import TimelineLine
 from services.billing.ports import BillingUnitOfWork
 from shared.contracts.billing import FinalPaymentReceived, FinalPaymentReversed, MoneyRecorded
 from shared.platform.messaging.envelope import Envelope
+
+
+async def folder_of(uow: BillingUnitOfWork, job_id: str, *, for_update: bool = False) -> Folder:
+    """The job's finance folder (``for_update``: held until commit, so changes to one job's
+    money take turns), or ``FolderNotFound``."""
+    folder = await uow.repos.folders.get(job_id, for_update=for_update)
+    if folder is None:
+        raise FolderNotFound(f"no finance folder for job {job_id}")
+    return folder
 
 
 async def book(

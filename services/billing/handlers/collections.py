@@ -14,7 +14,7 @@ from decimal import Decimal
 
 from pydantic import BaseModel
 
-from services.billing.domain import Folder, FolderNotFound, MoneyRecord, balance_of
+from services.billing.domain import Folder, MoneyRecord, balance_of
 from services.billing.domain.collections import (
     Decide,
     Escalation,
@@ -23,7 +23,7 @@ from services.billing.domain.collections import (
     Refusal,
     TimelineLine,
 )
-from services.billing.handlers.books import book
+from services.billing.handlers.books import book, folder_of
 from services.billing.ports import BillingDeps, BillingUnitOfWork
 from shared.contracts.billing import (
     CollectionHeld,
@@ -160,17 +160,10 @@ async def _ask(
 # -- what the office does ------------------------------------------------------------------------
 
 
-async def _folder(uow: BillingUnitOfWork, job_id: str) -> Folder:
-    folder = await uow.repos.folders.get(job_id, for_update=True)
-    if folder is None:
-        raise FolderNotFound(f"no finance folder for job {job_id}")
-    return folder
-
-
 async def attempt_collection(deps: BillingDeps, caller: Caller, job_id: str) -> Attempt:
     """Asking the customer to pay: refused (409, with the policy's reasons) while on hold."""
     async with deps.unit_of_work(caller.tenant_id) as uow:
-        folder = await _folder(uow, job_id)
+        folder = await folder_of(uow, job_id, for_update=True)
         records = await uow.repos.records.of_job(job_id)
         balance = balance_of(folder.contract_price, records)
         facts = folder.standing.facts(balance=balance.balance, concessions=balance.concessions)
@@ -195,7 +188,7 @@ async def record_refusal(
     says (repairs done, a concession offered); the open escalation if any."""
     now = deps.clock()
     async with deps.unit_of_work(caller.tenant_id) as uow:
-        folder = await _folder(uow, job_id)
+        folder = await folder_of(uow, job_id, for_update=True)
         decision = await _ask(deps.policy, uow, folder, refused=True)
         folder = folder.model_copy(
             update={
@@ -248,7 +241,7 @@ async def grant_concession(
     and tells billing of the amount): a record that lowers the balance."""
     now = deps.clock()
     async with deps.unit_of_work(caller.tenant_id) as uow:
-        folder = await _folder(uow, job_id)
+        folder = await folder_of(uow, job_id, for_update=True)
         owed = balance_of(folder.contract_price, await uow.repos.records.of_job(job_id)).balance
         facts = GrantConcessionFacts(
             actor=Actor(roles=sorted(caller.roles)),
@@ -291,7 +284,7 @@ async def decide_escalation(
         escalation = await uow.repos.escalations.get(escalation_id, for_update=True)
         if escalation is None or escalation.decision is not None:
             raise EscalationNotFound(f"no open escalation {escalation_id}")
-        folder = await _folder(uow, escalation.job_id)
+        folder = await folder_of(uow, escalation.job_id, for_update=True)
         if decided.decision == "write_off":
             owed = balance_of(folder.contract_price, await uow.repos.records.of_job(folder.job_id))
             if owed.balance > 0:
@@ -360,7 +353,7 @@ async def escalation_file(deps: BillingDeps, caller: Caller, escalation_id: str)
         escalation = await uow.repos.escalations.get(escalation_id)
         if escalation is None:
             raise EscalationNotFound(f"no escalation {escalation_id}")
-        folder = await _folder(uow, escalation.job_id)
+        folder = await folder_of(uow, escalation.job_id, for_update=True)
         records = await uow.repos.records.of_job(folder.job_id)
         return EscalationFile(
             escalation=escalation,
@@ -373,6 +366,5 @@ async def escalation_file(deps: BillingDeps, caller: Caller, escalation_id: str)
 
 async def timeline(deps: BillingDeps, caller: Caller, job_id: str) -> list[TimelineLine]:
     async with deps.unit_of_work(caller.tenant_id) as uow:
-        if await uow.repos.folders.get(job_id) is None:
-            raise FolderNotFound(f"no finance folder for job {job_id}")
+        await folder_of(uow, job_id)
         return await uow.repos.timeline.of_job(job_id)

@@ -9,9 +9,10 @@ from datetime import date
 
 from pydantic import BaseModel
 
-from services.billing.domain import Folder, FolderNotFound
+from services.billing.domain import Folder
 from services.billing.domain.collections import TimelineLine
 from services.billing.domain.costs import Costs, Expense, ExpenseNotFound, NewExpense, costs_of
+from services.billing.handlers.books import folder_of
 from services.billing.ports import BillingDeps, BillingUnitOfWork
 from shared.contracts.billing import ExpenseRecorded, JobCostsSettled, PaymentInfoRecorded
 from shared.contracts.money import PaymentReference
@@ -32,7 +33,7 @@ async def record_expense(deps: BillingDeps, caller: Caller, job_id: str, new: Ne
         **new.model_dump(), expense_id=str(uuid.uuid4()), by=caller.user_id, recorded_at=now
     )
     async with deps.unit_of_work(caller.tenant_id) as uow:
-        folder = await _folder(uow, job_id)
+        folder = await folder_of(uow, job_id, for_update=True)
         await uow.repos.expenses.add(job_id, expense)
         costs = await _changed(uow, folder, expense, caller.user_id)
         await uow.commit()
@@ -43,7 +44,7 @@ async def mark_paid(
     deps: BillingDeps, caller: Caller, job_id: str, expense_id: str, paid: Paid
 ) -> Costs:
     async with deps.unit_of_work(caller.tenant_id) as uow:
-        folder = await _folder(uow, job_id)
+        folder = await folder_of(uow, job_id, for_update=True)
         expense = next(
             (e for e in await uow.repos.expenses.of_job(job_id) if e.expense_id == expense_id),
             None,
@@ -62,7 +63,7 @@ async def confirm_entered(
 ) -> Costs:
     """Billing says every expense of the job is in (or, ``false``, that more are coming)."""
     async with deps.unit_of_work(caller.tenant_id) as uow:
-        folder = await _folder(uow, job_id)
+        folder = await folder_of(uow, job_id, for_update=True)
         folder = folder.model_copy(update={"expenses_entered": entered.entered})
         await uow.repos.folders.save(folder)
         costs = await _settle(uow, folder)
@@ -72,17 +73,8 @@ async def confirm_entered(
 
 async def costs(deps: BillingDeps, caller: Caller, job_id: str) -> Costs:
     async with deps.unit_of_work(caller.tenant_id) as uow:
-        folder = await uow.repos.folders.get(job_id)
-        if folder is None:
-            raise FolderNotFound(f"no finance folder for job {job_id}")
+        folder = await folder_of(uow, job_id)
         return costs_of(await uow.repos.expenses.of_job(job_id), entered=folder.expenses_entered)
-
-
-async def _folder(uow: BillingUnitOfWork, job_id: str) -> Folder:
-    folder = await uow.repos.folders.get(job_id, for_update=True)
-    if folder is None:
-        raise FolderNotFound(f"no finance folder for job {job_id}")
-    return folder
 
 
 async def _changed(uow: BillingUnitOfWork, folder: Folder, expense: Expense, by: str) -> Costs:
@@ -132,7 +124,7 @@ async def put_payment_on_file(
 ) -> Folder:
     """Where the customer's payment information is kept: a reference, never a number."""
     async with deps.unit_of_work(caller.tenant_id) as uow:
-        folder = await _folder(uow, job_id)
+        folder = await folder_of(uow, job_id, for_update=True)
         folder = folder.model_copy(update={"payment_on_file": reference})
         await uow.repos.folders.save(folder)
         uow.record(

@@ -8,10 +8,10 @@ from decimal import Decimal
 
 from pydantic import BaseModel
 
-from services.billing.domain import Balance, Financing, Folder, FolderNotFound, MoneyRecord
+from services.billing.domain import Balance, Financing, Folder, MoneyRecord
 from services.billing.domain.folder import JobLine
 from services.billing.domain.ledger import balance_of
-from services.billing.handlers.books import book, settle_release
+from services.billing.handlers.books import book, folder_of, settle_release
 from services.billing.ports import BillingDeps, BillingUnitOfWork
 from shared.contracts.billing import FinanceFolderOpened
 from shared.contracts.jobs import (
@@ -116,14 +116,11 @@ async def record_milestone(
 
 async def read_folder(deps: BillingDeps, tenant_id: str, job_id: str) -> FolderView:
     async with deps.unit_of_work(tenant_id) as uow:
-        return await _view(uow, job_id)
+        return await _view(uow, await folder_of(uow, job_id))
 
 
-async def _view(uow: BillingUnitOfWork, job_id: str) -> FolderView:
-    folder = await uow.repos.folders.get(job_id)
-    if folder is None:
-        raise FolderNotFound(f"no finance folder for job {job_id}")
-    records = await uow.repos.records.of_job(job_id)
+async def _view(uow: BillingUnitOfWork, folder: Folder) -> FolderView:
+    records = await uow.repos.records.of_job(folder.job_id)
     return FolderView(
         folder=folder, balance=balance_of(folder.contract_price, records), records=records
     )
@@ -132,12 +129,9 @@ async def _view(uow: BillingUnitOfWork, job_id: str) -> FolderView:
 async def customer_balance(deps: BillingDeps, caller: Caller, job_id: str) -> CustomerBalance:
     """Every job of the job's customer, and what they owe in all."""
     async with deps.unit_of_work(caller.tenant_id) as uow:
-        folder = await uow.repos.folders.get(job_id)
-        if folder is None:
-            raise FolderNotFound(f"no finance folder for job {job_id}")
+        folder = await folder_of(uow, job_id)
         jobs = [
-            await _view(uow, f.job_id)
-            for f in await uow.repos.folders.of_customer(folder.customer_key)
+            await _view(uow, f) for f in await uow.repos.folders.of_customer(folder.customer_key)
         ]
     every = [record for view in jobs for record in view.records]
     contract = sum((view.balance.contract_price for view in jobs), start=Decimal("0.00"))
@@ -150,9 +144,7 @@ async def put_financing(
     deps: BillingDeps, caller: Caller, job_id: str, financing: Financing
 ) -> Folder:
     async with deps.unit_of_work(caller.tenant_id) as uow:
-        folder = await uow.repos.folders.get(job_id, for_update=True)
-        if folder is None:
-            raise FolderNotFound(f"no finance folder for job {job_id}")
+        folder = await folder_of(uow, job_id, for_update=True)
         folder = folder.model_copy(update={"financing": financing})
         await uow.repos.folders.save(folder)
         await uow.commit()

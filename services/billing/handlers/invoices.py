@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import uuid
 
-from services.billing.domain import FolderNotFound, balance_of
+from services.billing.domain import balance_of
 from services.billing.domain.folder import JobLine
 from services.billing.domain.invoices import (
     Invoice,
@@ -17,6 +17,7 @@ from services.billing.domain.invoices import (
     draft,
     invoice_lines,
 )
+from services.billing.handlers.books import folder_of
 from services.billing.ports import BillingDeps, BillingUnitOfWork
 from shared.contracts.billing import CreateRecordFacts, InvoiceSent
 from shared.contracts.jobs import LineItemsChanged
@@ -42,9 +43,7 @@ async def create_invoice(
 ) -> Invoice:
     now = deps.clock()
     async with deps.unit_of_work(caller.tenant_id) as uow:
-        folder = await uow.repos.folders.get(job_id, for_update=True)
-        if folder is None:
-            raise FolderNotFound(f"no finance folder for job {job_id}")
+        folder = await folder_of(uow, job_id, for_update=True)
         records = await uow.repos.records.of_job(job_id)
         change_orders = [
             (r.record_id, r.description, r.amount) for r in records if r.kind == "change_order"

@@ -17,13 +17,12 @@ from pydantic import BaseModel
 from services.billing.domain import (
     Balance,
     Folder,
-    FolderNotFound,
     IdempotencyKeyReused,
     MoneyRecord,
     PaymentRefused,
 )
 from services.billing.domain.ledger import NewPayment, NewRefund, NewReversal, reversible
-from services.billing.handlers.books import book
+from services.billing.handlers.books import book, folder_of
 from services.billing.ports import BillingDeps, BillingUnitOfWork, KeptAnswer
 from shared.platform.http.auth import Caller
 
@@ -134,9 +133,7 @@ async def _booked(
         json.dumps([job_id, what, body.model_dump(mode="json")], sort_keys=True).encode()
     ).hexdigest()
     async with deps.unit_of_work(caller.tenant_id) as uow:
-        folder = await uow.repos.folders.get(job_id, for_update=True)
-        if folder is None:
-            raise FolderNotFound(f"no finance folder for job {job_id}")
+        folder = await folder_of(uow, job_id, for_update=True)
         if key is not None:
             kept = await uow.repos.idempotency.get(key)
             if kept is not None:

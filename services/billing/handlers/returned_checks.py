@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import uuid
 
-from services.billing.domain import FolderNotFound
 from services.billing.domain.collections import TimelineLine
 from services.billing.domain.ledger import NewReversal
 from services.billing.domain.returned_checks import (
@@ -20,7 +19,7 @@ from services.billing.domain.returned_checks import (
     ReturnedCheckNotFound,
     ReturnedCheckStep,
 )
-from services.billing.handlers.books import book
+from services.billing.handlers.books import book, folder_of
 from services.billing.handlers.payments import reversal_of
 from services.billing.ports import BillingDeps, BillingUnitOfWork
 from shared.contracts.billing import (
@@ -54,9 +53,7 @@ async def record_returned_check(
         **new.model_dump(),
     )
     async with deps.unit_of_work(caller.tenant_id) as uow:
-        folder = await uow.repos.folders.get(job_id, for_update=True)
-        if folder is None:
-            raise FolderNotFound(f"no finance folder for job {job_id}")
+        folder = await folder_of(uow, job_id, for_update=True)
         if new.payment_id is not None:  # posted as a payment: it did not hold
             undo = NewReversal(reversed_on=now.date(), reason=f"returned check: {why}")
             record = await reversal_of(uow, job_id, new.payment_id, undo, by=caller.user_id, at=now)

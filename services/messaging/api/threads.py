@@ -48,9 +48,7 @@ async def my_threads(deps: Deps, caller: AnyCaller) -> list[ThreadSummary]:
 @router.get("/unread")
 async def unread_counts(deps: Deps, caller: AnyCaller) -> dict[str, object]:
     """Your unread messages: in all and per thread (threads with none left out)."""
-    threads = await messages.my_threads(deps, caller)
-    per_thread = {t.thread_id: t.unread for t in threads if t.unread}
-    return {"total": sum(per_thread.values()), "threads": per_thread}
+    return await messages.unread(deps, caller)
 
 
 @router.post("/threads", status_code=status.HTTP_201_CREATED, response_model=ThreadInfo)

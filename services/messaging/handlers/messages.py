@@ -227,3 +227,9 @@ async def seen_by(deps: MessagingDeps, caller: Caller, thread_id: str, seq: int)
 async def my_threads(deps: MessagingDeps, caller: Caller) -> list[ThreadSummary]:
     async with deps.unit_of_work(caller.tenant_id) as uow:
         return await uow.repos.threads.threads_of(caller.user_id)
+
+
+async def unread(deps: MessagingDeps, caller: Caller) -> dict[str, object]:
+    """The caller's unread messages: in all, and per thread that has any."""
+    per_thread = {t.thread_id: t.unread for t in await my_threads(deps, caller) if t.unread}
+    return {"total": sum(per_thread.values()), "threads": per_thread}
