@@ -8,9 +8,10 @@ from fastapi import FastAPI
 from services.billing import api, consumers
 from services.billing.api.deps import billing_deps
 from services.billing.api.errors import ERRORS
+from services.billing.handlers.insurance import watch_deadlines
 from services.billing.ports import BillingDeps
-from services.billing.tables import metadata, repositories
-from shared.platform.service import Service, ServicePlatform
+from services.billing.tables import claims_to_watch, metadata, repositories
+from shared.platform.service import Service, ServicePlatform, every
 from shared.platform.settings import Settings, load_settings
 from shared.platform.storage.uow import TenantUnitOfWorkFactory
 
@@ -21,6 +22,8 @@ DECISION_POINTS = (
     "billing.grant_concession",
     "accounting.create_record",
     "billing.return_check",
+    "billing.release_depreciation",
+    "billing.watch_depreciation_deadline",
 )
 
 
@@ -31,7 +34,16 @@ def build(settings: Settings | None = None) -> Service[BillingDeps]:
     assert platform.policy is not None
     uows = TenantUnitOfWorkFactory(platform.uow_factory, repositories)
     consumers.register(platform, uows, platform.policy)
-    deps = BillingDeps(unit_of_work=uows, policy=platform.policy)
+
+    async def watched() -> list[tuple[str, str]]:
+        async with platform.uow_factory() as transaction:
+            return await claims_to_watch(transaction.connection)
+
+    deps = BillingDeps(unit_of_work=uows, policy=platform.policy, claims_to_watch=watched)
+    interval = platform.settings.depreciation_watch_interval_s
+    platform.background.append(
+        lambda: every(interval, "depreciation deadline watch", lambda: watch_deadlines(deps))
+    )
     return Service(platform, deps, routers=api.ROUTERS, provides=billing_deps, errors=ERRORS)
 
 

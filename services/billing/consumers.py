@@ -6,11 +6,12 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from services.billing.handlers import collections, folders, invoices
+from services.billing.handlers import collections, folders, insurance, invoices
 from services.billing.ports import BillingRepositories, BillingUnitOfWork
 from shared.contracts.jobs import (
     ChangeOrderAdded,
     ContractSigned,
+    InsuranceRecorded,
     JobSold,
     LeadCreated,
     LineItemsChanged,
@@ -50,6 +51,7 @@ def register(
     consumer.on(MilestoneChanged)(uows.handler(folders.record_milestone))
     consumer.on(IssueOpened)(uows.handler(deciding(collections.on_issue_opened)))
     consumer.on(IssueResolved)(uows.handler(deciding(collections.on_issue_resolved)))
+    consumer.on(InsuranceRecorded)(uows.handler(deciding(insurance.on_insurance_recorded)))
     consumer.on(SurveyAnswered)(uows.handler(deciding(collections.on_survey_answered)))
     topics = [platform.settings.topic(s) for s in ("jobs", "tickets", "messaging")]
     consumer.subscribe(platform.broker, *topics)

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any, Protocol
 
 from pydantic import BaseModel
@@ -12,6 +12,7 @@ from pydantic import BaseModel
 from services.billing.domain import Folder, MoneyRecord
 from services.billing.domain.collections import Escalation, TimelineLine
 from services.billing.domain.costs import Expense
+from services.billing.domain.insurance import Claim
 from services.billing.domain.invoices import Invoice
 from services.billing.domain.returned_checks import ReturnedCheck
 from shared.platform.storage.uow import ServiceUnitOfWork
@@ -71,14 +72,24 @@ class ExpenseStore(Protocol):
 
 
 class InvoiceStore(Protocol):
-    async def next_number(self, year: int) -> str:
-        """The tenant's next invoice number (INV-2026-0001): never repeated."""
+    async def next_number(self, year: int, *, credit_note: bool = False) -> str:
+        """The tenant's next invoice number (INV-2026-0001; a credit note's CN-2026-0001):
+        never repeated."""
         ...
 
+    async def credit_notes_of(self, invoice_number: str) -> list[Invoice]: ...
     async def add(self, invoice: Invoice) -> None: ...
     async def save(self, invoice: Invoice) -> None: ...
     async def get(self, invoice_id: str, *, for_update: bool = False) -> Invoice | None: ...
     async def of_job(self, job_id: str) -> list[Invoice]: ...
+
+
+class ClaimStore(Protocol):
+    async def put(self, claim: Claim, deadline: date | None) -> None:
+        """Keep the claim, with the carrier's deadline for its depreciation (if known)."""
+        ...
+
+    async def get(self, job_id: str, *, for_update: bool = False) -> Claim | None: ...
 
 
 class ReturnedCheckStore(Protocol):
@@ -104,6 +115,7 @@ class BillingRepositories:
     expenses: ExpenseStore
     invoices: InvoiceStore
     returned_checks: ReturnedCheckStore
+    claims: ClaimStore
 
 
 BillingUnitOfWork = ServiceUnitOfWork[BillingRepositories]
@@ -119,4 +131,6 @@ class BillingDeps:
 
     unit_of_work: Callable[[str], BillingUnitOfWork]  # by tenant
     policy: Decider
+    # (tenant, job) of every claim with depreciation left to claim: the deadline watch's round.
+    claims_to_watch: Callable[[], Awaitable[list[tuple[str, str]]]]
     clock: Callable[[], datetime] = field(default=utc_now)

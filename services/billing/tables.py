@@ -3,6 +3,7 @@ the money records on it, and the answers to requests made with an Idempotency-Ke
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 import sqlalchemy as sa
@@ -13,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from services.billing.domain import Financing, Folder, MoneyRecord
 from services.billing.domain.collections import Escalation, Standing, TimelineLine
 from services.billing.domain.costs import Expense
+from services.billing.domain.insurance import Claim
 from services.billing.domain.invoices import Invoice
 from services.billing.domain.returned_checks import ReturnedCheck
 from services.billing.ports import BillingRepositories, KeptAnswer
@@ -69,10 +71,31 @@ invoices = sa.Table(
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("sent_at", sa.DateTime(timezone=True)),
     sa.Column("by", sa.Text, nullable=False),
+    sa.Column("detail", pg.JSONB),
+    sa.Column("credits", sa.Text),
+    sa.Column("reason", sa.Text, nullable=False, server_default=""),
     sa.UniqueConstraint("tenant_id", "number", name="uq_invoices_number"),
     sa.Index("ix_invoices_job", "tenant_id", "job_id"),
 )
 invoice_numbers = counter_table("invoice_numbers", metadata)
+credit_note_numbers = counter_table("credit_note_numbers", metadata)
+
+# A job's insurance claim (the summary's lines and the supplements in ``data``); what is still
+# to claim and the carrier's deadline as columns, for the daily watch and the metrics.
+insurance_claims = sa.Table(
+    "insurance_claims",
+    metadata,
+    sa.Column("tenant_id", sa.Text, primary_key=True),
+    sa.Column("job_id", sa.Text, primary_key=True),
+    sa.Column("data", pg.JSONB, nullable=False),
+    sa.Column("outstanding", MONEY, nullable=False),
+    sa.Column("deadline", sa.Date),
+    sa.Index(
+        "ix_insurance_claims_outstanding",
+        "deadline",
+        postgresql_where=sa.text("outstanding > 0"),
+    ),
+)
 
 returned_checks = sa.Table(
     "returned_checks",
@@ -296,10 +319,13 @@ class ExpenseRepository(TenantScopedRepository):
 
 
 class InvoiceRepository(TenantScopedRepository):
-    async def next_number(self, year: int) -> str:
-        return (
-            f"INV-{year}-{await next_number(self.connection, invoice_numbers, self.tenant_id):04d}"
-        )
+    async def next_number(self, year: int, *, credit_note: bool = False) -> str:
+        prefix, counter = ("CN", credit_note_numbers) if credit_note else ("INV", invoice_numbers)
+        return f"{prefix}-{year}-{await next_number(self.connection, counter, self.tenant_id):04d}"
+
+    async def credit_notes_of(self, invoice_number: str) -> list[Invoice]:
+        query = self.scoped(invoices).where(invoices.c.credits == invoice_number)
+        return [_invoice(row._mapping) for row in await self.connection.execute(query)]
 
     async def add(self, invoice: Invoice) -> None:
         await self.connection.execute(
@@ -330,13 +356,51 @@ class InvoiceRepository(TenantScopedRepository):
 
 def _invoice_row(invoice: Invoice) -> dict[str, Any]:
     return {
-        **invoice.model_dump(exclude={"lines"}),
+        **invoice.model_dump(exclude={"lines", "detail"}),
         "lines": [line.model_dump(mode="json") for line in invoice.lines],
+        "detail": invoice.detail.model_dump(mode="json") if invoice.detail else None,
     }
 
 
 def _invoice(row: Any) -> Invoice:
     return Invoice.model_validate({k: v for k, v in dict(row).items() if k != "tenant_id"})
+
+
+class ClaimRepository(TenantScopedRepository):
+    async def put(self, claim: Claim, deadline: date | None) -> None:
+        values = {
+            "data": claim.model_dump(mode="json"),
+            "outstanding": claim.outstanding,
+            "deadline": deadline,
+        }
+        await self.connection.execute(
+            pg_insert(insurance_claims)
+            .values(tenant_id=self.tenant_id, job_id=claim.job_id, **values)
+            .on_conflict_do_update(
+                index_elements=[insurance_claims.c.tenant_id, insurance_claims.c.job_id],
+                set_=values,
+            )
+        )
+
+    async def get(self, job_id: str, *, for_update: bool = False) -> Claim | None:
+        c = insurance_claims
+        query = self.scoped(c, c.c.data).where(c.c.job_id == job_id)
+        if for_update:
+            query = query.with_for_update()
+        data = (await self.connection.execute(query)).scalar_one_or_none()
+        return Claim.model_validate(data) if data is not None else None
+
+
+async def claims_to_watch(connection: AsyncConnection) -> list[tuple[str, str]]:
+    """(tenant, job) of every claim with depreciation still to claim and a known deadline, in
+    every tenant: the daily deadline watch."""
+    c = insurance_claims
+    query = (
+        sa.select(c.c.tenant_id, c.c.job_id)
+        .where(c.c.outstanding > 0, c.c.deadline.is_not(None))
+        .order_by(c.c.deadline)
+    )
+    return [(row.tenant_id, row.job_id) for row in await connection.execute(query)]
 
 
 class ReturnedCheckRepository(TenantScopedRepository):
@@ -444,4 +508,5 @@ def repositories(connection: AsyncConnection, tenant_id: str) -> BillingReposito
         invoices=InvoiceRepository(connection, tenant_id),
         returned_checks=ReturnedCheckRepository(connection, tenant_id),
         timeline=TimelineRepository(connection, tenant_id),
+        claims=ClaimRepository(connection, tenant_id),
     )

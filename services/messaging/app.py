@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 
 from fastapi import FastAPI
 
@@ -20,7 +20,7 @@ from services.messaging.mail import SmtpMailer
 from services.messaging.metrics import MessagingMetrics
 from services.messaging.ports import MailQueue, MessagingDeps, Stats
 from services.messaging.tables import mail_queue, metadata, repositories, stats
-from shared.platform.service import Service, ServicePlatform
+from shared.platform.service import Service, ServicePlatform, every
 from shared.platform.settings import DEV_LINK_KEY, DEV_WEBHOOK_KEY, Settings, load_settings
 from shared.platform.storage.uow import TenantUnitOfWorkFactory
 
@@ -78,17 +78,6 @@ def build(settings: Settings | None = None) -> Service[MessagingDeps]:
         lambda: every(GAUGES_INTERVAL_S, "gauges refresh", lambda: refresh_gauges(deps))
     )
     return Service(platform, deps, routers=api.ROUTERS, provides=messaging_deps, errors=ERRORS)
-
-
-async def every(interval_s: float, what: str, step: Callable[[], Awaitable[object]]) -> None:
-    """Run ``step`` every ``interval_s``; a round that fails (the database or the mail server
-    down) is logged and the next one tries again."""
-    while True:
-        try:
-            await step()
-        except Exception:
-            log.exception("%s failed; retrying next round", what)
-        await asyncio.sleep(interval_s)
 
 
 async def email_worker(deps: MessagingDeps) -> None:

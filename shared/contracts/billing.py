@@ -231,6 +231,23 @@ class ReleaseDepreciationFacts(Facts):
     line_item: LineItemState
 
 
+class ClaimDeadline(Facts):
+    carrier: str
+    claim_number: str
+    outstanding: Decimal = Field(ge=0, description="Recoverable depreciation not yet released.")
+    due: date = Field(description="The carrier's last day for claiming it.")
+    days_left: int = Field(description="Days until the deadline; negative once it passed.")
+
+
+@decision_point(
+    "billing.watch_depreciation_deadline",
+    "A claim's recoverable depreciation against the carrier's deadline for claiming it (seed 000),"
+    " checked every day until it is all released.",
+)
+class DepreciationDeadlineFacts(Facts):
+    claim: ClaimDeadline
+
+
 class ConcessionAsked(Facts):
     amount: Decimal = Field(gt=0)
     reason: str
@@ -258,3 +275,64 @@ class ReturnCheckFacts(Facts):
     step: ReturnCheckStep
     reason: str
     customer_called: bool = Field(description="The customer was called and told of the issue.")
+
+
+@catalogued("billing.claim_recorded.v1")
+class ClaimRecorded(EventData):
+    """The job's insurance claim and summary as the office recorded them (seed 000)."""
+
+    job_id: str
+    carrier: str
+    claim_number: str
+    rcv: Decimal
+    acv: Decimal
+    depreciation: Decimal
+    deductible: Decimal
+    depreciation_deadline: date | None = Field(
+        None, description="The carrier's last day for claiming the depreciation, if known."
+    )
+
+
+@catalogued("billing.supplement_requested.v1")
+class SupplementRequested(EventData):
+    job_id: str
+    supplement_id: str
+    description: str
+    amount: Decimal
+    justification: str
+
+
+@catalogued("billing.supplement_decided.v1")
+class SupplementDecided(EventData):
+    """The carrier's answer; an approved supplement is also a money record on the job."""
+
+    job_id: str
+    supplement_id: str
+    approved: bool
+    amount: Decimal | None
+    note: str
+
+
+@catalogued("billing.depreciation_released.v1")
+class DepreciationReleased(EventData):
+    """Recoverable depreciation invoiced to the carrier for completed line items only; the
+    others withheld, each with the policy's reason."""
+
+    job_id: str
+    invoice_id: str
+    number: str
+    amount: Decimal
+    released: list[str] = Field(description="The summary lines' codes.")
+    withheld: list[str]
+
+
+@catalogued("billing.credit_note_issued.v1")
+class CreditNoteIssued(EventData):
+    """A sent invoice corrected: the credit note's (negative) total and why."""
+
+    job_id: str
+    invoice_id: str
+    number: str
+    credits: str
+    total: Decimal
+    reason: str

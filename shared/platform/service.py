@@ -323,3 +323,15 @@ def tune_garbage_collector(gen0_threshold: int) -> None:
 
 
 _collector_tuned = False
+
+
+async def every(interval_s: float, what: str, step: Callable[[], Awaitable[object]]) -> None:
+    """A service's background loop (``ServicePlatform.background``): run ``step`` every
+    ``interval_s``; a round that fails (the database or a server down) is logged and the next
+    one tries again."""
+    while True:
+        try:
+            await step()
+        except Exception:
+            log.exception("%s failed; retrying next round", what)
+        await asyncio.sleep(interval_s)

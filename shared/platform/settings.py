@@ -135,6 +135,9 @@ class Settings(BaseSettings):
     # The live stream (SSE): how often it looks for new events, and a keep-alive comment.
     sse_poll_interval_s: float = Field(0.5, gt=0)
     sse_heartbeat_s: float = Field(15.0, gt=0)
+    # Billing checks open insurance claims against the carriers' depreciation deadlines this
+    # often (the warning and the escalation are told once each, whenever the check runs).
+    depreciation_watch_interval_s: float = Field(3600.0, gt=0)
 
     # Garbage collector: once a service has started, what it built (modules, schemas, pools) is
     # frozen out of collection, and a young-generation collection runs every this many

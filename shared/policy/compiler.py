@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Iterable
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -95,7 +94,38 @@ def coerce_param(param: Param, value: Any) -> Any:
         case "list":
             if isinstance(value, list) and all(isinstance(item, str) for item in value):
                 return tuple(value)
+        case "table":
+            return _table(param, value)
     raise ValueError(f"expected {param.type}, got {_kind_of(value)} ({value!r})")
+
+
+def _table(param: Param, value: Any) -> tuple[dict[str, Any], ...]:
+    """A table's rows, each cell in its column's type; rows are named by ``param.key``, which
+    must be unique."""
+    columns = param.columns or {}
+    if not isinstance(value, list) or not all(isinstance(row, dict) for row in value):
+        raise ValueError(f"expected a list of rows ({', '.join(columns)}), got {_kind_of(value)}")
+    rows: list[dict[str, Any]] = []
+    for number, row in enumerate(value, start=1):
+        unknown = sorted(set(row) - set(columns))
+        missing = [name for name in columns if name not in row]
+        if unknown or missing:
+            said = [f"unknown column(s) {', '.join(unknown)}"] if unknown else []
+            said += [f"missing {', '.join(missing)}"] if missing else []
+            raise ValueError(f"row {number}: {'; '.join(said)}")
+        cells = {}
+        for name, kind in columns.items():
+            try:
+                cells[name] = coerce_param(Param(type=kind, default=None), row[name])
+            except ValueError as exc:
+                raise ValueError(f"row {number}, column '{name}': {exc}") from None
+        rows.append(cells)
+    if param.key is not None:
+        names = [row[param.key] for row in rows]
+        repeated = sorted({str(name) for name in names if names.count(name) > 1})
+        if repeated:
+            raise ValueError(f"{param.key} {', '.join(repeated)} appears in more than one row")
+    return tuple(rows)
 
 
 def resolve_params(
@@ -135,12 +165,14 @@ def _suggest(name: str, known: Any) -> str:
 
 class _Compiler:
     def __init__(
-        self, fields: dict[str, FactField], params: dict[str, Any], declared: Iterable[str]
+        self, fields: dict[str, FactField], params: dict[str, Any], declared: dict[str, Param]
     ) -> None:
         self.fields = fields
         self.params = params
         # Declared but invalid params are reported once, where they are declared.
         self.declared = set(declared)
+        # Tables are looked up by the services; rules compare facts with single values only.
+        self.tables = {name for name, param in declared.items() if param.type == "table"}
         self.problems: list[tuple[Loc, str]] = []
 
     def problem(self, loc: Loc, message: str) -> None:
@@ -152,6 +184,13 @@ class _Compiler:
             if name not in self.params:
                 if name not in self.declared:
                     self.problem(loc, f"unknown param '{name}'{_suggest(name, self.declared)}")
+                return _UNKNOWN
+            if name in self.tables:
+                self.problem(
+                    loc,
+                    f"param '{name}' is a table: a rule cannot compare with it (the service "
+                    "looks its rows up)",
+                )
                 return _UNKNOWN
             return self.params[name]
         return value

@@ -25,6 +25,14 @@ class Decider(Protocol):
         """Decide at ``decision_point`` on ``facts``; the decision is logged in ``uow``."""
         ...
 
+    def evaluate(self, decision_point: str, facts: BaseModel, *, tenant: str) -> Decision:
+        """What ``decide`` would answer, not logged (nothing is notified)."""
+        ...
+
+    def params(self, decision_point: str, tenant: str) -> dict[str, Any]:
+        """The params of the point's policy sets, with ``tenant``'s overrides."""
+        ...
+
     def business_days_after(self, tenant: str, start: datetime, days: int) -> datetime:
         """``days`` business days after ``start`` on the tenant's calendar (at ``start``'s time
         of day)."""

@@ -242,6 +242,18 @@ class PolicyEngine:
         except ValidationError as exc:
             raise FactsInvalid(decision_point, exc) from exc
 
+    def params(self, decision_point: str, tenant: str) -> dict[str, Any]:
+        """The params of the policy sets at ``decision_point``, with ``tenant``'s overrides: for a
+        service that looks a table up (the carriers' depreciation deadlines)."""
+        with DURABLE_LOCK:
+            sets = self._snapshot.by_point.get(decision_point)
+            if not sets:
+                raise NoPolicy(f"no valid policy set for {decision_point}")
+            merged: dict[str, Any] = {}
+            for loaded_set in sets:
+                merged.update(loaded_set.variants[loaded_set.for_tenant(tenant)].params)
+        return merged
+
     def evaluate(
         self, decision_point: str, facts: BaseModel | dict[str, Any], tenant: str
     ) -> Decision:

@@ -178,10 +178,32 @@ class Rule(_Strict):
     )
 
 
+ColumnType = Literal["integer", "decimal", "text", "boolean"]
+
+
 class Param(_Strict):
-    type: Literal["integer", "decimal", "text", "boolean", "list"]
+    type: Literal["integer", "decimal", "text", "boolean", "list", "table"]
     default: Any
     description: str = ""
+    columns: dict[str, ColumnType] | None = Field(
+        None,
+        description="A table's columns and their types; its default (and an override) is a "
+        "list of rows, each giving every column.",
+    )
+    key: str | None = Field(
+        None, description="A table's column that names a row (unique); e.g. carrier."
+    )
+
+    @model_validator(mode="after")
+    def _table_has_columns(self) -> Param:
+        if self.type == "table":
+            if not self.columns:
+                raise ValueError("a table param needs 'columns' (name: type)")
+            if self.key is not None and self.key not in self.columns:
+                raise ValueError(f"key '{self.key}' is not one of the columns")
+        elif self.columns is not None or self.key is not None:
+            raise ValueError("'columns' and 'key' are for table params only")
+        return self
 
 
 class Override(_Strict):

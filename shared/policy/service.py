@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from datetime import UTC, datetime
+from typing import Any
 
 import sqlalchemy as sa
 from prometheus_client import CollectorRegistry
@@ -132,6 +133,15 @@ class PolicyLayer:
         decision = self.engine.evaluate(decision_point, facts, tenant)
         await record_decision(uow, self.tables, decision, facts, subject=subject, source=source)
         return decision
+
+    def evaluate(self, decision_point: str, facts: BaseModel, *, tenant: str) -> Decision:
+        """What ``decide`` would answer, without logging it: for a watcher that logs (and so
+        notifies) only when the answer changes."""
+        return self.engine.evaluate(decision_point, facts, tenant)
+
+    def params(self, decision_point: str, tenant: str) -> dict[str, Any]:
+        """The params of the point's policy sets with ``tenant``'s overrides (tables)."""
+        return self.engine.params(decision_point, tenant)
 
     def business_days_after(self, tenant: str, start: datetime, days: int) -> datetime:
         """``days`` business days after ``start`` on the tenant's calendar, at ``start``'s time

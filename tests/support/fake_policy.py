@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from pydantic import BaseModel
 
@@ -44,6 +44,12 @@ class FakePolicy:
         decision = self.engine.evaluate(decision_point, facts, tenant)
         uow.log_decision(decision)
         return decision
+
+    def evaluate(self, decision_point: str, facts: BaseModel, *, tenant: str) -> Decision:
+        return self.engine.evaluate(decision_point, facts, tenant)
+
+    def params(self, decision_point: str, tenant: str) -> dict[str, Any]:
+        return self.engine.params(decision_point, tenant)
 
     def business_days_after(self, tenant: str, start: datetime, days: int) -> datetime:
         return start + timedelta(days=days)  # calendar days: the fake keeps no holidays

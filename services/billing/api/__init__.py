@@ -9,6 +9,7 @@ from services.billing.api import (
     collections,
     costs,
     folders,
+    insurance,
     invoices,
     payments,
     returned_checks,
@@ -21,4 +22,5 @@ ROUTERS: tuple[APIRouter, ...] = (
     costs.router,
     invoices.router,
     returned_checks.router,
+    insurance.router,
 )

@@ -9,7 +9,13 @@ from __future__ import annotations
 from services.billing.domain import FolderNotFound, IdempotencyKeyReused, PaymentRefused
 from services.billing.domain.collections import EscalationNotFound
 from services.billing.domain.costs import ExpenseNotFound
-from services.billing.domain.invoices import InvoiceNotFound, InvoiceSentAlready
+from services.billing.domain.insurance import (
+    ClaimLocked,
+    ClaimNotFound,
+    NothingToRelease,
+    SupplementDecided,
+)
+from services.billing.domain.invoices import CreditRefused, InvoiceNotFound, InvoiceSentAlready
 from services.billing.domain.returned_checks import ReturnedCheckNotFound, ReturnedCheckStep
 from shared.platform.http.problems import Conflict, NotFound, Problem
 
@@ -23,4 +29,9 @@ ERRORS: dict[type[Exception], type[Problem]] = {
     ReturnedCheckStep: Conflict,
     PaymentRefused: Conflict,
     IdempotencyKeyReused: Conflict,
+    ClaimNotFound: NotFound,
+    ClaimLocked: Conflict,
+    SupplementDecided: Conflict,
+    NothingToRelease: Conflict,
+    CreditRefused: Conflict,
 }

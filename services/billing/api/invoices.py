@@ -9,7 +9,7 @@ from fastapi.responses import HTMLResponse
 
 from services.billing.api.deps import Deps
 from services.billing.api.invoice_page import invoice_page
-from services.billing.domain.invoices import Invoice, NewInvoice
+from services.billing.domain.invoices import Invoice, NewCreditNote, NewInvoice
 from services.billing.handlers import invoices
 from shared.platform.http.access import GuardedRouter
 from shared.platform.http.auth import Caller, current_caller
@@ -22,6 +22,7 @@ ACCESS = {
     "read_invoice": READERS,
     "print_invoice": READERS,
     "job_invoices": READERS,
+    "issue_credit_note": BILLING,
 }
 
 router = GuardedRouter(ACCESS, tags=["invoices"])
@@ -40,6 +41,20 @@ async def create_invoice(job_id: Id, body: NewInvoice, deps: Deps, caller: AnyCa
 async def send_invoice(invoice_id: Id, deps: Deps, caller: AnyCaller) -> Invoice:
     """Sent: immutable from now on (``billing.invoice_sent.v1``); a second send is 409."""
     return await invoices.send_invoice(deps, caller, invoice_id)
+
+
+@router.post(
+    "/invoices/{invoice_id}/credit-notes",
+    response_model=Invoice,
+    status_code=status.HTTP_201_CREATED,
+)
+async def issue_credit_note(
+    invoice_id: Id, body: NewCreditNote, deps: Deps, caller: AnyCaller
+) -> Invoice:
+    """Correct a sent invoice: a credit note (CN-...) for the lines given by their ``source``
+    (or all that is left), issued at once (``billing.credit_note_issued.v1``). It corrects the
+    document; what the customer owes changes with a concession or a change order."""
+    return await invoices.issue_credit_note(deps, caller, invoice_id, body)
 
 
 @router.get("/invoices/{invoice_id}", response_model=Invoice)

@@ -22,6 +22,7 @@ SHIPPED = {
     "line_items",
     "collections",
     "depreciation",
+    "depreciation_deadlines",
     "follow_ups",
     "technician_capacity",
     "service_start",

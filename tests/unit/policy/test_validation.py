@@ -9,6 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from shared.cli.app import app
+from shared.policy.engine import PolicyEngine
 from shared.policy.loader import PolicyFileInvalid, PolicyProblem, load_policy_file
 
 VALID = """
@@ -220,3 +221,62 @@ def test_only_a_notify_is_told_only_when_allowed(write_policy: Callable[..., Pat
     )
     message = only(problems(write_policy, text)).message
     assert "only_when_allowed is for a 'notify' outcome" in message
+
+
+TABLE = """  carriers:
+    type: table
+    key: carrier
+    columns: {carrier: text, days: integer}
+    default:
+      - {carrier: "*", days: 180}
+      - {carrier: Acme Mutual, days: 365}
+"""
+
+
+def with_table(table: str = TABLE) -> str:
+    return VALID.replace("params:\n", "params:\n" + table)
+
+
+def test_a_table_param_is_rows_each_cell_in_its_column_type(
+    write_policy: Callable[..., Path],
+) -> None:
+    path = write_policy(with_table() + OVERRIDE_TABLE)
+    engine = PolicyEngine(path.parent, required=())
+    assert engine.load() == []
+    rows = engine.params("jobs.complete_job", "other")["carriers"]
+    assert rows == ({"carrier": "*", "days": 180}, {"carrier": "Acme Mutual", "days": 365})
+    assert engine.params("jobs.complete_job", "acme")["carriers"] == ({"carrier": "*", "days": 90},)
+    engine.close()
+
+
+OVERRIDE_TABLE = (
+    "overrides:\n  - {tenant: acme, approved_by: boss, params: {carriers: [{carrier: '*', "
+    "days: 90}]}}\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("row", "said"),
+    [
+        ("{carrier: Acme, days: soon}", "row 3, column 'days': expected integer"),
+        ("{carrier: Acme}", "row 3: missing days"),
+        ("{carrier: Acme, days: 1, note: x}", "row 3: unknown column(s) note"),
+        ("{carrier: Acme Mutual, days: 1}", "carrier Acme Mutual appears in more than one row"),
+    ],
+)
+def test_a_bad_table_row_is_named(write_policy: Callable[..., Path], row: str, said: str) -> None:
+    text = with_table(TABLE + f"      - {row}\n")
+    problem = only(problems(write_policy, text))
+    assert "param 'carriers'" in problem.message and said in problem.message
+
+
+def test_a_rule_cannot_compare_with_a_table(write_policy: Callable[..., Path]) -> None:
+    text = with_table().replace("$params.min_photos", "$params.carriers")
+    problem = only(problems(write_policy, text))
+    assert "param 'carriers' is a table: a rule cannot compare with it" in problem.message
+
+
+def test_a_table_needs_its_columns(write_policy: Callable[..., Path]) -> None:
+    text = with_table(TABLE.replace("    columns: {carrier: text, days: integer}\n", ""))
+    problem = only(problems(write_policy, text))
+    assert "a table param needs 'columns'" in problem.message
