@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from decimal import Decimal
 from typing import Any, Protocol
 
 from pydantic import BaseModel
@@ -15,6 +16,7 @@ from services.billing.domain.costs import Expense
 from services.billing.domain.insurance import Claim
 from services.billing.domain.invoices import Invoice
 from services.billing.domain.returned_checks import ReturnedCheck
+from services.billing.metrics import BillingMetrics
 from shared.platform.storage.uow import ServiceUnitOfWork
 from shared.policy.decider import Decider
 
@@ -105,6 +107,20 @@ class TimelineStore(Protocol):
     async def of_job(self, job_id: str) -> list[TimelineLine]: ...
 
 
+class BillingFigures(BaseModel):
+    """What the gauges show, across tenants."""
+
+    held_jobs: int
+    held_balance: Decimal
+    escalations_open: int
+    oldest_escalation_at: datetime | None
+    depreciation_outstanding: Decimal
+    depreciation_near_deadline: int
+    depreciation_past_deadline: int
+    payments_by_method: dict[str, tuple[int, Decimal]]
+    returned_checks_open: int
+
+
 @dataclass(frozen=True)
 class BillingRepositories:
     folders: FolderStore
@@ -133,4 +149,6 @@ class BillingDeps:
     policy: Decider
     # (tenant, job) of every claim with depreciation left to claim: the deadline watch's round.
     claims_to_watch: Callable[[], Awaitable[list[tuple[str, str]]]]
+    figures: Callable[[], Awaitable[BillingFigures]]
+    metrics: BillingMetrics
     clock: Callable[[], datetime] = field(default=utc_now)

@@ -11,6 +11,7 @@ from decimal import Decimal
 import httpx
 
 from services.billing.handlers import collections
+from services.billing.handlers.gauges import refresh_gauges
 from services.billing.ports import BillingDeps, BillingUnitOfWork
 from shared.contracts.messaging import SurveyAnswered
 from shared.contracts.tickets import IssueOpened, IssueResolved, TicketCustomer
@@ -153,3 +154,22 @@ async def test_a_low_survey_rating_holds_collection_while_repairs_are_open(
     # The hold needs no proof: nothing was asked of the customer, the line says why.
     (hold,) = timeline
     assert hold["kind"] == "hold" and "Repairs are still open" in hold["text"]
+
+    # What ops sees: the hold and what the held job owes, payments by method (gauges refreshed
+    # from the database, as the service does every 15 s).
+    paid = await billing_client.post(
+        "/jobs/job-2/payments",
+        headers=bea,
+        json={"amount": "2000.00", "received_on": "2026-12-01", "method": "check"},
+    )
+    assert paid.status_code == 201
+    await refresh_gauges(deps)
+    scraped = (await billing_client.get("/metrics")).text
+    for line in (
+        "roofline_billing_collection_holds 1.0",
+        "roofline_billing_collection_held_balance_dollars 10000.0",
+        'roofline_billing_payments{method="check"} 1.0',
+        'roofline_billing_payments_dollars{method="check"} 2000.0',
+        "roofline_billing_escalations_open 0.0",
+    ):
+        assert line in scraped.splitlines(), line
