@@ -10,6 +10,7 @@ from services.billing.api.deps import billing_deps
 from services.billing.api.errors import ERRORS
 from services.billing.handlers.gauges import refresh_gauges
 from services.billing.handlers.insurance import watch_deadlines
+from services.billing.lender import HttpLender
 from services.billing.metrics import BillingMetrics
 from services.billing.ports import BillingDeps, BillingFigures
 from services.billing.stats import BillingStats
@@ -53,6 +54,7 @@ def build(settings: Settings | None = None) -> Service[BillingDeps]:
         claims_to_watch=watched,
         figures=figures,
         metrics=BillingMetrics(platform.metrics.registry),
+        lender=HttpLender(platform.settings) if platform.settings.lender_url else None,
     )
     interval = platform.settings.depreciation_watch_interval_s
     platform.background.append(

@@ -13,6 +13,12 @@ from pydantic import BaseModel
 from services.billing.domain import Folder, MoneyRecord
 from services.billing.domain.collections import Escalation, TimelineLine
 from services.billing.domain.costs import Expense
+from services.billing.domain.financing import (
+    FinancingApplication,
+    LoanApplication,
+    LoanRequest,
+    LoanState,
+)
 from services.billing.domain.insurance import Claim
 from services.billing.domain.invoices import Invoice
 from services.billing.domain.returned_checks import ReturnedCheck
@@ -102,6 +108,32 @@ class ReturnedCheckStore(Protocol):
     async def listed(self, *, open_only: bool) -> list[ReturnedCheck]: ...
 
 
+class FinancingStore(Protocol):
+    async def put(self, application: FinancingApplication) -> None: ...
+    async def get(
+        self, application_id: str, *, for_update: bool = False
+    ) -> FinancingApplication | None: ...
+    async def of_job(self, job_id: str) -> list[FinancingApplication]:
+        """The job's applications, oldest first."""
+        ...
+
+
+class Lender(Protocol):
+    """A lender's API (a Hearth-like one): its calls are made outside any transaction."""
+
+    @property
+    def name(self) -> str:
+        """What the customer knows the lender as (named in the email to them)."""
+        ...
+
+    async def apply(self, request: LoanRequest) -> LoanApplication:
+        """Open an application; raises ``LenderUnavailable`` or ``LenderError``."""
+        ...
+
+    async def state(self, lender_ref: str) -> LoanState: ...
+    async def select_offer(self, lender_ref: str, offer_id: str) -> LoanState: ...
+
+
 class TimelineStore(Protocol):
     async def add(self, job_id: str, line: TimelineLine) -> None: ...
     async def of_job(self, job_id: str) -> list[TimelineLine]: ...
@@ -132,6 +164,7 @@ class BillingRepositories:
     invoices: InvoiceStore
     returned_checks: ReturnedCheckStore
     claims: ClaimStore
+    financing: FinancingStore
 
 
 BillingUnitOfWork = ServiceUnitOfWork[BillingRepositories]
@@ -152,3 +185,4 @@ class BillingDeps:
     figures: Callable[[], Awaitable[BillingFigures]]
     metrics: BillingMetrics
     clock: Callable[[], datetime] = field(default=utc_now)
+    lender: Lender | None = None  # None: no lender configured (ROOFLINE_LENDER_URL unset)

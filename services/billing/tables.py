@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from services.billing.domain import Financing, Folder, MoneyRecord
 from services.billing.domain.collections import Escalation, Standing, TimelineLine
 from services.billing.domain.costs import Expense
+from services.billing.domain.financing import FinancingApplication
 from services.billing.domain.insurance import Claim
 from services.billing.domain.invoices import Invoice
 from services.billing.domain.returned_checks import ReturnedCheck
@@ -176,6 +177,28 @@ money_records = sa.Table(
     sa.Column("by", sa.Text, nullable=False),
     sa.Column("recorded_at", sa.DateTime(timezone=True), nullable=False),
     sa.Index("ix_money_records_job", "tenant_id", "job_id", "recorded_at"),
+)
+
+# Post-install financing applications through the lender; offers as the lender last reported.
+financing_applications = sa.Table(
+    "financing_applications",
+    metadata,
+    sa.Column("tenant_id", sa.Text, primary_key=True),
+    sa.Column("application_id", sa.Text, primary_key=True),
+    sa.Column("job_id", sa.Text, nullable=False),
+    sa.Column("lender", sa.Text, nullable=False),
+    sa.Column("lender_ref", sa.Text, nullable=False),
+    sa.Column("amount", MONEY, nullable=False),
+    sa.Column("link", sa.Text, nullable=False),
+    sa.Column("channel", sa.Text, nullable=False),
+    sa.Column("status", sa.Text, nullable=False),
+    sa.Column("offers", pg.JSONB, nullable=False, server_default=sa.text("'[]'::jsonb")),
+    sa.Column("chosen_offer_id", sa.Text),
+    sa.Column("payment_id", sa.Text),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("by", sa.Text, nullable=False),
+    sa.Index("ix_financing_applications_job", "tenant_id", "job_id", "created_at"),
 )
 
 # A request made with an Idempotency-Key, and what it was answered (a retry gets the same).
@@ -498,6 +521,41 @@ class TimelineRepository(TenantScopedRepository):
         ]
 
 
+class FinancingRepository(TenantScopedRepository):
+    async def put(self, application: FinancingApplication) -> None:
+        f = financing_applications
+        values = application.model_dump(exclude={"application_id", "offers"})
+        values["offers"] = [offer.model_dump(mode="json") for offer in application.offers]
+        await self.connection.execute(
+            pg_insert(f)
+            .values(tenant_id=self.tenant_id, application_id=application.application_id, **values)
+            .on_conflict_do_update(index_elements=[f.c.tenant_id, f.c.application_id], set_=values)
+        )
+
+    async def get(
+        self, application_id: str, *, for_update: bool = False
+    ) -> FinancingApplication | None:
+        f = financing_applications
+        query = self.scoped(f).where(f.c.application_id == application_id)
+        if for_update:
+            query = query.with_for_update()
+        row = (await self.connection.execute(query)).first()
+        return _application(row._mapping) if row else None
+
+    async def of_job(self, job_id: str) -> list[FinancingApplication]:
+        f = financing_applications
+        query = (
+            self.scoped(f).where(f.c.job_id == job_id).order_by(f.c.created_at, f.c.application_id)
+        )
+        return [_application(row._mapping) for row in await self.connection.execute(query)]
+
+
+def _application(row: Any) -> FinancingApplication:
+    return FinancingApplication.model_validate(
+        {k: v for k, v in dict(row).items() if k != "tenant_id"}
+    )
+
+
 def repositories(connection: AsyncConnection, tenant_id: str) -> BillingRepositories:
     return BillingRepositories(
         folders=FolderRepository(connection, tenant_id),
@@ -509,4 +567,5 @@ def repositories(connection: AsyncConnection, tenant_id: str) -> BillingReposito
         returned_checks=ReturnedCheckRepository(connection, tenant_id),
         timeline=TimelineRepository(connection, tenant_id),
         claims=ClaimRepository(connection, tenant_id),
+        financing=FinancingRepository(connection, tenant_id),
     )

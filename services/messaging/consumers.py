@@ -7,9 +7,10 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from services.messaging.handlers import notifications, surveys, work
+from services.messaging.handlers import financing, notifications, surveys, work
 from services.messaging.ports import MessagingDeps, MessagingRepositories, MessagingUnitOfWork
 from shared.contracts import jobs, tickets
+from shared.contracts.billing import FinancingApplicationSent
 from shared.contracts.policy import PolicyDeadlinePassed, PolicyDecisionMade
 from shared.platform.messaging.envelope import Envelope
 from shared.platform.service import ServicePlatform
@@ -53,5 +54,6 @@ def register(
     consumer.on(tickets.TicketStatusChanged)(uows.handler(given_deps(surveys.on_ticket_status)))
     consumer.on(PolicyDecisionMade)(uows.handler(given_deps(notifications.deliver_decision)))
     consumer.on(PolicyDeadlinePassed)(uows.handler(given_deps(notifications.deliver_deadline)))
+    consumer.on(FinancingApplicationSent)(uows.handler(financing.send_application_link))
     topics = [platform.settings.topic(s) for s in ("jobs", "tickets", "billing", "commissions")]
     consumer.subscribe(platform.broker, *topics)

@@ -1,12 +1,13 @@
 """``roofline up``: the embedded default servers and the five services, supervised.
 
 Start order: PostgreSQL, broker, the local SMTP sink (unless ROOFLINE_SMTP_HOST/_PORT name a
-server), topics (before any client connects), migrations, services (one uvicorn process each, own
-port), then wait for every ``/health/ready``. A service that dies is reported and restarted with
-backoff. If the embedded broker dies it has lost its log: services are stopped, the broker
-restarted, topics recreated, every outbox replayed since the broker's start, services started
-again (see README, "When the broker loses its log"). Ctrl-C or SIGTERM stops services first, then
-the servers (the SMTP sink with them), and leaves no process or port behind.
+server), the fake lender (unless ROOFLINE_LENDER_URL names one), topics (before any client
+connects), migrations, services (one uvicorn process each, own port), then wait for every
+``/health/ready``. A service that dies is reported and restarted with backoff. If the embedded
+broker dies it has lost its log: services are stopped, the broker restarted, topics recreated,
+every outbox replayed since the broker's start, services started again (see README, "When the
+broker loses its log"). Ctrl-C or SIGTERM stops services first, then the servers (the SMTP sink
+and the fake lender with them), and leaves no process or port behind.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from typing import Any, cast
 import httpx
 
 from shared.cli.embedded import EmbeddedBroker, EmbeddedPostgres, free_port, port_open
+from shared.cli.fake_lender import FakeLender
 from shared.cli.kafka_cluster import KafkaCluster
 from shared.cli.mail_sink import MailSink, count_mailbox
 from shared.cli.suites import (
@@ -174,6 +176,7 @@ class Supervisor:
         self.broker: EmbeddedBroker | None = None
         self.cluster: KafkaCluster | None = None
         self.mail_sink: MailSink | None = None
+        self.lender: FakeLender | None = None
         self.services: list[ServiceProcess] = []
         self.database_url = database_url or settings.database_url
         self.bootstrap = bootstrap or settings.kafka_bootstrap_servers
@@ -208,6 +211,7 @@ class Supervisor:
             self.bootstrap = self.broker.bootstrap_servers
             self.broker_started_at = datetime.now(UTC)
         self.start_mail()
+        self.start_lender()
         self.create_topics()
 
     def start_mail(self) -> None:
@@ -222,6 +226,14 @@ class Supervisor:
             f"Mail: local SMTP sink on {self.mail_sink.address} (email kept in "
             f"{self.mail_sink.folder}; `roofline mail` lists it)",
         )
+
+    def start_lender(self) -> None:
+        """The fake lender billing's financing calls (shared/cli/fake_lender.py), unless the
+        environment names a lender."""
+        if any(v in os.environ for v in ("ROOFLINE_LENDER_URL", "ROOFLINE_BILLING__LENDER_URL")):
+            return
+        self.lender = FakeLender().start()
+        say(f"      Lender: fake lender on {self.lender.url} (amounts up to $25,000 qualify)")
 
     def smtp_address(self) -> str:
         """Where the services hand email: the sink, else what configures the messaging service."""
@@ -312,6 +324,9 @@ class Supervisor:
             )
             env.pop("ROOFLINE_SMTP_USERNAME", None)
             env.pop("ROOFLINE_SMTP_PASSWORD", None)
+        if self.lender is not None:
+            env["ROOFLINE_LENDER_URL"] = self.lender.url
+            env["ROOFLINE_LENDER_API_KEY"] = self.lender.api_key
         if self.broker is not None and "ROOFLINE_CONSUMER_FETCH_MAX_WAIT_MS" not in env:
             env["ROOFLINE_CONSUMER_FETCH_MAX_WAIT_MS"] = str(
                 EmbeddedBroker.CONSUMER_FETCH_MAX_WAIT_MS
@@ -450,6 +465,8 @@ class Supervisor:
         self.stop_services()
         if self.mail_sink is not None:
             self.mail_sink.stop()
+        if self.lender is not None:
+            self.lender.stop()
         if self.cluster is not None:
             self.cluster.stop()
         if self.broker is not None:
@@ -516,6 +533,8 @@ def run_up(
             say(f"  mail      {supervisor.smtp_address()}  (local sink: `roofline mail` lists it)")
         else:
             say(f"  mail      {supervisor.smtp_address()}  (ROOFLINE_SMTP_*)")
+        if supervisor.lender is not None:
+            say(f"  lender    {supervisor.lender.url}  (fake: financing applications)")
         say("\nPress Ctrl-C to stop.")
         supervisor.watch()
         return 0

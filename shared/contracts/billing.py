@@ -176,6 +176,34 @@ class ReturnedCheckClosed(EventData):
     outcome: str
 
 
+@catalogued("billing.financing_application_sent.v1")
+class FinancingApplicationSent(EventData):
+    """A financing application for the job's balance was made with the lender (seed 002's
+    Hearth): messaging sends the customer the lender's link to complete it, by ``channel``."""
+
+    job_id: str
+    application_id: str
+    lender: str = Field(description="The lender's name, as the customer knows it.")
+    link: str = Field(description="Where the customer completes the application.")
+    channel: Literal["email", "text"]
+    amount: Decimal
+    customer_name: str
+    customer_email: str | None
+    customer_phone: str | None
+
+
+@catalogued("billing.financing_application_updated.v1")
+class FinancingApplicationUpdated(EventData):
+    """The application moved: qualified or not, an offer chosen, funded (``payment_id``: the
+    payment its funds were booked as)."""
+
+    job_id: str
+    application_id: str
+    status: str
+    chosen_offer_id: str | None = None
+    payment_id: str | None = None
+
+
 # -- decision points ----------------------------------------------------------------------------
 
 

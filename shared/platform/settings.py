@@ -139,6 +139,13 @@ class Settings(BaseSettings):
     # often (the warning and the escalation are told once each, whenever the check runs).
     depreciation_watch_interval_s: float = Field(3600.0, gt=0)
 
+    # Post-install financing (billing): the lender's API (a Hearth-like one), the key it is
+    # called with and the name the customer knows it by. No URL: applications are refused.
+    lender_url: str | None = None
+    lender_api_key: SecretStr | None = None
+    lender_name: str = "Hearth"
+    lender_timeout_s: float = Field(10.0, gt=0)
+
     # Garbage collector: once a service has started, what it built (modules, schemas, pools) is
     # frozen out of collection, and a young-generation collection runs every this many
     # allocations instead of CPython's 700 (0 keeps CPython's). Measured with bench/bus.py: the

@@ -8,6 +8,7 @@ from fastapi import APIRouter
 from services.billing.api import (
     collections,
     costs,
+    financing,
     folders,
     insurance,
     invoices,
@@ -23,4 +24,5 @@ ROUTERS: tuple[APIRouter, ...] = (
     invoices.router,
     returned_checks.router,
     insurance.router,
+    financing.router,
 )

@@ -6,9 +6,22 @@ take (reversing a payment twice) and an Idempotency-Key sent again with another 
 
 from __future__ import annotations
 
+from services.billing.api.financing import (
+    LenderErrorProblem,
+    LenderNotConfiguredProblem,
+    LenderUnavailableProblem,
+)
 from services.billing.domain import FolderNotFound, IdempotencyKeyReused, PaymentRefused
 from services.billing.domain.collections import EscalationNotFound
 from services.billing.domain.costs import ExpenseNotFound
+from services.billing.domain.financing import (
+    FinancingApplicationNotFound,
+    FinancingInputInvalid,
+    FinancingStep,
+    LenderError,
+    LenderNotConfigured,
+    LenderUnavailable,
+)
 from services.billing.domain.insurance import (
     ClaimLocked,
     ClaimNotFound,
@@ -17,7 +30,7 @@ from services.billing.domain.insurance import (
 )
 from services.billing.domain.invoices import CreditRefused, InvoiceNotFound, InvoiceSentAlready
 from services.billing.domain.returned_checks import ReturnedCheckNotFound, ReturnedCheckStep
-from shared.platform.http.problems import Conflict, NotFound, Problem
+from shared.platform.http.problems import Conflict, InvalidInput, NotFound, Problem
 
 ERRORS: dict[type[Exception], type[Problem]] = {
     FolderNotFound: NotFound,
@@ -34,4 +47,10 @@ ERRORS: dict[type[Exception], type[Problem]] = {
     SupplementDecided: Conflict,
     NothingToRelease: Conflict,
     CreditRefused: Conflict,
+    FinancingApplicationNotFound: NotFound,
+    FinancingStep: Conflict,
+    FinancingInputInvalid: InvalidInput,
+    LenderUnavailable: LenderUnavailableProblem,
+    LenderError: LenderErrorProblem,
+    LenderNotConfigured: LenderNotConfiguredProblem,
 }

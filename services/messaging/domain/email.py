@@ -17,8 +17,9 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, field_validator
 
 EmailStatus = Literal["queued", "sending", "sent", "failed", "in_doubt", "bounced"]
-# What an email is about: a policy notice, a new message, a new assignment, a survey.
-EmailKind = Literal["notice", "message", "assignment", "survey"]
+# What an email is about: a policy notice, a new message, a new assignment, a survey, a
+# lender's financing link.
+EmailKind = Literal["notice", "message", "assignment", "survey", "financing"]
 
 
 class OutgoingEmail(BaseModel):
