@@ -1,7 +1,8 @@
 """A metal job from lead to closed through HTTP, the five services running as processes: a Sales
 user's approval request, an incomplete hand-off refused (then completed and accepted, the metal
 colour confirmation included), a crew assigned by the trade manager, a change order, billing's
-final payment releasing the job, and the job's events on the topic in order."""
+invoice moving it to Invoiced, the payment in billing releasing it, and the job's events on the
+topic in order."""
 
 from __future__ import annotations
 
@@ -14,10 +15,8 @@ from typing import Any
 import httpx
 import pytest
 
-from shared.contracts.billing import FinalPaymentReceived
-from shared.platform.messaging.envelope import encode_event
 from shared.platform.settings import load_settings
-from tests.support.harness import decode, raw_producer, read_topic, send_envelope
+from tests.support.harness import decode, read_topic
 from tests.support.smtp import SmtpServer
 from tests.support.suite import bearer, wait_for
 
@@ -229,25 +228,26 @@ def test_a_metal_job_from_lead_to_closed(
     job = post(f"{url}/complete", ANN)
     assert job["production_status"] == "complete"
     post(f"{url}/milestone", ANN, {"to": "completed"})
-    post(f"{url}/milestone", ANN, {"to": "invoiced"})
+    # Billing invoices the completed job: sending it moves the job to Invoiced (seed 004).
+    billing = httpx.Client(base_url=suite["billing"], timeout=30)
+    bea = as_user("bea", "billing")
+
+    def invoiced() -> Any:
+        response = billing.post(f"/jobs/{job_id}/invoices", headers=bea, json={})
+        return response.json() if response.status_code == 201 else None
+
+    invoice = wait_for(invoiced, "billing to keep the job's line items")
+    assert Decimal(invoice["total"]) == Decimal("12650.00")  # 11,900 + 0 + the 750 change order
+    sent = billing.post(f"/invoices/{invoice['invoice_id']}/send", headers=bea)
+    assert sent.status_code == 200, sent.text
+    wait_for(lambda: jobs.get(url, headers=ANN).json()["milestone"] == "invoiced", "Invoiced")
     refused = jobs.post(f"{url}/milestone", headers=ANN, json={"to": "closed"})
     assert refused.status_code == 409 and refused.json()["missing"] == ["final payment received"]
 
     # Billing's final payment releases the job; then it can be closed, and is read-only.
-    settings = load_settings(topic_prefix=namespace)
-    payment = encode_event(
-        FinalPaymentReceived(job_id=job_id, amount=Decimal("13250.00"), received_on=date.today()),
-        source="billing",
-        subject=job_id,
-        tenant_id=TENANT,
-        max_bytes=settings.max_message_bytes,
-    )
-
-    async def pay() -> None:
-        async with raw_producer(bootstrap_servers) as producer:
-            await send_envelope(producer, settings.topic("billing"), payment)
-
-    asyncio.run(pay())
+    payment = {"amount": "13250.00", "received_on": date.today().isoformat(), "method": "check"}
+    paid = billing.post(f"/jobs/{job_id}/payments", headers=bea, json=payment)
+    assert paid.status_code == 201 and Decimal(paid.json()["balance"]["balance"]) == 0
     wait_for(
         lambda: jobs.get(url, headers=ANN).json()["production_status"] == "released", "release"
     )
@@ -259,6 +259,7 @@ def test_a_metal_job_from_lead_to_closed(
     assert next(c for c in board["milestones"] if c["status"] == "closed")["count"] >= 1
     assert len(jobs.get(f"{url}/audit", headers=ANN).json()) >= 20
 
+    settings = load_settings(topic_prefix=namespace)
     # Every change is on the jobs topic, keyed by the job, in order, sequences without gaps.
     records = asyncio.run(read_topic(bootstrap_servers, settings.topic("jobs")))
     mine = [decode(r) for r in records if r.key == job_id.encode()]
