@@ -48,14 +48,15 @@ async def apply_for_financing(
     deps: BillingDeps, caller: Caller, job_id: str, new: NewFinancingApplication
 ) -> FinancingApplication:
     """Apply with the lender for the job's balance; store the application and publish its link
-    for messaging to send the customer."""
-    lender = _lender(deps)
+    for messaging to send the customer. What the request itself gets wrong (no such job, a
+    text, nothing to finance) is answered before a missing lender setting."""
     application_id = str(uuid.uuid4())
     async with deps.unit_of_work(caller.tenant_id) as uow:
         folder = await folder_of(uow, job_id)
         records = await uow.repos.records.of_job(job_id)
         balance = balance_of(folder.contract_price, records).balance
         check_can_apply(balance, new.channel, folder.customer_email, await _under_way(uow, job_id))
+    lender = _lender(deps)
     opened = await lender.apply(
         LoanRequest(
             amount=balance,
@@ -120,10 +121,9 @@ async def applications(
 
 async def refresh(deps: BillingDeps, caller: Caller, application_id: str) -> FinancingApplication:
     """Where the application is at the lender: qualified with its offers, or not, or funded."""
-    lender = _lender(deps)
     async with deps.unit_of_work(caller.tenant_id) as uow:
         application = await _application(uow, application_id)
-    state = await lender.state(application.lender_ref)
+    state = await _lender(deps).state(application.lender_ref)
     return await _moved(deps, caller, application_id, state)
 
 
@@ -131,11 +131,10 @@ async def choose_offer(
     deps: BillingDeps, caller: Caller, application_id: str, offer_id: str
 ) -> FinancingApplication:
     """The customer's choice among the offers, passed to the lender."""
-    lender = _lender(deps)
     async with deps.unit_of_work(caller.tenant_id) as uow:
         application = await _application(uow, application_id)
     application.check_choice(offer_id)
-    state = await lender.select_offer(application.lender_ref, offer_id)
+    state = await _lender(deps).select_offer(application.lender_ref, offer_id)
     if state.selected_offer_id is None:
         state = state.model_copy(update={"selected_offer_id": offer_id})
     return await _moved(deps, caller, application_id, state)
