@@ -162,7 +162,7 @@ done
 message "$PRODUCTION" GET "/jobs/$JOB/survey" | show contact_email send_at expires_at
 
 echo "13. Bea (billing) invoices Dana: the draft bills the job's line items; sending it moves the"
-echo "    job to Invoiced. Closing waits for the final payment."
+echo "    job to Invoiced. Closing waits for the balance and for the job's expenses."
 INVOICE=$(money "$BILLER" POST "/jobs/$JOB/invoices" '{}' | field "['invoice_id']")
 money "$BILLER" GET "/invoices/$INVOICE" | show number bill_to lines.0.description total due
 money "$BILLER" POST "/invoices/$INVOICE/send" | show number status
@@ -172,14 +172,18 @@ done
 call "$CSA" GET "/jobs/$JOB" | show milestone
 refused "$CSA" POST "/jobs/$JOB/milestone" '{"to": "closed"}' | show title missing
 
-echo "14. Bea (billing) records Dana's check for the balance: billing reports the final payment,"
-echo "    jobs releases the job, and Ann closes it."
+echo "14. Bea enters the job's expenses, paid, and confirms they are all in; then she records Dana's"
+echo "    check for the balance. Billing reports both, and jobs releases the job and closes it."
+money "$BILLER" POST "/jobs/$JOB/expenses" \
+  "{\"category\": \"materials\", \"vendor\": \"ABC Supply\", \"amount\": \"5120.00\", \"incurred_on\": \"$(day 0)\", \"paid_on\": \"$(day 0)\"}" \
+  | show total paid unpaid
+money "$BILLER" PUT "/jobs/$JOB/expenses/entered" '{"entered": true}' | show entered settled
 money "$BILLER" GET "/jobs/$JOB/balance" | show contract_price payments balance
 money "$BILLER" POST "/jobs/$JOB/payments" \
   "{\"amount\": \"12480.00\", \"received_on\": \"$(day 0)\", \"method\": \"check\", \"description\": \"check #1042\"}" \
   | show record.kind record.amount record.method balance.balance
-for _ in 1 2 3 4 5 6 7 8 9 10; do  # jobs hears of the final payment a moment later
-  [ "$(call "$CSA" GET "/jobs/$JOB" | field "['production_status']")" = released ] && break || sleep 1
+for _ in 1 2 3 4 5 6 7 8 9 10; do  # jobs hears of them a moment later
+  [ "$(call "$CSA" GET "/jobs/$JOB" | field "['milestone']")" = closed ] && break || sleep 1
 done
-call "$CSA" POST "/jobs/$JOB/milestone" '{"to": "closed"}' | show milestone production_status
+call "$CSA" GET "/jobs/$JOB" | show milestone production_status history.-1.by history.-1.reason
 echo "tour complete: job $JOB is paid and closed"

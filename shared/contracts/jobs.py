@@ -309,6 +309,11 @@ JobCommand = Literal[
     "assign_crew",
     "start_work",
     "complete",
+    # Billing's events moving the job by themselves (the actor is ``billing``): an Invoiced job
+    # Closed on the balance received and the costs settled; a Closed job back to Invoiced when
+    # its final payment is reversed.
+    "auto_close",
+    "reverse_final_payment",
 ]
 
 
@@ -324,11 +329,30 @@ class JobChange(Facts):
     reason: str | None = None
 
 
+class JobBilling(Facts):
+    """Billing's facts about the job, as its events reported them (seed 004: a job is Closed
+    "when the balance has been received and all expenses have been entered and paid")."""
+
+    final_payment_received: bool = Field(
+        False,
+        description="The balance is received in full (billing.final_payment_received), and not "
+        "reversed since.",
+    )
+    costs_settled: bool = Field(
+        False,
+        description="Every expense of the job is entered and paid (billing.job_costs_settled).",
+    )
+
+
 @decision_point("jobs.change_job", "Any change to a job: milestone moves, edits, cancellation.")
 class ChangeJobFacts(Facts):
     actor: Actor
     job: JobState
     change: JobChange
+    billing: JobBilling = Field(
+        default_factory=JobBilling,
+        description="What billing reported (false in decisions logged before jobs kept it).",
+    )
 
 
 class Contract(Facts):

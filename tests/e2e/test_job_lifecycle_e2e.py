@@ -1,8 +1,8 @@
 """A metal job from lead to closed through HTTP, the five services running as processes: a Sales
 user's approval request, an incomplete hand-off refused (then completed and accepted, the metal
 colour confirmation included), a crew assigned by the trade manager, a change order, billing's
-invoice moving it to Invoiced, the payment in billing releasing it, and the job's events on the
-topic in order."""
+invoice moving it to Invoiced, the job's expenses entered and paid and its payment in billing
+releasing and closing it, and the job's events on the topic in order."""
 
 from __future__ import annotations
 
@@ -242,17 +242,31 @@ def test_a_metal_job_from_lead_to_closed(
     assert sent.status_code == 200, sent.text
     wait_for(lambda: jobs.get(url, headers=ANN).json()["milestone"] == "invoiced", "Invoiced")
     refused = jobs.post(f"{url}/milestone", headers=ANN, json={"to": "closed"})
-    assert refused.status_code == 409 and refused.json()["missing"] == ["final payment received"]
+    assert refused.status_code == 409
+    assert refused.json()["missing"] == ["final payment received", "all expenses entered and paid"]
 
-    # Billing's final payment releases the job; then it can be closed, and is read-only.
-    payment = {"amount": "13250.00", "received_on": date.today().isoformat(), "method": "check"}
+    # Bea enters the job's expenses in billing, paid, and confirms they are all in: billing
+    # publishes that the costs are settled (seed 004), and jobs keeps it on the job.
+    expense = {"category": "materials", "vendor": "ABC Supply", "amount": "5120.00"}
+    day = date.today().isoformat()
+    recorded = billing.post(
+        f"/jobs/{job_id}/expenses",
+        headers=bea,
+        json=expense | {"incurred_on": day, "paid_on": day},
+    )
+    assert recorded.status_code == 201, recorded.text
+    entered = billing.put(f"/jobs/{job_id}/expenses/entered", headers=bea, json={"entered": True})
+    assert entered.status_code == 200 and entered.json()["settled"] is True
+    wait_for(lambda: jobs.get(url, headers=ANN).json()["billing"]["costs_settled"], "costs settled")
+
+    # The payment in billing is the final one: it releases the job, and with its costs settled
+    # jobs closes it by itself (seed 004); a Closed job is read-only.
+    payment = {"amount": "13250.00", "received_on": day, "method": "check"}
     paid = billing.post(f"/jobs/{job_id}/payments", headers=bea, json=payment)
     assert paid.status_code == 201 and Decimal(paid.json()["balance"]["balance"]) == 0
-    wait_for(
-        lambda: jobs.get(url, headers=ANN).json()["production_status"] == "released", "release"
-    )
-    job = post(f"{url}/milestone", ANN, {"to": "closed"})
-    assert job["milestone"] == "closed"
+    wait_for(lambda: jobs.get(url, headers=ANN).json()["milestone"] == "closed", "closed")
+    job = jobs.get(url, headers=ANN).json()
+    assert job["production_status"] == "released" and job["history"][-1]["by"] == "billing"
     refused = jobs.post(f"{url}/documents", headers=ANN, json={"type": "other", "location": "x"})
     assert refused.status_code == 409 and "Closed" in refused.json()["detail"]
     board = jobs.get("/pipeline", headers=ANN).json()

@@ -51,14 +51,17 @@ def test_the_tour_walks_a_job_to_completion(suite: dict[str, str]) -> None:
     )
     assert re.search(r"number=INV-\d{4}-\d{4}  status=sent", out)
     assert "\n  milestone=invoiced\n" in out
-    assert "missing=['final payment received']" in out
-    # The final payment: the balance derived, the check recorded, the job released and closed.
+    assert "missing=['final payment received', 'all expenses entered and paid']" in out
+    # The costs settled in billing, the final payment: the balance derived, the check recorded,
+    # the job released and closed by jobs on billing's facts.
+    assert "total=5120.00  paid=5120.00  unpaid=0.00" in out
+    assert "entered=True  settled=True" in out
     assert "contract_price=12480.00  payments=0.00  balance=12480.00" in out
     assert (
         "record.kind=payment  record.amount=12480.00  record.method=check  balance.balance=0.00"
         in out
     )
-    assert "milestone=closed  production_status=released" in out
+    assert "milestone=closed  production_status=released  history.-1.by=billing" in out
     assert "tour complete" in out
 
 

@@ -39,6 +39,10 @@ def change_job(
             direction=job.direction_to(to_milestone) if to_milestone else None,
             reason=reason,
         ),
+        billing=dp.JobBilling(
+            final_payment_received=job.final_payment_received,
+            costs_settled=job.billing.costs_settled,
+        ),
     )
 
 

@@ -7,12 +7,14 @@ it recorded; it raises ``JobRuleBroken`` and changes nothing when it cannot appl
 business allows (who may move what, what a complete file is) is decided by the policy layer in
 the handlers before a command reaches the job.
 
-The commands live in three modules by area (``pipeline``, ``file``, ``production``), the data and
-shared steps in ``state``; ``Job`` is all of them.
+The commands live in four modules by area (``pipeline``, ``file``, ``production``, and
+``billing`` for billing's events), the data and shared steps in ``state``; ``Job`` is all of
+them.
 """
 
 from __future__ import annotations
 
+from services.jobs.domain.billing import JobBilling
 from services.jobs.domain.file import JobFile
 from services.jobs.domain.pipeline import JobPipeline
 from services.jobs.domain.production import JobProduction
@@ -21,5 +23,5 @@ from services.jobs.domain.state import ACKNOWLEDGING_SERVICES
 __all__ = ["ACKNOWLEDGING_SERVICES", "Job"]
 
 
-class Job(JobPipeline, JobFile, JobProduction):
+class Job(JobPipeline, JobFile, JobProduction, JobBilling):
     """A job: create one with ``Job.create_lead(...)``."""

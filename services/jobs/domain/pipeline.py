@@ -15,7 +15,6 @@ from services.jobs.domain.values import (
     Customer,
     Milestone,
     ProductionStatus,
-    StatusChange,
     Team,
 )
 from shared.contracts import jobs as events
@@ -103,18 +102,6 @@ class JobPipeline(JobState):
         """Moving to ``to`` makes the job a sale: it reaches Approved for the first time."""
         return to == Milestone.APPROVED and self.job_number is None
 
-    def receive_invoice_sent(
-        self, number: str, *, at: datetime, by: str = "billing"
-    ) -> list[EventData]:
-        """Billing sent the job's invoice (seed 004: "Once the invoice is sent, you would move
-        the job to the Invoiced Milestone"): a Completed job moves to Invoiced; at any other
-        milestone (an invoice sent early, or the job invoiced already) nothing changes."""
-        if self.milestone != Milestone.COMPLETED:
-            return []
-        return self.move_milestone(
-            Milestone.INVOICED, by=by, at=at, reason=f"invoice {number} sent"
-        )
-
     def move_milestone(
         self,
         to: Milestone,
@@ -130,35 +117,16 @@ class JobPipeline(JobState):
         first_sale = self.sells_by_moving_to(to)
         if first_sale and not job_number:
             raise JobRuleBroken("a sale needs a job number")
-        previous = self.milestone
-        self.milestone = to
-        self.history.append(
-            StatusChange(
-                scale="milestone", from_status=previous, to_status=to, at=at, by=by, reason=reason
-            )
-        )
-        if to == Milestone.CANCELED:
-            self.cancel_reason = reason
-        recorded: list[EventData] = []
         if first_sale:
             self.job_number = job_number
             self.scheduling = self.scheduling.model_copy(update={"sold_on": at.date()})
+        recorded: list[EventData] = [self._set_milestone(to, by=by, at=at, reason=reason)]
+        if to == Milestone.CANCELED:
+            self.cancel_reason = reason
+        if first_sale:
             recorded.extend(
                 self._set_production(ProductionStatus.SOLD, by=by, at=at, reason="sold")
             )
-        recorded.insert(
-            0,
-            events.MilestoneChanged(
-                job_id=self.job_id,
-                from_milestone=previous,
-                to_milestone=to,
-                by=by,
-                reason=reason,
-                job_number=self.job_number,
-                contract_price=self.contract_price,
-            ),
-        )
-        if first_sale:
             recorded.append(
                 events.JobSold(
                     job_id=self.job_id,

@@ -1,4 +1,5 @@
-"""The production workflow (seed 001): hand-off, scheduling, crew, work, completion, release."""
+"""The production workflow (seed 001): hand-off, scheduling, crew, work, completion (released
+when billing reports the final payment: ``billing.py``)."""
 
 from __future__ import annotations
 
@@ -135,19 +136,6 @@ class JobProduction(JobState):
         recorded = self._set_production(ProductionStatus.COMPLETE, by=by, at=at)
         if self.final_payment_received_at is not None:
             recorded += self._set_production(
-                ProductionStatus.RELEASED, by=by, at=at, reason="final payment received"
-            )
-        return self._changed(recorded)
-
-    def receive_final_payment(self, *, at: datetime, by: str = "billing") -> list[EventData]:
-        """Billing received the final payment: a complete job is Released (otherwise it is
-        released when it completes)."""
-        if self.final_payment_received_at is not None:
-            return []  # a redelivered payment: nothing changes (not even the version)
-        self.final_payment_received_at = at
-        recorded: list[EventData] = []
-        if self.production_status == ProductionStatus.COMPLETE:
-            recorded = self._set_production(
                 ProductionStatus.RELEASED, by=by, at=at, reason="final payment received"
             )
         return self._changed(recorded)

@@ -15,6 +15,7 @@ from services.jobs.domain.values import (
     TERMINAL,
     Address,
     ApprovalRequest,
+    BillingReport,
     ChangeOrder,
     Customer,
     Document,
@@ -76,6 +77,7 @@ class JobState(BaseModel):
     handed_off_at: datetime | None = None
     handed_off_by: str | None = None
     final_payment_received_at: datetime | None = None
+    billing: BillingReport = BillingReport()
     cancel_reason: str | None = None
 
     # -- reading --------------------------------------------------------------------------------
@@ -160,9 +162,37 @@ class JobState(BaseModel):
         self.version += max(len(recorded), 1)
         return recorded
 
+    def _reported(self, recorded: list[EventData]) -> list[EventData]:
+        """Another service's fact kept on the job counts only the events it records: billing's
+        facts arrive on every job, and a version without an event would leave a gap in the
+        job's sequence."""
+        self.version += len(recorded)
+        return recorded
+
     def _require_open(self) -> None:
         if not self.is_open:
             raise JobRuleBroken(f"the job is {self.milestone.value} and can no longer be changed")
+
+    def _set_milestone(
+        self, to: Milestone, *, by: str, at: datetime, reason: str | None = None
+    ) -> events.MilestoneChanged:
+        """Set the milestone, with its history line; the event (the checks are the caller's)."""
+        previous = self.milestone
+        self.milestone = to
+        self.history.append(
+            StatusChange(
+                scale="milestone", from_status=previous, to_status=to, at=at, by=by, reason=reason
+            )
+        )
+        return events.MilestoneChanged(
+            job_id=self.job_id,
+            from_milestone=previous,
+            to_milestone=to,
+            by=by,
+            reason=reason,
+            job_number=self.job_number,
+            contract_price=self.contract_price,
+        )
 
     def _set_production(
         self, to: ProductionStatus, *, by: str, at: datetime, reason: str | None = None

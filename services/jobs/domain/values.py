@@ -221,6 +221,20 @@ class ChangeOrder(Value):
     adjustment: bool = False
 
 
+class BillingReport(Value):
+    """What billing's events said about the job's money, besides the final payment's time (the
+    job's ``final_payment_received_at``): seed 004 closes a job "when the balance has been
+    received and all expenses have been entered and paid"."""
+
+    costs_settled: bool = Field(
+        False, description="Every expense entered and paid (billing.job_costs_settled)."
+    )
+    total_costs: Money | None = Field(None, description="The expenses' total, when last reported.")
+    costs_reported_at: datetime | None = None
+    final_payment_reversed_at: datetime | None = None
+    final_payment_reversal_reason: str | None = None
+
+
 class StatusChange(Value):
     """One step of a job's history: a milestone or production status change."""
 

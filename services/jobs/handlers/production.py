@@ -1,4 +1,5 @@
-"""Production: hand-off, scheduling, crews, work started and completed, the final payment."""
+"""Production: hand-off, scheduling, crews, work started and completed (billing's final payment
+releases the job: ``billing.py``)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,6 @@ from services.jobs.handlers.common import (
     change_job,
     decide_or_refuse,
     load_job,
-    record_events,
 )
 from services.jobs.ports import JobsDeps, JobsUnitOfWork
 from shared.contracts.base import EventData
@@ -152,48 +152,6 @@ async def _complete(
         deps, uow, "jobs.complete_job", facts.complete_job(job, caller.roles), job_id=job.job_id
     )
     return job.complete_production(by=caller.user_id, at=deps.clock())
-
-
-async def receive_invoice_sent(
-    deps: JobsDeps, uow: JobsUnitOfWork, job_id: str, number: str
-) -> None:
-    """Billing sent the job's invoice: a Completed job is Invoiced. Runs in the consumer's unit
-    of work (with its inbox row)."""
-    job = await uow.repos.jobs.get(job_id, for_update=True)
-    if job is None:
-        return
-    now = deps.clock()
-    recorded = job.receive_invoice_sent(number, at=now)
-    if not recorded:
-        return
-    await uow.repos.jobs.save(job, at=now)
-    await uow.repos.jobs.audit(
-        job_id,
-        actor="billing",
-        action="receive_invoice_sent",
-        at=now,
-        detail={"invoice": number, "events": [event.event_type for event in recorded]},
-    )
-    record_events(uow, job, recorded)
-
-
-async def receive_final_payment(deps: JobsDeps, uow: JobsUnitOfWork, job_id: str) -> None:
-    """Billing received the final payment: the job is Released (now, or when it completes).
-    Runs in the consumer's unit of work (with its inbox row)."""
-    job = await uow.repos.jobs.get(job_id, for_update=True)
-    if job is None or job.final_payment_received_at is not None:
-        return  # not a job of ours, or a payment already recorded
-    now = deps.clock()
-    recorded = job.receive_final_payment(at=now)
-    await uow.repos.jobs.save(job, at=now)
-    await uow.repos.jobs.audit(
-        job_id,
-        actor="billing",
-        action="receive_final_payment",
-        at=now,
-        detail={"events": [event.event_type for event in recorded]},
-    )
-    record_events(uow, job, recorded)
 
 
 async def add_crew(deps: JobsDeps, caller: Caller, crew: Crew) -> Crew:
