@@ -3,18 +3,24 @@ that wires anything."""
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import AsyncIterator
+
 from fastapi import FastAPI
 
 from services.billing import api, consumers
+from services.billing.adapters.quickbooks import QuickBooksOnline
 from services.billing.api.deps import billing_deps
 from services.billing.api.errors import ERRORS
+from services.billing.export_metrics import ExportMetrics
+from services.billing.handlers.export_worker import run_exports
 from services.billing.handlers.gauges import refresh_gauges
 from services.billing.handlers.insurance import watch_deadlines
 from services.billing.lender import HttpLender
 from services.billing.metrics import BillingMetrics
-from services.billing.ports import BillingDeps, BillingFigures
+from services.billing.ports import BillingDeps, BillingFigures, ExportQueue, ExportWorkerDeps
 from services.billing.stats import BillingStats
-from services.billing.tables import claims_to_watch, metadata, repositories
+from services.billing.tables import claims_to_watch, export_queue, metadata, repositories
 from shared.platform.service import Service, ServicePlatform, every
 from shared.platform.settings import Settings, load_settings
 from shared.platform.storage.uow import TenantUnitOfWorkFactory
@@ -48,21 +54,39 @@ def build(settings: Settings | None = None) -> Service[BillingDeps]:
         async with platform.uow_factory() as transaction:
             return await BillingStats(transaction.connection).figures()
 
+    settings = platform.settings
+    # The accounting system (QuickBooks Online); unset URL: export off, documents wait.
+    accounting = QuickBooksOnline(settings) if settings.quickbooks_url else None
     deps = BillingDeps(
         unit_of_work=uows,
         policy=platform.policy,
         claims_to_watch=watched,
         figures=figures,
         metrics=BillingMetrics(platform.metrics.registry),
-        lender=HttpLender(platform.settings) if platform.settings.lender_url else None,
+        lender=HttpLender(settings) if settings.lender_url else None,
+        accounting=accounting,
     )
-    interval = platform.settings.depreciation_watch_interval_s
+    interval = settings.depreciation_watch_interval_s
     platform.background.append(
         lambda: every(interval, "depreciation deadline watch", lambda: watch_deadlines(deps))
     )
     platform.background.append(
         lambda: every(GAUGES_INTERVAL_S, "gauges refresh", lambda: refresh_gauges(deps))
     )
+
+    @contextlib.asynccontextmanager
+    async def queue() -> AsyncIterator[ExportQueue]:
+        async with platform.uow_factory() as transaction:
+            yield export_queue(transaction.connection)
+            await transaction.commit()
+
+    exporting = ExportWorkerDeps(
+        queue=queue,
+        accounting=accounting,
+        settings=settings,
+        metrics=ExportMetrics(platform.metrics.registry),
+    )
+    platform.background.append(lambda: run_exports(exporting))
     return Service(platform, deps, routers=api.ROUTERS, provides=billing_deps, errors=ERRORS)
 
 

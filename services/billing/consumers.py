@@ -1,12 +1,13 @@
 """Billing subscribers (thin: envelope -> handler, in the consumer's unit of work): what billing
-keeps of jobs, of tickets' complaints and repairs, and of messaging's survey answers."""
+keeps of jobs, of tickets' complaints, repairs and work orders, and of messaging's survey
+answers."""
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from services.billing.handlers import collections, folders, insurance, invoices
+from services.billing.handlers import collections, exports, folders, insurance, invoices
 from services.billing.ports import BillingRepositories, BillingUnitOfWork
 from shared.contracts.jobs import (
     ChangeOrderAdded,
@@ -18,7 +19,13 @@ from shared.contracts.jobs import (
     MilestoneChanged,
 )
 from shared.contracts.messaging import SurveyAnswered
-from shared.contracts.tickets import IssueOpened, IssueResolved
+from shared.contracts.tickets import (
+    IssueOpened,
+    IssueResolved,
+    TicketLineItemsChanged,
+    TicketOpened,
+    TicketStatusChanged,
+)
 from shared.platform.messaging.envelope import Envelope
 from shared.platform.service import ServicePlatform
 from shared.platform.storage.uow import TenantUnitOfWorkFactory
@@ -53,5 +60,9 @@ def register(
     consumer.on(IssueResolved)(uows.handler(deciding(collections.on_issue_resolved)))
     consumer.on(InsuranceRecorded)(uows.handler(deciding(insurance.on_insurance_recorded)))
     consumer.on(SurveyAnswered)(uows.handler(deciding(collections.on_survey_answered)))
+    # Tickets' work orders, for the accounting export.
+    consumer.on(TicketOpened)(uows.handler(exports.on_ticket_opened))
+    consumer.on(TicketLineItemsChanged)(uows.handler(deciding(exports.on_ticket_lines)))
+    consumer.on(TicketStatusChanged)(uows.handler(deciding(exports.on_ticket_status)))
     topics = [platform.settings.topic(s) for s in ("jobs", "tickets", "messaging")]
     consumer.subscribe(platform.broker, *topics)

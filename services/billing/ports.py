@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -13,6 +14,14 @@ from pydantic import BaseModel
 from services.billing.domain import Folder, MoneyRecord
 from services.billing.domain.collections import Escalation, TimelineLine
 from services.billing.domain.costs import Expense
+from services.billing.domain.exports import (
+    Document,
+    Exported,
+    ExportRecord,
+    ExportStatus,
+    Refs,
+    WorkOrder,
+)
 from services.billing.domain.financing import (
     FinancingApplication,
     LoanApplication,
@@ -22,7 +31,9 @@ from services.billing.domain.financing import (
 from services.billing.domain.insurance import Claim
 from services.billing.domain.invoices import Invoice
 from services.billing.domain.returned_checks import ReturnedCheck
+from services.billing.export_metrics import ExportMetrics
 from services.billing.metrics import BillingMetrics
+from shared.platform.settings import Settings
 from shared.platform.storage.uow import ServiceUnitOfWork
 from shared.policy.decider import Decider
 
@@ -153,6 +164,93 @@ class BillingFigures(BaseModel):
     returned_checks_open: int
 
 
+class ExportStore(Protocol):
+    """Documents queued for the accounting system (one row per document)."""
+
+    async def queue(self, record: ExportRecord) -> bool:
+        """Queue the document once: False if it was queued before."""
+        ...
+
+    async def save(self, record: ExportRecord) -> None: ...
+    async def get(
+        self, doc_type: str, doc_id: str, *, for_update: bool = False
+    ) -> ExportRecord | None: ...
+    async def listed(
+        self, status: ExportStatus | None, doc_type: str | None, limit: int, offset: int
+    ) -> list[ExportRecord]:
+        """Latest changed first."""
+        ...
+
+    async def applied_to(self, invoice_id: str) -> Decimal:
+        """What the payments queued so far apply to the invoice."""
+        ...
+
+
+class WorkOrderStore(Protocol):
+    """Tickets' work, kept from their events until it is billed."""
+
+    async def get(self, ticket_id: str, *, for_update: bool = False) -> WorkOrder | None: ...
+    async def put(self, order: WorkOrder) -> None: ...
+
+
+@dataclass(frozen=True)
+class QueuedExport:
+    """A document the export worker picked, with its tenant."""
+
+    tenant_id: str
+    record: ExportRecord
+
+
+class ExportQueue(Protocol):
+    """The export worker's view across tenants (each row carries its tenant)."""
+
+    async def next_due(self, now: datetime) -> QueuedExport | None:
+        """The next pending document due, held (skipping those others hold) until commit."""
+        ...
+
+    async def state_of(
+        self, tenant_id: str, doc_type: str, doc_id: str
+    ) -> tuple[ExportStatus, str | None] | None:
+        """Another document's status and external id (None: not queued)."""
+        ...
+
+    async def defer(self, picked: QueuedExport, until: datetime, note: str) -> None: ...
+    async def claim(self, picked: QueuedExport, lease_until: datetime, now: datetime) -> int:
+        """Count the attempt; due again at ``lease_until`` if never settled (a crash). Returns
+        the attempt's number."""
+        ...
+
+    async def settle(
+        self,
+        picked: QueuedExport,
+        attempt: int,
+        status: ExportStatus,
+        now: datetime,
+        *,
+        external_id: str | None = None,
+        last_error: str | None = None,
+        note: str | None = None,
+        next_attempt_at: datetime | None = None,
+    ) -> bool:
+        """The attempt's outcome, if the row is still that attempt's (False otherwise)."""
+        ...
+
+    async def counts(self) -> dict[str, int]:
+        """Documents by status, all tenants."""
+        ...
+
+
+class AccountingExport(Protocol):
+    """The accounting system (QuickBooks Online through its adapter)."""
+
+    async def export(self, document: Document, refs: Refs, request_id: str) -> Exported:
+        """Create the document (once per ``request_id``). Raises ``ExportRejected`` (a fault
+        that retrying will not fix) or ``ExportUnavailable`` (try again later)."""
+        ...
+
+    async def aclose(self) -> None: ...
+
+
 @dataclass(frozen=True)
 class BillingRepositories:
     folders: FolderStore
@@ -165,6 +263,8 @@ class BillingRepositories:
     returned_checks: ReturnedCheckStore
     claims: ClaimStore
     financing: FinancingStore
+    exports: ExportStore
+    work_orders: WorkOrderStore
 
 
 BillingUnitOfWork = ServiceUnitOfWork[BillingRepositories]
@@ -186,3 +286,17 @@ class BillingDeps:
     metrics: BillingMetrics
     clock: Callable[[], datetime] = field(default=utc_now)
     lender: Lender | None = None  # None: no lender configured (ROOFLINE_LENDER_URL unset)
+    # The accounting system documents are exported to; None: export is off (they wait).
+    accounting: AccountingExport | None = None
+
+
+@dataclass(frozen=True)
+class ExportWorkerDeps:
+    """What the export worker needs: the queue across tenants, the accounting system (None:
+    export is off), its settings, its instruments."""
+
+    queue: Callable[[], AbstractAsyncContextManager[ExportQueue]]
+    accounting: AccountingExport | None
+    settings: Settings  # accounting_export_* and quickbooks_*
+    metrics: ExportMetrics
+    clock: Callable[[], datetime] = field(default=utc_now)

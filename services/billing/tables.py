@@ -18,6 +18,12 @@ from services.billing.domain.financing import FinancingApplication
 from services.billing.domain.insurance import Claim
 from services.billing.domain.invoices import Invoice
 from services.billing.domain.returned_checks import ReturnedCheck
+from services.billing.export_tables import (
+    ExportQueueRepository,
+    ExportRepository,
+    WorkOrderRepository,
+    export_tables,
+)
 from services.billing.ports import BillingRepositories, KeptAnswer
 from shared.platform.storage.db import PlatformTables
 from shared.platform.storage.queries import counter_table, next_number
@@ -97,6 +103,9 @@ insurance_claims = sa.Table(
         postgresql_where=sa.text("outstanding > 0"),
     ),
 )
+
+# Documents for the accounting system, and tickets' work kept until it is billed.
+exports = export_tables(metadata)
 
 returned_checks = sa.Table(
     "returned_checks",
@@ -568,4 +577,11 @@ def repositories(connection: AsyncConnection, tenant_id: str) -> BillingReposito
         timeline=TimelineRepository(connection, tenant_id),
         claims=ClaimRepository(connection, tenant_id),
         financing=FinancingRepository(connection, tenant_id),
+        exports=ExportRepository(connection, tenant_id, exports),
+        work_orders=WorkOrderRepository(connection, tenant_id, exports),
     )
+
+
+def export_queue(connection: AsyncConnection) -> ExportQueueRepository:
+    """The export worker's queue, across tenants."""
+    return ExportQueueRepository(connection, exports)

@@ -146,6 +146,26 @@ class Settings(BaseSettings):
     lender_name: str = "Hearth"
     lender_timeout_s: float = Field(10.0, gt=0)
 
+    # Accounting export (billing) to QuickBooks Online: the API's base URL
+    # (https://quickbooks.api.intuit.com, or the sandbox's); unset, export is off and documents
+    # wait, pending. The company (realm) id, an OAuth access token, the API's minor version, and
+    # the QuickBooks Item (product or service) invoice lines are booked to ("1": Services).
+    quickbooks_url: str | None = None
+    quickbooks_realm_id: str = ""
+    quickbooks_token: SecretStr = SecretStr("")
+    quickbooks_minor_version: int = Field(75, ge=1)
+    quickbooks_item_id: str = "1"
+    quickbooks_timeout_s: float = Field(30.0, gt=0)
+    # The export worker: how often it looks for due documents and how many it sends a round;
+    # the first wait after a failed send (doubling, up to the max) and the attempts before a
+    # document fails; how long one send may take before it is due again (a crash mid-send).
+    accounting_export_interval_s: float = Field(5.0, gt=0)
+    accounting_export_batch: int = Field(50, ge=1)
+    accounting_export_backoff_s: float = Field(30.0, gt=0)
+    accounting_export_backoff_max_s: float = Field(3600.0, gt=0)
+    accounting_export_max_attempts: int = Field(10, ge=1)
+    accounting_export_lease_s: float = Field(120.0, gt=0)
+
     # Garbage collector: once a service has started, what it built (modules, schemas, pools) is
     # frozen out of collection, and a young-generation collection runs every this many
     # allocations instead of CPython's 700 (0 keeps CPython's). Measured with bench/bus.py: the

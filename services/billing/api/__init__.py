@@ -8,6 +8,7 @@ from fastapi import APIRouter
 from services.billing.api import (
     collections,
     costs,
+    exports,
     financing,
     folders,
     insurance,
@@ -25,4 +26,5 @@ ROUTERS: tuple[APIRouter, ...] = (
     returned_checks.router,
     insurance.router,
     financing.router,
+    exports.router,
 )

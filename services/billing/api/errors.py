@@ -14,6 +14,7 @@ from services.billing.api.financing import (
 from services.billing.domain import FolderNotFound, IdempotencyKeyReused, PaymentRefused
 from services.billing.domain.collections import EscalationNotFound
 from services.billing.domain.costs import ExpenseNotFound
+from services.billing.domain.exports import ExportNotFound, ExportNotRetryable
 from services.billing.domain.financing import (
     FinancingApplicationNotFound,
     FinancingInputInvalid,
@@ -53,4 +54,6 @@ ERRORS: dict[type[Exception], type[Problem]] = {
     LenderUnavailable: LenderUnavailableProblem,
     LenderError: LenderErrorProblem,
     LenderNotConfigured: LenderNotConfiguredProblem,
+    ExportNotFound: NotFound,
+    ExportNotRetryable: Conflict,
 }

@@ -7,6 +7,7 @@ from datetime import date
 
 from services.billing.domain import Balance, Folder, FolderNotFound, MoneyRecord, balance_of
 from services.billing.domain.collections import TimelineLine
+from services.billing.handlers import exports
 from services.billing.ports import BillingUnitOfWork
 from shared.contracts.billing import FinalPaymentReceived, FinalPaymentReversed, MoneyRecorded
 from shared.platform.messaging.envelope import Envelope
@@ -60,6 +61,8 @@ async def book(
         cause=cause,
     )
     await settle_release(uow, folder, records, record.on, reason=record.description, cause=cause)
+    if record.kind == "payment":  # queued for the accounting system with the record
+        await exports.queue_payment(uow, folder, record)
     return balance
 
 

@@ -22,6 +22,7 @@ from services.billing.domain.invoices import (
     draft,
     invoice_lines,
 )
+from services.billing.handlers import exports
 from services.billing.handlers.books import folder_of
 from services.billing.ports import BillingDeps, BillingUnitOfWork
 from shared.contracts.billing import CreateRecordFacts, CreditNoteIssued, InvoiceSent
@@ -132,6 +133,8 @@ async def send_invoice(deps: BillingDeps, caller: Caller, invoice_id: str) -> In
             )
         invoice = invoice.model_copy(update={"status": "sent", "sent_at": deps.clock()})
         await uow.repos.invoices.save(invoice)
+        # Final now: queued for the accounting system in the same transaction.
+        await exports.queue_invoice(deps.policy, uow, await folder_of(uow, invoice.job_id), invoice)
         uow.record(
             InvoiceSent(
                 job_id=invoice.job_id,

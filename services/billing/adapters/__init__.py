@@ -1,0 +1,1 @@
+"""Billing's adapters to systems outside the suite (the accounting system)."""
