@@ -7,7 +7,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: up test bench bench-kafka bench-policy bench-tickets bench-messaging lint fmt clean
+.PHONY: up test bench bench-kafka bench-policy bench-tickets bench-messaging bench-billing lint fmt clean
 
 $(STAMP): pyproject.toml
 	@test -n "$(PYTHON)" || { echo "Roofline needs Python 3.11 or 3.12 (durable-rules does not build on 3.13)."; exit 1; }
@@ -43,6 +43,11 @@ bench-tickets: $(STAMP)
 # FastAPI + asyncpg app, and emails drained to the local SMTP sink per second.
 bench-messaging: $(STAMP)
 	$(BIN)/python -m bench.messaging
+
+# Billing catching up on 100,000 of jobs' and tickets' events beside the platform pipeline, and
+# the balance of a job of 1,000 money records under load beside a bare FastAPI + asyncpg app.
+bench-billing: $(STAMP)
+	$(BIN)/python -m bench.billing
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
