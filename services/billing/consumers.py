@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from services.billing.handlers import collections, exports, folders, insurance, invoices
+from services.billing.handlers import collections, exports, folders, insurance
 from services.billing.ports import BillingRepositories, BillingUnitOfWork
 from shared.contracts.jobs import (
     ChangeOrderAdded,
@@ -50,12 +50,10 @@ def register(
         with_policy.__name__ = handle.__name__
         return with_policy
 
-    consumer.on(LeadCreated)(uows.handler(folders.open_finance_folder))
-    consumer.on(JobSold)(uows.handler(folders.record_sale))
-    consumer.on(LineItemsChanged)(uows.handler(invoices.record_line_items))
-    consumer.on(ContractSigned)(uows.handler(folders.record_contract))
-    consumer.on(ChangeOrderAdded)(uows.handler(folders.record_change_order))
-    consumer.on(MilestoneChanged)(uows.handler(folders.record_milestone))
+    # Jobs' events a run at a time: a catch-up folds hundreds into a handful of statements.
+    consumer.on_batch(
+        LeadCreated, JobSold, LineItemsChanged, ContractSigned, ChangeOrderAdded, MilestoneChanged
+    )(uows.batch_handler(folders.project_jobs))
     consumer.on(IssueOpened)(uows.handler(deciding(collections.on_issue_opened)))
     consumer.on(IssueResolved)(uows.handler(deciding(collections.on_issue_resolved)))
     consumer.on(InsuranceRecorded)(uows.handler(deciding(insurance.on_insurance_recorded)))

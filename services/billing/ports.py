@@ -55,6 +55,14 @@ class FolderStore(Protocol):
         """The folder (``for_update``: held until commit, so money on one job takes turns)."""
         ...
 
+    async def get_many(self, job_ids: list[str], *, for_update: bool = False) -> dict[str, Folder]:
+        """The folders of those jobs billing has, by job."""
+        ...
+
+    async def put_many(self, folders: list[Folder]) -> None:
+        """Keep each folder whole: opened if new, else as it now is."""
+        ...
+
     async def save(self, folder: Folder) -> None: ...
     async def of_customer(self, customer_key: str) -> list[Folder]: ...
 
@@ -66,6 +74,18 @@ class MoneyRecordStore(Protocol):
 
     async def of_job(self, job_id: str) -> list[MoneyRecord]:
         """Every record on the job, oldest first."""
+        ...
+
+    async def add_many(self, records: list[tuple[str, MoneyRecord]]) -> None:
+        """Keep each (job, record); one kept before is left as it is."""
+        ...
+
+    async def of_jobs(self, job_ids: list[str]) -> dict[str, list[MoneyRecord]]:
+        """Each job's records, oldest first (jobs without any are left out)."""
+        ...
+
+    async def totals(self, job_id: str) -> dict[str, Decimal]:
+        """The job's record amounts summed by kind (a balance read sums, it reads no record)."""
         ...
 
 
@@ -147,6 +167,10 @@ class Lender(Protocol):
 
 class TimelineStore(Protocol):
     async def add(self, job_id: str, line: TimelineLine) -> None: ...
+    async def add_many(self, lines: list[tuple[str, TimelineLine]]) -> None:
+        """Each (job, line), in this order."""
+        ...
+
     async def of_job(self, job_id: str) -> list[TimelineLine]: ...
 
 

@@ -4,6 +4,7 @@ the money records on it, and the answers to requests made with an Idempotency-Ke
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
@@ -240,6 +241,26 @@ class FolderRepository(TenantScopedRepository):
         row = (await self.connection.execute(query)).first()
         return _folder(row._mapping) if row else None
 
+    async def get_many(self, job_ids: list[str], *, for_update: bool = False) -> dict[str, Folder]:
+        f = finance_folders
+        query = self.scoped(f).where(f.c.job_id.in_(job_ids)).order_by(f.c.job_id)
+        if for_update:
+            query = query.with_for_update()
+        return {row.job_id: _folder(row._mapping) for row in await self.connection.execute(query)}
+
+    async def put_many(self, folders: list[Folder]) -> None:
+        if not folders:
+            return
+        f = finance_folders
+        insert = pg_insert(f).values([{"tenant_id": self.tenant_id, **_row(x)} for x in folders])
+        kept = [c.name for c in f.columns if c.name not in ("tenant_id", "job_id")]
+        await self.connection.execute(
+            insert.on_conflict_do_update(
+                index_elements=[f.c.tenant_id, f.c.job_id],
+                set_={name: insert.excluded[name] for name in kept},
+            )
+        )
+
     async def save(self, folder: Folder) -> None:
         await self.connection.execute(
             sa.update(finance_folders)
@@ -298,6 +319,38 @@ class MoneyRecordRepository(TenantScopedRepository):
             )
             for row in await self.connection.execute(query)
         ]
+
+    async def add_many(self, records: list[tuple[str, MoneyRecord]]) -> None:
+        if records:
+            rows = [
+                {"tenant_id": self.tenant_id, "job_id": job_id, **record.model_dump()}
+                for job_id, record in records
+            ]
+            await self.connection.execute(
+                pg_insert(money_records).values(rows).on_conflict_do_nothing()
+            )
+
+    async def of_jobs(self, job_ids: list[str]) -> dict[str, list[MoneyRecord]]:
+        m = money_records
+        query = (
+            self.scoped(m)
+            .where(m.c.job_id.in_(job_ids))
+            .order_by(m.c.job_id, m.c.recorded_at, m.c.record_id)
+        )
+        found: dict[str, list[MoneyRecord]] = {}
+        for row in await self.connection.execute(query):
+            values = {k: v for k, v in row._mapping.items() if k not in ("tenant_id", "job_id")}
+            found.setdefault(row.job_id, []).append(MoneyRecord.model_validate(values))
+        return found
+
+    async def totals(self, job_id: str) -> dict[str, Decimal]:
+        m = money_records
+        query = (
+            self.scoped(m, m.c.kind, sa.func.sum(m.c.amount))
+            .where(m.c.job_id == job_id)
+            .group_by(m.c.kind)
+        )
+        return {kind: Decimal(total) for kind, total in await self.connection.execute(query)}
 
 
 class IdempotencyRepository(TenantScopedRepository):
@@ -514,9 +567,15 @@ def _escalation(row: Any) -> Escalation:
 
 class TimelineRepository(TenantScopedRepository):
     async def add(self, job_id: str, line: TimelineLine) -> None:
-        await self.connection.execute(
-            sa.insert(timeline).values(tenant_id=self.tenant_id, job_id=job_id, **line.model_dump())
-        )
+        await self.add_many([(job_id, line)])
+
+    async def add_many(self, lines: list[tuple[str, TimelineLine]]) -> None:
+        if lines:
+            rows = [
+                {"tenant_id": self.tenant_id, "job_id": job_id, **line.model_dump()}
+                for job_id, line in lines
+            ]
+            await self.connection.execute(sa.insert(timeline).values(rows))
 
     async def of_job(self, job_id: str) -> list[TimelineLine]:
         query = (

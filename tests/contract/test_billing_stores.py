@@ -237,6 +237,51 @@ async def test_records_are_kept_once_and_read_oldest_first(stores: Stores) -> No
     assert await stores("other").records.add(record("r-3", at=0), "job-1")
 
 
+async def test_a_run_writes_records_at_once_and_reads_them_per_job_and_summed(
+    stores: Stores,
+) -> None:
+    records = stores("acme").records
+    await records.add(record("r-1", at=0), "job-1")
+    await records.add_many(
+        [
+            ("job-1", record("r-3", at=20, kind="change_order", amount="750.00")),
+            ("job-2", record("r-2", at=10)),
+            ("job-1", record("r-1", at=30, amount="999.00")),  # kept before: left as it is
+            ("job-1", record("r-0", at=20, kind="refund", amount="40.10")),
+        ]
+    )
+    await records.add_many([])
+    found = await records.of_jobs(["job-1", "job-2", "job-3"])
+    assert {job: [r.record_id for r in kept] for job, kept in found.items()} == {
+        "job-1": ["r-1", "r-0", "r-3"],
+        "job-2": ["r-2"],
+    }
+    assert await records.totals("job-1") == {
+        "payment": Decimal("100.00"),
+        "change_order": Decimal("750.00"),
+        "refund": Decimal("40.10"),
+    }
+    assert await records.totals("job-3") == {}
+    assert await stores("other").records.of_jobs(["job-1"]) == {}
+
+
+async def test_a_run_puts_folders_whole_and_reads_them_by_job(stores: Stores) -> None:
+    folders = stores("acme").folders
+    await folders.add(folder("job-1"))
+    priced = folder("job-1").model_copy(
+        update={"contract_price": Decimal("12000.00"), "completed": True}
+    )
+    await folders.put_many([priced, folder("job-2", name="Sam Lee", email=None, opened=5)])
+    await folders.put_many([])
+    found = await folders.get_many(["job-2", "job-1", "job-9"], for_update=True)
+    assert found == {
+        "job-1": priced,
+        "job-2": folder("job-2", name="Sam Lee", email=None, opened=5),
+    }
+    assert [f.job_id for f in await folders.of_customer("sam lee")] == ["job-2"]
+    assert await stores("other").folders.get_many(["job-1"]) == {}
+
+
 # -- idempotency -------------------------------------------------------------------------------
 
 
@@ -292,6 +337,17 @@ async def test_one_open_escalation_per_job_listed_oldest_first(stores: Stores) -
 
 
 # -- the billing timeline ----------------------------------------------------------------------
+
+
+async def test_a_runs_timeline_lines_follow_in_order(stores: Stores) -> None:
+    timeline = stores("acme").timeline
+    first = TimelineLine(at=minutes(5), kind="hold", text="held", by="billing")
+    then = TimelineLine(at=minutes(1), kind="payment", text="paid", by="bea")
+    await timeline.add("job-1", first)
+    await timeline.add_many([("job-2", then), ("job-1", then), ("job-1", first)])
+    await timeline.add_many([])
+    assert await timeline.of_job("job-1") == [first, then, first]
+    assert await timeline.of_job("job-2") == [then]
 
 
 async def test_the_timeline_is_read_in_the_order_it_was_written(stores: Stores) -> None:

@@ -38,7 +38,7 @@ async def read_folder(job_id: JobId, deps: Deps, caller: AnyCaller) -> FolderVie
 async def read_balance(job_id: JobId, deps: Deps, caller: AnyCaller) -> Balance:
     """contract price + change orders + supplements - payments + refunds + reversals -
     concessions, derived from the records each time."""
-    return (await folders.read_folder(deps, caller.tenant_id, job_id)).balance
+    return await folders.read_balance(deps, caller.tenant_id, job_id)
 
 
 @router.get("/jobs/{job_id}/customer-balance", response_model=CustomerBalance)

@@ -9,6 +9,7 @@ money back on the balance, it reports that the release is undone.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Literal
@@ -17,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from services.billing.domain.collections import Standing
 from services.billing.domain.ledger import PositiveCents
+from shared.contracts.jobs import JobSold, LeadCreated, LineItemData
 from shared.contracts.money import PaymentReference
 
 LoanStatus = Literal["none", "applied", "approved", "declined", "funded"]
@@ -49,6 +51,11 @@ class JobLine(BaseModel):
     completed: bool = False
 
 
+def job_lines(items: Iterable[LineItemData]) -> tuple[JobLine, ...]:
+    """The job's line items as jobs reports them (the whole list each time)."""
+    return tuple(JobLine.model_validate(item.model_dump()) for item in items)
+
+
 class Folder(BaseModel):
     model_config = ConfigDict(frozen=True)
 
@@ -71,6 +78,27 @@ class Folder(BaseModel):
     def customer_key(self) -> str:
         """Who the customer is across jobs: their email, else their name (case folded)."""
         return (self.customer_email or self.customer_name).strip().casefold()
+
+    @classmethod
+    def opened_by(cls, lead: LeadCreated, at: datetime) -> Folder:
+        return cls(
+            job_id=lead.job_id,
+            customer_name=lead.customer_name,
+            customer_email=lead.email,
+            customer_phone=lead.phone,
+            opened_at=at,
+        )
+
+    def sold(self, sold: JobSold) -> Folder:
+        """The sale: the customer's contact, the line items, the price if no contract set it."""
+        update: dict[str, object] = {
+            "customer_email": sold.customer.email or self.customer_email,
+            "customer_phone": sold.customer.phone or self.customer_phone,
+            "line_items": job_lines(sold.line_items),
+        }
+        if self.contract_price is None and sold.contract_price is not None:
+            update["contract_price"] = sold.contract_price
+        return self.model_copy(update=update)
 
     def release_after(self, balance: Decimal) -> Release | None:
         """What the balance now means for the release, if it changes it."""

@@ -11,7 +11,7 @@ money given back to the customer. Amounts are ``Decimal`` to the cent; never flo
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Literal
@@ -107,6 +107,13 @@ def balance_of(contract_price: Decimal | None, records: Iterable[MoneyRecord]) -
     totals = {kind: Decimal("0.00") for kind in EFFECT}
     for record in records:
         totals[record.kind] += record.amount
+    return balance_from(contract_price, totals)
+
+
+def balance_from(contract_price: Decimal | None, sums: Mapping[str, Decimal]) -> Balance:
+    """The balance from the records' amounts summed by kind (as the database sums them for a
+    read: the same formula as ``balance_of``)."""
+    totals = {kind: sums.get(kind, Decimal("0.00")) for kind in EFFECT}
     contract = contract_price or Decimal("0.00")
     owed = contract + sum((EFFECT[k] * v for k, v in totals.items()), Decimal("0.00"))
     return Balance(

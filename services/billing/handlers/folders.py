@@ -1,17 +1,21 @@
 """Finance folders: one opened per new lead (answered with ``billing.finance_folder_opened.v1``,
 which jobs counts as billing's acknowledgement), kept up to date from jobs' events (the
-customer, the contract price, change orders, completion), read by the office."""
+customer, the contract price, the line items, change orders, completion), read by the office."""
 
 from __future__ import annotations
 
+from datetime import date, datetime
 from decimal import Decimal
+from typing import Any
 
 from pydantic import BaseModel
 
 from services.billing.domain import Balance, Financing, Folder, MoneyRecord
-from services.billing.domain.folder import JobLine
-from services.billing.domain.ledger import balance_of
-from services.billing.handlers.books import book, folder_of, settle_release
+from services.billing.domain.books import entry, release
+from services.billing.domain.collections import TimelineLine
+from services.billing.domain.folder import job_lines
+from services.billing.domain.ledger import balance_from, balance_of
+from services.billing.handlers.books import folder_of
 from services.billing.ports import BillingDeps, BillingUnitOfWork
 from shared.contracts.billing import FinanceFolderOpened
 from shared.contracts.jobs import (
@@ -19,6 +23,7 @@ from shared.contracts.jobs import (
     ContractSigned,
     JobSold,
     LeadCreated,
+    LineItemsChanged,
     MilestoneChanged,
 )
 from shared.platform.http.auth import Caller
@@ -39,84 +44,86 @@ class CustomerBalance(BaseModel):
     balance: Balance
 
 
-async def open_finance_folder(
-    uow: BillingUnitOfWork, envelope: Envelope, lead: LeadCreated
-) -> None:
-    folder = Folder(
-        job_id=lead.job_id,
-        customer_name=lead.customer_name,
-        customer_email=lead.email,
-        customer_phone=lead.phone,
-        opened_at=envelope.time,
-    )
-    if await uow.repos.folders.add(folder):
-        uow.record(FinanceFolderOpened(job_id=lead.job_id), subject=lead.job_id, cause=envelope)
+async def project_jobs(uow: BillingUnitOfWork, events: list[tuple[Envelope, Any]]) -> None:
+    """A run of jobs' events, folded in order over the folders and the money records they touch,
+    then written at once (a run of hundreds of events is a handful of statements).
+
+    A new lead opens the job's folder (answered with ``billing.finance_folder_opened.v1``); a
+    sale, a contract, the line items and completion update it; a change order is a record of its
+    own (kept once: a replay changes nothing). A contract price, a change order or completion
+    may make a completed job's balance its final payment (reported once)."""
+    ids = sorted({event.job_id for _, event in events})
+    folders = await uow.repos.folders.get_many(ids, for_update=True)
+    records = await uow.repos.records.of_jobs(ids)
+    changed: dict[str, Folder] = {}
+    new_records: list[tuple[str, MoneyRecord]] = []
+    lines: list[tuple[str, TimelineLine]] = []
+    for envelope, event in events:
+        job_id, folder = event.job_id, folders.get(event.job_id)
+        if isinstance(event, LeadCreated):
+            if folder is None:  # else a replayed lead: the folder is kept as it is
+                folders[job_id] = changed[job_id] = Folder.opened_by(event, envelope.time)
+                uow.record(FinanceFolderOpened(job_id=job_id), subject=job_id, cause=envelope)
+            continue
+        if folder is None:  # a job whose lead billing never saw
+            continue
+        settle: tuple[date, str] | None = None
+        kept = records.setdefault(job_id, [])
+        if isinstance(event, JobSold):
+            folder = folder.sold(event)
+        elif isinstance(event, LineItemsChanged):
+            folder = folder.model_copy(update={"line_items": job_lines(event.line_items)})
+        elif isinstance(event, ContractSigned):
+            folder = folder.model_copy(update={"contract_price": event.contract_price})
+            settle = (event.signed_on, "contract price")
+        elif isinstance(event, MilestoneChanged):
+            if event.to_milestone != COMPLETED or folder.completed:
+                continue
+            folder = folder.model_copy(update={"completed": True})
+            settle = (envelope.time.date(), "completed")
+        elif isinstance(event, ChangeOrderAdded):
+            record = change_order_record(event, envelope.time)
+            if any(r.record_id == record.record_id for r in kept):
+                continue  # a replay: kept once
+            kept.append(record)
+            new_records.append((job_id, record))
+            _, line, recorded = entry(folder, kept, record)
+            lines.append((job_id, line))
+            uow.record(recorded, subject=job_id, cause=envelope)
+            settle = (record.on, record.description)
+        if settle is not None:
+            folder, released = release(folder, kept, *settle)
+            if released is not None:
+                uow.record(released, subject=job_id, cause=envelope)
+        folders[job_id] = changed[job_id] = folder
+    await uow.repos.folders.put_many(list(changed.values()))
+    await uow.repos.records.add_many(new_records)
+    await uow.repos.timeline.add_many(lines)
 
 
-async def record_sale(uow: BillingUnitOfWork, envelope: Envelope, sold: JobSold) -> None:
-    folder = await uow.repos.folders.get(sold.job_id, for_update=True)
-    if folder is None:
-        return
-    update: dict[str, object] = {
-        "customer_email": sold.customer.email or folder.customer_email,
-        "customer_phone": sold.customer.phone or folder.customer_phone,
-        "line_items": tuple(JobLine.model_validate(i.model_dump()) for i in sold.line_items),
-    }
-    if folder.contract_price is None and sold.contract_price is not None:
-        update["contract_price"] = sold.contract_price
-    await uow.repos.folders.save(folder.model_copy(update=update))
-
-
-async def record_contract(
-    uow: BillingUnitOfWork, envelope: Envelope, signed: ContractSigned
-) -> None:
-    folder = await uow.repos.folders.get(signed.job_id, for_update=True)
-    if folder is not None:
-        folder = folder.model_copy(update={"contract_price": signed.contract_price})
-        await uow.repos.folders.save(folder)
-        records = await uow.repos.records.of_job(folder.job_id)
-        await settle_release(
-            uow, folder, records, signed.signed_on, reason="contract price", cause=envelope
-        )
-
-
-async def record_change_order(
-    uow: BillingUnitOfWork, envelope: Envelope, change: ChangeOrderAdded
-) -> None:
-    folder = await uow.repos.folders.get(change.job_id, for_update=True)
-    if folder is None:
-        return
-    record = MoneyRecord(
+def change_order_record(change: ChangeOrderAdded, at: datetime) -> MoneyRecord:
+    """A change order on the books: its own record, signed (a credit is negative)."""
+    return MoneyRecord(
         record_id=change.change_order_id,
         kind="change_order",
         amount=change.amount,
         on=change.signed_on,
         description=change.note,
         by=change.by,
-        recorded_at=envelope.time,
-    )
-    await book(uow, folder, record, cause=envelope)
-
-
-async def record_milestone(
-    uow: BillingUnitOfWork, envelope: Envelope, moved: MilestoneChanged
-) -> None:
-    if moved.to_milestone != COMPLETED:
-        return
-    folder = await uow.repos.folders.get(moved.job_id, for_update=True)
-    if folder is None or folder.completed:
-        return
-    folder = folder.model_copy(update={"completed": True})
-    await uow.repos.folders.save(folder)
-    records = await uow.repos.records.of_job(folder.job_id)
-    await settle_release(
-        uow, folder, records, envelope.time.date(), reason="completed", cause=envelope
+        recorded_at=at,
     )
 
 
 async def read_folder(deps: BillingDeps, tenant_id: str, job_id: str) -> FolderView:
     async with deps.unit_of_work(tenant_id) as uow:
         return await _view(uow, await folder_of(uow, job_id))
+
+
+async def read_balance(deps: BillingDeps, tenant_id: str, job_id: str) -> Balance:
+    """The job's balance, summed by the database (a job may have a thousand records)."""
+    async with deps.unit_of_work(tenant_id) as uow:
+        folder = await folder_of(uow, job_id)
+        return balance_from(folder.contract_price, await uow.repos.records.totals(job_id))
 
 
 async def _view(uow: BillingUnitOfWork, folder: Folder) -> FolderView:

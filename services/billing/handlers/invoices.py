@@ -7,7 +7,6 @@ from __future__ import annotations
 import uuid
 
 from services.billing.domain import balance_of
-from services.billing.domain.folder import JobLine
 from services.billing.domain.insurance import ClaimNotFound, insurance_detail
 from services.billing.domain.invoices import (
     Invoice,
@@ -24,24 +23,12 @@ from services.billing.domain.invoices import (
 )
 from services.billing.handlers import exports
 from services.billing.handlers.books import folder_of
-from services.billing.ports import BillingDeps, BillingUnitOfWork
+from services.billing.ports import BillingDeps
 from shared.contracts.billing import CreateRecordFacts, CreditNoteIssued, InvoiceSent
-from shared.contracts.jobs import LineItemsChanged
 from shared.platform.http.auth import Caller
-from shared.platform.messaging.envelope import Envelope
 from shared.policy.asking import decide_or_refuse
 
 CREATE_RECORD = "accounting.create_record"
-
-
-async def record_line_items(
-    uow: BillingUnitOfWork, envelope: Envelope, event: LineItemsChanged
-) -> None:
-    """The job's line items as jobs reports them (the whole list each time)."""
-    folder = await uow.repos.folders.get(event.job_id, for_update=True)
-    if folder is not None:
-        lines = tuple(JobLine.model_validate(item.model_dump()) for item in event.line_items)
-        await uow.repos.folders.save(folder.model_copy(update={"line_items": lines}))
 
 
 async def create_invoice(

@@ -19,7 +19,7 @@ import pytest
 
 from services.billing import app as billing_app
 from services.billing.domain.exports import request_id_of
-from services.billing.handlers import exports, folders, invoices
+from services.billing.handlers import exports
 from services.billing.ports import BillingDeps
 from shared.contracts.base import EventData
 from shared.contracts.jobs import ContractSigned, LeadCreated, LineItemData, LineItemsChanged
@@ -34,6 +34,7 @@ from shared.contracts.tickets import (
 from shared.platform.http.auth import mint_token
 from shared.platform.messaging.envelope import Envelope, encode_event
 from shared.platform.service import Service
+from tests.integration.services.test_billing_money import jobs_event
 from tests.support.harness import (
     create_topics,
     eventually,
@@ -124,16 +125,16 @@ async def a_job(
         property_address="12 Elm St",
         salesman_id="sam",
     )
-    await apply(deps, folders.open_finance_folder, lead, job_id)
+    await apply(deps, jobs_event, lead, job_id)
     total = sum((line.total for line in lines), Decimal("0.00"))
     signed = ContractSigned(
         job_id=job_id, signed_on=date(2026, 11, 20), contract_price=total, by="sam"
     )
-    await apply(deps, folders.record_contract, signed, job_id)
+    await apply(deps, jobs_event, signed, job_id)
     changed = LineItemsChanged(
         job_id=job_id, change="added", line_item_id="li-1", line_items=list(lines)
     )
-    await apply(deps, invoices.record_line_items, changed, job_id)
+    await apply(deps, jobs_event, changed, job_id)
 
 
 async def an_invoice_sent(

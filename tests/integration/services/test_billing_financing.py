@@ -19,14 +19,20 @@ import sqlalchemy as sa
 
 from services.billing import app as billing_app
 from services.billing.domain.financing import LenderNotConfigured, NewFinancingApplication
-from services.billing.handlers import financing, folders
+from services.billing.handlers import financing
 from services.billing.ports import BillingDeps
 from shared.cli.fake_lender import FakeLender
 from shared.contracts.jobs import MilestoneChanged
 from shared.platform.http.auth import Caller
 from shared.platform.messaging.envelope import Envelope
 from shared.platform.service import Service
-from tests.integration.services.test_billing_money import a_signed_job, apply, as_user, published
+from tests.integration.services.test_billing_money import (
+    a_signed_job,
+    apply,
+    as_user,
+    jobs_event,
+    published,
+)
 from tests.support.harness import create_topics, running, settings_for
 
 KEY = "test-lender-key"
@@ -140,7 +146,7 @@ async def test_a_financed_balance_is_applied_for_offered_chosen_and_paid(
     completed = MilestoneChanged(
         job_id="job-1", from_milestone="installed", to_milestone="completed", by="ann"
     )
-    await apply(deps, folders.record_milestone, completed, "job-1")
+    await apply(deps, jobs_event, completed, "job-1")
     funds = {"amount": "10249.45", "received_on": "2026-12-10", "reference": "check 10452"}
     booked = await client.post(f"{url}/funded", headers=bea, json=funds)
     assert booked.status_code == 201, booked.text

@@ -13,12 +13,18 @@ from typing import Any
 import httpx
 import sqlalchemy as sa
 
-from services.billing.handlers import insurance, invoices
+from services.billing.handlers import insurance
 from services.billing.ports import BillingDeps, BillingUnitOfWork
 from shared.contracts.jobs import InsuranceRecorded, LineItemData, LineItemsChanged
 from shared.platform.messaging.envelope import Envelope
 from shared.platform.service import Service
-from tests.integration.services.test_billing_money import a_signed_job, apply, as_user, published
+from tests.integration.services.test_billing_money import (
+    a_signed_job,
+    apply,
+    as_user,
+    jobs_event,
+    published,
+)
 
 SUMMARY = {
     "carrier": "Acme Mutual",
@@ -60,7 +66,7 @@ async def an_insured_job(deps: BillingDeps, *, gutters_done: bool = False) -> No
             item(3, "Skylight upgrade", "300.00", None, True),
         ],
     )
-    await apply(deps, invoices.record_line_items, lines, "job-1")
+    await apply(deps, jobs_event, lines, "job-1")
     figures = InsuranceRecorded(
         job_id="job-1",
         carrier="Acme Mutual",

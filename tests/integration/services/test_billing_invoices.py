@@ -9,11 +9,16 @@ from decimal import Decimal
 
 import httpx
 
-from services.billing.handlers import folders, invoices
 from services.billing.ports import BillingDeps
 from shared.contracts.jobs import ChangeOrderAdded, LineItemData, LineItemsChanged
 from shared.platform.service import Service
-from tests.integration.services.test_billing_money import a_signed_job, apply, as_user, published
+from tests.integration.services.test_billing_money import (
+    a_signed_job,
+    apply,
+    as_user,
+    jobs_event,
+    published,
+)
 
 
 def item(n: int, description: str, total: str) -> LineItemData:
@@ -47,7 +52,7 @@ async def test_an_invoice_bills_the_lines_and_change_orders_and_is_immutable_onc
             item(2, "Haul-away", "200.00"),
         ],
     )
-    await apply(deps, invoices.record_line_items, lines, "job-1")
+    await apply(deps, jobs_event, lines, "job-1")
     change = ChangeOrderAdded(
         job_id="job-1",
         change_order_id="co-1",
@@ -58,7 +63,7 @@ async def test_an_invoice_bills_the_lines_and_change_orders_and_is_immutable_onc
         contract_price=Decimal("12750.00"),
         adjustment=False,
     )
-    await apply(deps, folders.record_change_order, change, "job-1")
+    await apply(deps, jobs_event, change, "job-1")
     await billing_client.post(
         "/jobs/job-1/payments",
         headers=bea,

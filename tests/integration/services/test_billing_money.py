@@ -30,6 +30,11 @@ def as_user(billing_service: Service[BillingDeps], user: str, *roles: str) -> di
     return {"Authorization": f"Bearer {token}"}
 
 
+async def jobs_event(uow: BillingUnitOfWork, envelope: Envelope, event: Any) -> None:
+    """A jobs' event as billing's consumer hands it over: a run of one."""
+    await folders.project_jobs(uow, [(envelope, event)])
+
+
 async def apply(deps: BillingDeps, handle: Handler, event: EventData, job_id: str) -> None:
     outgoing = encode_event(event, source="jobs", subject=job_id, tenant_id="acme", max_bytes=10**6)
     async with deps.unit_of_work("acme") as uow:
@@ -45,11 +50,11 @@ async def a_signed_job(deps: BillingDeps, job_id: str, price: str = "12000.00") 
         property_address="12 Elm St",
         salesman_id="sam",
     )
-    await apply(deps, folders.open_finance_folder, lead, job_id)
+    await apply(deps, jobs_event, lead, job_id)
     signed = ContractSigned(
         job_id=job_id, signed_on=date(2026, 11, 20), contract_price=Decimal(price), by="sam"
     )
-    await apply(deps, folders.record_contract, signed, job_id)
+    await apply(deps, jobs_event, signed, job_id)
 
 
 async def published(billing_service: Service[BillingDeps], event_type: str) -> list[dict[str, Any]]:
@@ -115,8 +120,8 @@ async def test_the_final_payment_is_reported_once_and_a_reversal_undoes_it(
         contract_price=Decimal("10750.00"),
         adjustment=False,
     )
-    await apply(deps, folders.record_change_order, change, "job-2")
-    await apply(deps, folders.record_change_order, change, "job-2")  # a replay: once
+    await apply(deps, jobs_event, change, "job-2")
+    await apply(deps, jobs_event, change, "job-2")  # a replay: once
     first = await billing_client.post(
         "/jobs/job-2/payments", headers=bea, json={**PAYMENT, "amount": "5000.00"}
     )
@@ -130,8 +135,8 @@ async def test_the_final_payment_is_reported_once_and_a_reversal_undoes_it(
     completed = MilestoneChanged(
         job_id="job-2", from_milestone="approved", to_milestone="completed", by="ann"
     )
-    await apply(deps, folders.record_milestone, completed, "job-2")
-    await apply(deps, folders.record_milestone, completed, "job-2")
+    await apply(deps, jobs_event, completed, "job-2")
+    await apply(deps, jobs_event, completed, "job-2")
     assert len(await published(billing_service, "billing.final_payment_received.v1")) == 1
     folder = (await billing_client.get("/finance-folders/job-2", headers=bea)).json()
     assert folder["folder"]["released_on"] is not None

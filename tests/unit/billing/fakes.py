@@ -108,6 +108,17 @@ class FakeFolders(_Store):
         # for_update: one unit of work at a time here, nothing to wait for.
         return self.state.folders.get((self.tenant, job_id))
 
+    async def get_many(self, job_ids: list[str], *, for_update: bool = False) -> dict[str, Folder]:
+        return {
+            job_id: folder
+            for job_id in sorted(job_ids)
+            if (folder := self.state.folders.get((self.tenant, job_id))) is not None
+        }
+
+    async def put_many(self, folders: list[Folder]) -> None:
+        for folder in folders:
+            self.state.folders[(self.tenant, folder.job_id)] = folder
+
     async def save(self, folder: Folder) -> None:
         key = (self.tenant, folder.job_id)
         if key in self.state.folders:  # an UPDATE: a folder never opened stays unopened
@@ -137,6 +148,20 @@ class FakeRecords(_Store):
             if tenant == self.tenant and job == job_id
         ]
         return sorted(found, key=lambda r: (r.recorded_at, r.record_id))
+
+    async def add_many(self, records: list[tuple[str, MoneyRecord]]) -> None:
+        for job_id, record in records:
+            await self.add(record, job_id)
+
+    async def of_jobs(self, job_ids: list[str]) -> dict[str, list[MoneyRecord]]:
+        found = {job_id: await self.of_job(job_id) for job_id in job_ids}
+        return {job_id: records for job_id, records in found.items() if records}
+
+    async def totals(self, job_id: str) -> dict[str, Decimal]:
+        sums: dict[str, Decimal] = {}
+        for record in await self.of_job(job_id):
+            sums[record.kind] = sums.get(record.kind, Decimal("0.00")) + record.amount
+        return sums
 
 
 class FakeIdempotency(_Store):
@@ -182,6 +207,10 @@ class FakeEscalations(_Store):
 class FakeTimeline(_Store):
     async def add(self, job_id: str, line: TimelineLine) -> None:
         self.state.timeline.append((self.tenant, job_id, line))
+
+    async def add_many(self, lines: list[tuple[str, TimelineLine]]) -> None:
+        for job_id, line in lines:
+            await self.add(job_id, line)
 
     async def of_job(self, job_id: str) -> list[TimelineLine]:
         return [

@@ -39,7 +39,6 @@ from services.billing.handlers import (
     financing,
     folders,
     insurance,
-    invoices,
     payments,
     returned_checks,
 )
@@ -110,6 +109,11 @@ async def consume(deps: BillingDeps, handle: Any, event: EventData, subject: str
     return delivered
 
 
+async def jobs_event(uow: Any, envelope: Envelope, event: Any) -> None:
+    """A jobs' event as billing's consumer hands it over: a run of one."""
+    await folders.project_jobs(uow, [(envelope, event)])
+
+
 def deciding(deps: BillingDeps, handle: Any) -> Any:
     """A consumer handler that asks the policy layer (consumers.py passes it the same way)."""
     return partial(handle, deps.policy)
@@ -123,11 +127,11 @@ async def a_signed_job(deps: BillingDeps, job_id: str = "job-1", price: str = "1
         property_address="12 Elm St",
         salesman_id="sam",
     )
-    await consume(deps, folders.open_finance_folder, lead, job_id)
+    await consume(deps, jobs_event, lead, job_id)
     signed = ContractSigned(
         job_id=job_id, signed_on=date(2026, 11, 20), contract_price=Decimal(price), by="sam"
     )
-    await consume(deps, folders.record_contract, signed, job_id)
+    await consume(deps, jobs_event, signed, job_id)
 
 
 def completed(job_id: str = "job-1") -> Moved:
@@ -221,8 +225,8 @@ async def test_the_final_payment_is_published_once_and_undone_by_a_reversal(
     billing: Billing,
 ) -> None:
     await a_signed_job(billing.deps, price="10000.00")
-    await consume(billing.deps, folders.record_milestone, completed(), "job-1")
-    await consume(billing.deps, folders.record_milestone, completed(), "job-1")  # a replay
+    await consume(billing.deps, jobs_event, completed(), "job-1")
+    await consume(billing.deps, jobs_event, completed(), "job-1")  # a replay
     await pay(billing, "6000.00")
     assert events_of(billing.state, FinalPaymentReceived) == []
     last = (await pay(billing, "4000.00"))["record"]["record_id"]
@@ -251,7 +255,7 @@ async def test_a_job_paid_before_completion_is_released_by_its_completion(
     await a_signed_job(billing.deps, price="10000.00")
     await pay(billing, "10000.00")
     assert events_of(billing.state, FinalPaymentReceived) == []  # not completed yet
-    delivered = await consume(billing.deps, folders.record_milestone, completed(), "job-1")
+    delivered = await consume(billing.deps, jobs_event, completed(), "job-1")
     (released,) = [r for r in billing.state.events if isinstance(r.data, FinalPaymentReceived)]
     assert released.subject == "job-1" and released.causation_id == str(delivered.id)
     assert released.data.received_on == delivered.time.date()  # type: ignore[attr-defined]
@@ -427,7 +431,7 @@ CLAIM = ClaimIn.model_validate(
 async def test_a_depreciation_release_withholds_the_line_not_completed(billing: Billing) -> None:
     deps, state, policy = billing.deps, billing.state, billing.policy
     await a_signed_job(deps)
-    await consume(deps, invoices.record_line_items, line_items("li-1"), "job-1")
+    await consume(deps, jobs_event, line_items("li-1"), "job-1")
     await insurance.record_claim(deps, BEA, "job-1", CLAIM)
 
     invoice = await insurance.release_depreciation(deps, BEA, "job-1")
@@ -456,7 +460,7 @@ async def test_a_depreciation_release_withholds_the_line_not_completed(billing: 
         "2: 'Seamless gutters' is not completed: its depreciation is not released."
     ]
 
-    await consume(deps, invoices.record_line_items, line_items("li-1", "li-2"), "job-1")
+    await consume(deps, jobs_event, line_items("li-1", "li-2"), "job-1")
     second = await insurance.release_depreciation(deps, BEA, "job-1")
     assert (second.number, second.total) == ("INV-2026-0002", Decimal("300.00"))
     assert (await insurance.claim(deps, BEA, "job-1")).outstanding == Decimal("0.00")
