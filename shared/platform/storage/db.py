@@ -112,8 +112,13 @@ class PlatformTables:
 
 
 async def create_schema(engine: AsyncEngine, schema: str, metadata: sa.MetaData) -> None:
-    """Create the schema and tables if missing (tests and first start; Alembic owns changes)."""
+    """Create the schema and tables if missing (tests and first start; Alembic owns changes).
+    Replicas starting together take turns (a transaction-level advisory lock on the schema's
+    name): PostgreSQL's IF NOT EXISTS does not stop two concurrent creations colliding."""
     async with engine.begin() as conn:
+        await conn.execute(
+            sa.text("SELECT pg_advisory_xact_lock(hashtext(:schema))"), {"schema": schema}
+        )
         await conn.execute(sa.text(f'CREATE SCHEMA IF NOT EXISTS "{checked_schema(schema)}"'))
         await conn.run_sync(metadata.create_all)
 
