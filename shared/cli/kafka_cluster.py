@@ -318,6 +318,11 @@ class KafkaCluster:
     def running(self) -> bool:
         return all(node.running() for node in self.nodes)
 
-    def stop(self) -> None:
+    def stop(self, *, graceful: bool = True) -> None:
+        """Stop every node: shut down cleanly, or (``graceful=False``, for a throwaway cluster
+        such as the tests') killed at once: the last nodes' controlled shutdown waits on a
+        quorum that is going away, tens of seconds for data nobody keeps."""
         for node in self.nodes:
+            if not graceful and node.running():
+                node.signal(signal.SIGKILL)
             node.stop()

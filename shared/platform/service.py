@@ -124,7 +124,12 @@ class ServicePlatform:
 
     # -- lifecycle ------------------------------------------------------------------------------
 
-    async def start(self, *, create_tables: bool = False, relay: bool = True) -> None:
+    async def start(
+        self, *, create_tables: bool = False, relay: bool = True, consume: bool = True
+    ) -> None:
+        """Start the consumer (unless ``consume`` is False: a test driving the handlers itself
+        skips the consumer group's join, about 3 s on the broker), the relay, the policy layer
+        and the background loops."""
         if self.settings.jwt_secret.get_secret_value() == DEV_JWT_SECRET:
             log.warning(
                 "ROOFLINE_JWT_SECRET is the public development secret: anyone can mint tokens. "
@@ -133,14 +138,15 @@ class ServicePlatform:
             )
         if create_tables:
             await create_schema(self.engine, self.settings.schema_name, self.metadata)
-        self.consumer.resume()
-        try:
-            await self.broker.connect()
-            self.consumer.use_tolerant_consumers(self.broker)
-            await self.broker.start()
-        except BaseException:
-            await self.engine.dispose()
-            raise
+        if consume:
+            self.consumer.resume()
+            try:
+                await self.broker.connect()
+                self.consumer.use_tolerant_consumers(self.broker)
+                await self.broker.start()
+            except BaseException:
+                await self.engine.dispose()
+                raise
         if relay:
             try:
                 await self.relay_publisher.start()

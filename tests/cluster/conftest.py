@@ -22,7 +22,7 @@ CACHE = Path(__file__).resolve().parents[2] / ".roofline" / "cache"
 def kafka_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KafkaCluster]:
     cluster = KafkaCluster(tmp_path_factory.mktemp("kafka"), brokers=3, cache=CACHE).start()
     yield cluster
-    cluster.stop()
+    cluster.stop(graceful=False)  # thrown away: no controlled shutdown to wait for
 
 
 @pytest.fixture

@@ -55,9 +55,11 @@ async def create_topics(settings: Settings, *services: str) -> None:
 
 @contextlib.asynccontextmanager
 async def running(
-    platform: ServicePlatform, *, drop: bool = True
+    platform: ServicePlatform, *, drop: bool = True, consume: bool = True
 ) -> AsyncIterator[ServicePlatform]:
-    await platform.start(create_tables=True)
+    """The platform started on a fresh schema (``consume=False``: without joining the consumer
+    group, for tests that apply the handlers themselves)."""
+    await platform.start(create_tables=True, consume=consume)
     try:
         yield platform
     finally:

@@ -23,7 +23,8 @@ async def billing_service(
     )
     await create_topics(settings, "billing", "jobs", "tickets", "messaging")
     built = billing_app.build(settings)
-    async with running(built.platform):
+    # The tests apply billing's handlers themselves: no consumer group to join.
+    async with running(built.platform, consume=False):
         yield built
 
 

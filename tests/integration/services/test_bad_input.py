@@ -50,7 +50,7 @@ async def clients(settings: dict[str, Settings]) -> AsyncIterator[dict[str, http
             app_module = importlib.import_module(f"services.{name}.app")
             service = app_module.build(settings[name])
             platform = platforms[name] = service.platform
-            await platform.start()
+            await platform.start(consume=False)  # HTTP only: no consumer group to join
             app = service.http_app()
             clients[name] = httpx.AsyncClient(
                 transport=httpx.ASGITransport(app=app),

@@ -59,7 +59,7 @@ async def service(
     )
     await create_topics(settings, "billing", "jobs", "tickets", "messaging")
     built = billing_app.build(settings)
-    async with running(built.platform):
+    async with running(built.platform, consume=False):  # the handlers are applied directly
         yield built
 
 

@@ -28,7 +28,7 @@ def settings(namespace: str, database_url: str, bootstrap_servers: str) -> dict[
     }
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 async def clients(settings: dict[str, Settings]) -> AsyncIterator[dict[str, httpx.AsyncClient]]:
     await create_topics(settings["jobs"], "jobs", "billing", "messaging", "commissions", "tickets")
     for name in ("jobs", "billing"):

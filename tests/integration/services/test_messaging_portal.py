@@ -51,7 +51,8 @@ async def service(
     )
     await create_topics(settings, "messaging", "jobs", "tickets", "billing", "commissions")
     built = messaging_app.build(settings)
-    async with running(built.platform):
+    # The tests apply messaging's handlers themselves: no consumer group to join.
+    async with running(built.platform, consume=False):
         yield built
 
 

@@ -32,7 +32,7 @@ async def service(
     await create_topics(settings, "tickets", "jobs")
     built = tickets_app.build(settings)
     built.deps.clock = lambda: TUESDAY
-    async with running(built.platform):
+    async with running(built.platform, consume=False):  # the handlers are applied directly
         yield built
 
 
