@@ -252,13 +252,14 @@ class FolderRepository(TenantScopedRepository):
         if not folders:
             return
         f = finance_folders
-        insert = pg_insert(f).values([{"tenant_id": self.tenant_id, **_row(x)} for x in folders])
+        insert = pg_insert(f)
         kept = [c.name for c in f.columns if c.name not in ("tenant_id", "job_id")]
         await self.connection.execute(
             insert.on_conflict_do_update(
                 index_elements=[f.c.tenant_id, f.c.job_id],
                 set_={name: insert.excluded[name] for name in kept},
-            )
+            ),
+            [{"tenant_id": self.tenant_id, **_row(folder)} for folder in folders],
         )
 
     async def save(self, folder: Folder) -> None:
@@ -326,9 +327,7 @@ class MoneyRecordRepository(TenantScopedRepository):
                 {"tenant_id": self.tenant_id, "job_id": job_id, **record.model_dump()}
                 for job_id, record in records
             ]
-            await self.connection.execute(
-                pg_insert(money_records).values(rows).on_conflict_do_nothing()
-            )
+            await self.connection.execute(pg_insert(money_records).on_conflict_do_nothing(), rows)
 
     async def of_jobs(self, job_ids: list[str]) -> dict[str, list[MoneyRecord]]:
         m = money_records
@@ -575,7 +574,8 @@ class TimelineRepository(TenantScopedRepository):
                 {"tenant_id": self.tenant_id, "job_id": job_id, **line.model_dump()}
                 for job_id, line in lines
             ]
-            await self.connection.execute(sa.insert(timeline).values(rows))
+            # Parameters apart from the statement: one compiled insert, cached, for any run.
+            await self.connection.execute(sa.insert(timeline), rows)
 
     async def of_job(self, job_id: str) -> list[TimelineLine]:
         query = (

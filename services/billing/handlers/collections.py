@@ -23,6 +23,7 @@ from services.billing.domain.collections import (
     Refusal,
     TimelineLine,
 )
+from services.billing.domain.ledger import balance_from
 from services.billing.handlers.books import book, folder_of
 from services.billing.ports import BillingDeps, BillingUnitOfWork
 from shared.contracts.billing import (
@@ -98,8 +99,7 @@ async def _standing_changed(
     envelope: Envelope,
 ) -> None:
     folder = folder.model_copy(update={"standing": folder.standing.model_copy(update=update)})
-    await uow.repos.folders.save(folder)
-    await review(policy, uow, folder, envelope.time, by="billing", cause=envelope)
+    await review(policy, uow, folder, envelope.time, by="billing", cause=envelope, changed=True)
 
 
 async def review(
@@ -110,8 +110,10 @@ async def review(
     *,
     by: str,
     cause: Envelope | None = None,
+    changed: bool = False,
 ) -> Decision:
-    """Ask the policy whether collection is held now; hold or release the job to match."""
+    """Ask the policy whether collection is held now; hold or release the job to match. The
+    folder is saved once, with what changed (``changed``: the caller's change, not saved yet)."""
     decision = await _ask(policy, uow, folder)
     holds = decision.of("hold")
     standing, job_id = folder.standing, folder.job_id
@@ -129,7 +131,7 @@ async def review(
         await uow.repos.timeline.add(
             job_id, TimelineLine(at=at, kind="release", text=reason, by=by)
         )
-    if standing != folder.standing:
+    if changed or standing != folder.standing:
         await uow.repos.folders.save(folder.model_copy(update={"standing": standing}))
     return decision
 
@@ -141,8 +143,7 @@ async def _ask(
     *,
     refused: bool = False,
 ) -> Decision:
-    records = await uow.repos.records.of_job(folder.job_id)
-    balance = balance_of(folder.contract_price, records)
+    balance = balance_from(folder.contract_price, await uow.repos.records.totals(folder.job_id))
     facts = folder.standing.facts(
         balance=balance.balance, concessions=balance.concessions, refused=refused
     )
