@@ -543,11 +543,11 @@ async def round_trips(service: Service[BillingDeps]) -> None:
     sa.event.listen(engine.sync_engine, "connect", on_connect)
     sa.event.listen(engine.sync_engine, "before_cursor_execute", on_statement)
     try:
-        await folders.read_folder(service.deps, TENANT, JOB_ID)  # a connection, prepared
+        await folders.read_balance(service.deps, TENANT, JOB_ID)  # a connection, prepared
         await asyncio.sleep(0)
         others.clear()
         statements.clear()
-        await folders.read_folder(service.deps, TENANT, JOB_ID)
+        await folders.read_balance(service.deps, TENANT, JOB_ID)
         await asyncio.sleep(0)
         say(
             f"a balance read: {len(statements) + len(others)} round trips: {len(statements)} "
@@ -573,17 +573,17 @@ async def timed(call: Callable[[], Awaitable[object]], times: int) -> float:
 
 async def in_process(service: Service[BillingDeps], dsn: str) -> None:
     """A balance read's time in this process, one at a time, split where it can be: the
-    handler, its records read alone, and the bare query with its sums."""
+    handler, its sums read alone, and the bare query with its sums."""
     deps, schema = service.deps, service.platform.settings.schema_name
 
-    async def records() -> object:
+    async def totals() -> object:
         async with deps.unit_of_work(TENANT) as uow:
-            return await uow.repos.records.of_job(JOB_ID)
+            return await uow.repos.records.totals(JOB_ID)
 
     connection = await asyncpg.connect(dsn, server_settings={"search_path": schema})
     try:
-        handler = await timed(lambda: folders.read_folder(deps, TENANT, JOB_ID), 50)
-        of_job = await timed(records, 50)
+        handler = await timed(lambda: folders.read_balance(deps, TENANT, JOB_ID), 50)
+        of_job = await timed(totals, 50)
 
         async def bare() -> object:
             return bare_balance(await connection.fetch(BALANCE_SQL, TENANT, JOB_ID))
@@ -593,8 +593,8 @@ async def in_process(service: Service[BillingDeps], dsn: str) -> None:
         await connection.close()
     say(
         f"a balance read in this process (median of 50, one at a time): the handler "
-        f"{handler:.1f} ms; its money records read alone (a unit of work, the rows as models) "
-        f"{of_job:.1f} ms; the bare query and sums {floor:.1f} ms"
+        f"{handler:.1f} ms; its sums by kind read alone (a unit of work, summed by the "
+        f"database) {of_job:.1f} ms; the bare query (every row) and Python's sums {floor:.1f} ms"
     )
 
 

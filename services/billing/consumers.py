@@ -50,14 +50,24 @@ def register(
         with_policy.__name__ = handle.__name__
         return with_policy
 
+    def deciding_runs(
+        handle: Callable[[Decider, BillingUnitOfWork, list[tuple[Envelope, Any]]], Awaitable[None]],
+    ) -> Callable[[BillingUnitOfWork, list[tuple[Envelope, Any]]], Awaitable[None]]:
+        async def with_policy(uow: BillingUnitOfWork, events: list[tuple[Envelope, Any]]) -> None:
+            await handle(policy, uow, events)
+
+        with_policy.__name__ = handle.__name__
+        return with_policy
+
     # Jobs' events a run at a time: a catch-up folds hundreds into a handful of statements.
     consumer.on_batch(
         LeadCreated, JobSold, LineItemsChanged, ContractSigned, ChangeOrderAdded, MilestoneChanged
     )(uows.batch_handler(folders.project_jobs))
-    consumer.on(IssueOpened)(uows.handler(deciding(collections.on_issue_opened)))
-    consumer.on(IssueResolved)(uows.handler(deciding(collections.on_issue_resolved)))
+    # What billing hears of the customer's satisfaction, a run at a time too.
+    consumer.on_batch(IssueOpened, IssueResolved, SurveyAnswered)(
+        uows.batch_handler(deciding_runs(collections.project_standing))
+    )
     consumer.on(InsuranceRecorded)(uows.handler(deciding(insurance.on_insurance_recorded)))
-    consumer.on(SurveyAnswered)(uows.handler(deciding(collections.on_survey_answered)))
     # Tickets' work orders, for the accounting export.
     consumer.on(TicketOpened)(uows.handler(exports.on_ticket_opened))
     consumer.on(TicketLineItemsChanged)(uows.handler(deciding(exports.on_ticket_lines)))

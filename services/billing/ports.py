@@ -88,6 +88,10 @@ class MoneyRecordStore(Protocol):
         """The job's record amounts summed by kind (a balance read sums, it reads no record)."""
         ...
 
+    async def totals_of(self, job_ids: list[str]) -> dict[str, dict[str, Decimal]]:
+        """``totals`` of each job (jobs without records are left out)."""
+        ...
+
 
 class IdempotencyStore(Protocol):
     async def get(self, key: str) -> KeptAnswer | None: ...

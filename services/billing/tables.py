@@ -343,13 +343,19 @@ class MoneyRecordRepository(TenantScopedRepository):
         return found
 
     async def totals(self, job_id: str) -> dict[str, Decimal]:
+        return (await self.totals_of([job_id])).get(job_id, {})
+
+    async def totals_of(self, job_ids: list[str]) -> dict[str, dict[str, Decimal]]:
         m = money_records
         query = (
-            self.scoped(m, m.c.kind, sa.func.sum(m.c.amount))
-            .where(m.c.job_id == job_id)
-            .group_by(m.c.kind)
+            self.scoped(m, m.c.job_id, m.c.kind, sa.func.sum(m.c.amount))
+            .where(m.c.job_id.in_(job_ids))
+            .group_by(m.c.job_id, m.c.kind)
         )
-        return {kind: Decimal(total) for kind, total in await self.connection.execute(query)}
+        found: dict[str, dict[str, Decimal]] = {}
+        for job_id, kind, total in await self.connection.execute(query):
+            found.setdefault(job_id, {})[kind] = Decimal(total)
+        return found
 
 
 class IdempotencyRepository(TenantScopedRepository):

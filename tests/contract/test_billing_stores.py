@@ -262,6 +262,7 @@ async def test_a_run_writes_records_at_once_and_reads_them_per_job_and_summed(
         "refund": Decimal("40.10"),
     }
     assert await records.totals("job-3") == {}
+    assert await records.totals_of(["job-2", "job-3"]) == {"job-2": {"payment": Decimal("100.00")}}
     assert await stores("other").records.of_jobs(["job-1"]) == {}
 
 

@@ -19,7 +19,16 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from services.billing.domain.ledger import PositiveCents
-from shared.contracts.billing import CollectPaymentFacts, Concession, CustomerStanding, Repairs
+from shared.contracts.billing import (
+    CollectionHeld,
+    CollectionReleased,
+    CollectPaymentFacts,
+    Concession,
+    CustomerStanding,
+    Repairs,
+)
+from shared.contracts.messaging import SurveyAnswered
+from shared.contracts.tickets import IssueOpened, IssueResolved
 
 IssueKind = Literal["complaint", "field_issue"]
 EscalationDecision = Literal["payment_plan", "write_off", "collection_agency", "legal"]
@@ -59,6 +68,42 @@ class Standing(BaseModel):
             ),
             balance=max(balance, Decimal("0.00")),
         )
+
+
+def standing_change(
+    standing: Standing, event: IssueOpened | IssueResolved | SurveyAnswered
+) -> dict[str, object] | None:
+    """What an event changes in the customer's standing on the job (None: nothing): a complaint
+    or field issue opened or resolved (tickets), a survey's rating (messaging)."""
+    if isinstance(event, IssueOpened):
+        return {"open_issues": standing.open_issues | {event.ticket_id: event.kind}}
+    if isinstance(event, IssueResolved):
+        if event.ticket_id not in standing.open_issues:
+            return None
+        return {
+            "open_issues": {k: v for k, v in standing.open_issues.items() if k != event.ticket_id}
+        }
+    return {"rating": event.rating}
+
+
+HeldOrReleased = CollectionHeld | CollectionReleased
+RELEASED = "repairs complete: collection may go ahead"
+
+
+def held_or_released(
+    job_id: str, standing: Standing, holds: list[str], at: datetime, by: str
+) -> tuple[Standing, TimelineLine | None, HeldOrReleased | None]:
+    """The standing after the policy's holds (their reasons): held when the first comes,
+    released when the last goes, with the timeline line and the event of each; else as it was."""
+    if holds and standing.held_since is None:
+        held = standing.model_copy(update={"held_since": at, "hold_reasons": tuple(holds)})
+        line = TimelineLine(at=at, kind="hold", text="; ".join(holds), by=by)
+        return held, line, CollectionHeld(job_id=job_id, reasons=holds)
+    if not holds and standing.held_since is not None:
+        released = standing.model_copy(update={"held_since": None, "hold_reasons": ()})
+        line = TimelineLine(at=at, kind="release", text=RELEASED, by=by)
+        return released, line, CollectionReleased(job_id=job_id, reason=RELEASED)
+    return standing, None, None
 
 
 class NewConcession(BaseModel):

@@ -9,26 +9,27 @@ escalate outcomes (delivered by messaging)."""
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
 from pydantic import BaseModel
 
-from services.billing.domain import Folder, MoneyRecord, balance_of
+from services.billing.domain import Balance, Folder, MoneyRecord, balance_of
 from services.billing.domain.collections import (
     Decide,
     Escalation,
     EscalationNotFound,
     NewConcession,
     Refusal,
+    Standing,
     TimelineLine,
+    held_or_released,
+    standing_change,
 )
 from services.billing.domain.ledger import balance_from
 from services.billing.handlers.books import book, folder_of
 from services.billing.ports import BillingDeps, BillingUnitOfWork
 from shared.contracts.billing import (
-    CollectionHeld,
-    CollectionReleased,
     ConcessionAsked,
     ConcessionGranted,
     EscalationDecided,
@@ -36,9 +37,7 @@ from shared.contracts.billing import (
     GrantConcessionFacts,
     PaymentRefusedByCustomer,
 )
-from shared.contracts.messaging import SurveyAnswered
 from shared.contracts.roles import Actor
-from shared.contracts.tickets import IssueOpened, IssueResolved
 from shared.platform.context import request_source
 from shared.platform.http.auth import Caller
 from shared.platform.messaging.envelope import Envelope
@@ -59,92 +58,53 @@ class Attempt(BaseModel):
 # -- what billing hears --------------------------------------------------------------------------
 
 
-async def on_issue_opened(
-    policy: Decider, uow: BillingUnitOfWork, envelope: Envelope, issue: IssueOpened
+async def project_standing(
+    policy: Decider, uow: BillingUnitOfWork, events: list[tuple[Envelope, Any]]
 ) -> None:
-    if issue.job_id is None:
-        return  # a customer of tickets' own, not a job billing collects on
-    folder = await uow.repos.folders.get(issue.job_id, for_update=True)
-    if folder is not None:
-        issues = folder.standing.open_issues | {issue.ticket_id: issue.kind}
-        await _standing_changed(policy, uow, folder, {"open_issues": issues}, envelope)
-
-
-async def on_issue_resolved(
-    policy: Decider, uow: BillingUnitOfWork, envelope: Envelope, resolved: IssueResolved
-) -> None:
-    if resolved.job_id is None:
-        return
-    folder = await uow.repos.folders.get(resolved.job_id, for_update=True)
-    if folder is not None and resolved.ticket_id in folder.standing.open_issues:
-        issues = {k: v for k, v in folder.standing.open_issues.items() if k != resolved.ticket_id}
-        await _standing_changed(policy, uow, folder, {"open_issues": issues}, envelope)
-
-
-async def on_survey_answered(
-    policy: Decider, uow: BillingUnitOfWork, envelope: Envelope, answered: SurveyAnswered
-) -> None:
-    if answered.job_id is None:
-        return
-    folder = await uow.repos.folders.get(answered.job_id, for_update=True)
-    if folder is not None:
-        await _standing_changed(policy, uow, folder, {"rating": answered.rating}, envelope)
-
-
-async def _standing_changed(
-    policy: Decider,
-    uow: BillingUnitOfWork,
-    folder: Folder,
-    update: dict[str, object],
-    envelope: Envelope,
-) -> None:
-    folder = folder.model_copy(update={"standing": folder.standing.model_copy(update=update)})
-    await review(policy, uow, folder, envelope.time, by="billing", cause=envelope, changed=True)
-
-
-async def review(
-    policy: Decider,
-    uow: BillingUnitOfWork,
-    folder: Folder,
-    at: datetime,
-    *,
-    by: str,
-    cause: Envelope | None = None,
-    changed: bool = False,
-) -> Decision:
-    """Ask the policy whether collection is held now; hold or release the job to match. The
-    folder is saved once, with what changed (``changed``: the caller's change, not saved yet)."""
-    decision = await _ask(policy, uow, folder)
-    holds = decision.of("hold")
-    standing, job_id = folder.standing, folder.job_id
-    if holds and standing.held_since is None:
-        reasons = [rule.reason for rule in holds]
-        standing = standing.model_copy(update={"held_since": at, "hold_reasons": tuple(reasons)})
-        uow.record(CollectionHeld(job_id=job_id, reasons=reasons), subject=job_id, cause=cause)
-        await uow.repos.timeline.add(
-            job_id, TimelineLine(at=at, kind="hold", text="; ".join(reasons), by=by)
+    """A run of complaints and field issues opened or resolved (tickets) and survey ratings
+    (messaging), folded in order over the standing of the jobs they are about: each change asks
+    the policy whether collection is held now, and holds or releases the job to match. The
+    folders and their timeline lines are written once for the run."""
+    ids = sorted({event.job_id for _, event in events if event.job_id is not None})
+    folders = await uow.repos.folders.get_many(ids, for_update=True)
+    sums = await uow.repos.records.totals_of(ids)
+    changed: dict[str, Folder] = {}
+    lines: list[tuple[str, TimelineLine]] = []
+    for envelope, event in events:
+        folder = folders.get(event.job_id) if event.job_id is not None else None
+        # A customer of tickets' own (no job), or a job billing does not collect on.
+        if folder is None:
+            continue
+        update = standing_change(folder.standing, event)
+        if update is None:
+            continue
+        standing = folder.standing.model_copy(update=update)
+        balance = balance_from(folder.contract_price, sums.get(folder.job_id, {}))
+        decision = await _decide(policy, uow, folder.job_id, standing, balance)
+        holds = [rule.reason for rule in decision.of("hold")]
+        standing, line, told = held_or_released(
+            folder.job_id, standing, holds, envelope.time, by="billing"
         )
-    elif not holds and standing.held_since is not None:
-        standing = standing.model_copy(update={"held_since": None, "hold_reasons": ()})
-        reason = "repairs complete: collection may go ahead"
-        uow.record(CollectionReleased(job_id=job_id, reason=reason), subject=job_id, cause=cause)
-        await uow.repos.timeline.add(
-            job_id, TimelineLine(at=at, kind="release", text=reason, by=by)
+        if line is not None and told is not None:
+            lines.append((folder.job_id, line))
+            uow.record(told, subject=folder.job_id, cause=envelope)
+        folders[folder.job_id] = changed[folder.job_id] = folder.model_copy(
+            update={"standing": standing}
         )
-    if changed or standing != folder.standing:
-        await uow.repos.folders.save(folder.model_copy(update={"standing": standing}))
-    return decision
+    await uow.repos.folders.put_many(list(changed.values()))
+    await uow.repos.timeline.add_many(lines)
 
 
-async def _ask(
+async def _decide(
     policy: Decider,
     uow: BillingUnitOfWork,
-    folder: Folder,
+    job_id: str,
+    standing: Standing,
+    balance: Balance,
     *,
     refused: bool = False,
 ) -> Decision:
-    balance = balance_from(folder.contract_price, await uow.repos.records.totals(folder.job_id))
-    facts = folder.standing.facts(
+    facts = standing.facts(
         balance=balance.balance, concessions=balance.concessions, refused=refused
     )
     return await policy.decide(
@@ -152,10 +112,18 @@ async def _ask(
         COLLECT,
         facts,
         tenant=uow.tenant_id,
-        subject=folder.job_id,
+        subject=job_id,
         # The route when an office user's request asks (a refusal), else a consumer's event.
         source=request_source() or SOURCE_OUTSIDE_HTTP,
     )
+
+
+async def _ask(
+    policy: Decider, uow: BillingUnitOfWork, folder: Folder, *, refused: bool = False
+) -> Decision:
+    """The policy's answer on the folder as it is, its balance summed by the database."""
+    balance = balance_from(folder.contract_price, await uow.repos.records.totals(folder.job_id))
+    return await _decide(policy, uow, folder.job_id, folder.standing, balance, refused=refused)
 
 
 # -- what the office does ------------------------------------------------------------------------

@@ -27,11 +27,13 @@ from tests.integration.services.test_billing_money import (
 DANA = TicketCustomer(name="Dana Reyes", property_address="12 Elm St")
 
 
-def deciding(deps: BillingDeps, handle):  # type: ignore[no-untyped-def]
-    async def with_policy(uow: BillingUnitOfWork, envelope: Envelope, event: object) -> None:
-        await handle(deps.policy, uow, envelope, event)
+def standing(deps: BillingDeps):  # type: ignore[no-untyped-def]
+    """Tickets' or messaging's event as billing's consumer hands it over: a run of one."""
 
-    return with_policy
+    async def one(uow: BillingUnitOfWork, envelope: Envelope, event: object) -> None:
+        await collections.project_standing(deps.policy, uow, [(envelope, event)])
+
+    return one
 
 
 async def test_a_complaint_holds_collection_until_repaired_then_a_refusal_is_escalated(
@@ -47,7 +49,7 @@ async def test_a_complaint_holds_collection_until_repaired_then_a_refusal_is_esc
     complaint = IssueOpened(
         ticket_id="t-1", kind="complaint", job_id="job-1", customer=DANA, note="leak over the porch"
     )
-    await apply(deps, deciding(deps, collections.on_issue_opened), complaint, "job-1")
+    await apply(deps, standing(deps), complaint, "job-1")
 
     held = await billing_client.post("/jobs/job-1/collection-attempts", headers=bea)
     assert held.status_code == 409
@@ -58,7 +60,7 @@ async def test_a_complaint_holds_collection_until_repaired_then_a_refusal_is_esc
     resolved = IssueResolved(
         ticket_id="t-1", kind="complaint", job_id="job-1", resolution="complete"
     )
-    await apply(deps, deciding(deps, collections.on_issue_resolved), resolved, "job-1")
+    await apply(deps, standing(deps), resolved, "job-1")
     assert len(await published(billing_service, "billing.collection_released.v1")) == 1
     attempt = await billing_client.post("/jobs/job-1/collection-attempts", headers=bea)
     assert attempt.status_code == 200 and Decimal(attempt.json()["balance"]) == Decimal("9000.00")
@@ -135,7 +137,7 @@ async def test_a_low_survey_rating_holds_collection_while_repairs_are_open(
     repair = IssueOpened(
         ticket_id="t-2", kind="field_issue", job_id="job-2", customer=DANA, note="loose flashing"
     )
-    await apply(deps, deciding(deps, collections.on_issue_opened), repair, "job-2")
+    await apply(deps, standing(deps), repair, "job-2")
     rating = SurveyAnswered(
         survey_id="s-2",
         subject="job",
@@ -144,7 +146,7 @@ async def test_a_low_survey_rating_holds_collection_while_repairs_are_open(
         form_version=0,
         answered_at=billing_service.deps.clock(),
     )
-    await apply(deps, deciding(deps, collections.on_survey_answered), rating, "job-2")
+    await apply(deps, standing(deps), rating, "job-2")
     held = await billing_client.post("/jobs/job-2/collection-attempts", headers=bea)
     assert {r["rule"] for r in held.json()["rules"]} == {
         "hold-open-repairs",

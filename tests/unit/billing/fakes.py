@@ -163,6 +163,10 @@ class FakeRecords(_Store):
             sums[record.kind] = sums.get(record.kind, Decimal("0.00")) + record.amount
         return sums
 
+    async def totals_of(self, job_ids: list[str]) -> dict[str, dict[str, Decimal]]:
+        found = {job_id: await self.totals(job_id) for job_id in job_ids}
+        return {job_id: sums for job_id, sums in found.items() if sums}
+
 
 class FakeIdempotency(_Store):
     async def get(self, key: str) -> KeptAnswer | None:

@@ -12,7 +12,6 @@ import copy
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
-from functools import partial
 from typing import Any
 
 import pytest
@@ -114,9 +113,13 @@ async def jobs_event(uow: Any, envelope: Envelope, event: Any) -> None:
     await folders.project_jobs(uow, [(envelope, event)])
 
 
-def deciding(deps: BillingDeps, handle: Any) -> Any:
-    """A consumer handler that asks the policy layer (consumers.py passes it the same way)."""
-    return partial(handle, deps.policy)
+def standing(deps: BillingDeps) -> Any:
+    """Tickets' or messaging's event as billing's consumer hands it over: a run of one."""
+
+    async def one(uow: Any, envelope: Envelope, event: Any) -> None:
+        await collections.project_standing(deps.policy, uow, [(envelope, event)])
+
+    return one
 
 
 async def a_signed_job(deps: BillingDeps, job_id: str = "job-1", price: str = "12000.00") -> None:
@@ -279,7 +282,7 @@ def issue(kind: str = "complaint", ticket_id: str = "t-1") -> IssueOpened:
 async def test_a_complaint_holds_collection_until_it_is_resolved(billing: Billing) -> None:
     deps, state = billing.deps, billing.state
     await a_signed_job(deps)
-    await consume(deps, deciding(deps, collections.on_issue_opened), issue(), "job-1")
+    await consume(deps, standing(deps), issue(), "job-1")
     (held,) = events_of(state, CollectionHeld)
     assert held.reasons == [
         "The customer has 1 open complaint(s): hold collection until it is resolved."
@@ -298,7 +301,7 @@ async def test_a_complaint_holds_collection_until_it_is_resolved(billing: Billin
     resolved = IssueResolved(
         ticket_id="t-1", kind="complaint", job_id="job-1", resolution="complete"
     )
-    await consume(deps, deciding(deps, collections.on_issue_resolved), resolved, "job-1")
+    await consume(deps, standing(deps), resolved, "job-1")
     (released,) = events_of(state, CollectionReleased)
     assert released.reason == "repairs complete: collection may go ahead"
     attempt = await collections.attempt_collection(deps, BEA, "job-1")
@@ -313,10 +316,10 @@ async def test_a_low_rating_holds_only_while_repairs_are_open(billing: Billing) 
     answered = SurveyAnswered(
         survey_id="s-1", subject="job", job_id="job-1", rating=1, form_version=0, answered_at=NOW
     )
-    await consume(deps, deciding(deps, collections.on_survey_answered), answered, "job-1")
+    await consume(deps, standing(deps), answered, "job-1")
     assert events_of(state, CollectionHeld) == []  # repairs complete: nothing to hold for
     assert (await folders.read_folder(deps, "acme", "job-1")).folder.standing.rating == 1
-    await consume(deps, deciding(deps, collections.on_issue_opened), issue("field_issue"), "job-1")
+    await consume(deps, standing(deps), issue("field_issue"), "job-1")
     (held,) = events_of(state, CollectionHeld)
     assert held.reasons == [
         "Repairs are still open for this customer; hold collection until they are complete.",
