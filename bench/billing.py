@@ -61,14 +61,11 @@ from bench.bus import Bus, applied_count, platform_rate, postgres, say, table, t
 from bench.messaging import (
     Request,
     Sample,
-    Server,
     cores_line,
     drive,
+    service_and_bare,
     stats_line,
-    stop,
     trip,
-    uvicorn,
-    wait_ok,
 )
 from services.billing import app as billing_app
 from services.billing.domain import Folder, MoneyRecord
@@ -471,43 +468,6 @@ def bare_app() -> FastAPI:
 # -- (b) servers and load -------------------------------------------------------------------------
 
 
-@contextlib.asynccontextmanager
-async def servers(bus: Bus, settings: Settings, tmp: Path) -> AsyncIterator[tuple[Server, Server]]:
-    """The billing service as ``roofline up`` runs it (its settings from ``ROOFLINE_*``), and the
-    bare app, each in its own uvicorn process."""
-    env = {
-        f"ROOFLINE_{key.upper()}": str(value).lower() if isinstance(value, bool) else str(value)
-        for key, value in bus.overrides.items()
-    }
-    env |= {
-        "ROOFLINE_DATABASE_URL": bus.database_url,
-        "ROOFLINE_KAFKA_BOOTSTRAP_SERVERS": bus.bootstrap,
-        "ROOFLINE_TOPIC_PREFIX": settings.topic_prefix,
-        "ROOFLINE_BILLING__DB_SCHEMA": settings.schema_name,
-    }
-    process, port = uvicorn("services.billing.app:create_app", env, tmp / "roofline.log")
-    roofline = Server("roofline", f"http://127.0.0.1:{port}", process, tmp / "roofline.log")
-    bare_env = {
-        "BENCH_DATABASE_URL": asyncpg_dsn(bus.database_url),
-        "BENCH_SCHEMA": settings.schema_name,
-        "BENCH_POOL_SIZE": str(settings.db_pool_size),
-    }
-    process, port = uvicorn("bench.billing:bare_app", bare_env, tmp / "bare.log")
-    bare = Server("bare", f"http://127.0.0.1:{port}", process, tmp / "bare.log")
-    try:
-        began = time.perf_counter()
-        await wait_ok(roofline, "/health/ready")
-        await wait_ok(bare, "/ping")
-        say(
-            f"servers up in {time.perf_counter() - began:.1f} s: roofline {roofline.url}, "
-            f"bare {bare.url} (logs in {tmp})"
-        )
-        yield roofline, bare
-    finally:
-        stop(roofline.process)
-        stop(bare.process)
-
-
 @dataclass(frozen=True)
 class Endpoint:
     name: str
@@ -703,7 +663,7 @@ async def balance_figures(
         ]
         # The client's own collections out of the latencies (set up as a service is).
         tune_garbage_collector(settings.gc_gen0_threshold)
-        async with servers(bus, settings, tmp) as (roofline, bare):
+        async with service_and_bare(bus, settings, "bench.billing", tmp) as (roofline, bare):
             limits = httpx.Limits(
                 max_connections=load.concurrency, max_keepalive_connections=load.concurrency
             )

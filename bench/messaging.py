@@ -83,6 +83,7 @@ from shared.cli.mail_sink import MailSink, count_mailbox
 from shared.platform.http.auth import Caller, mint_token
 from shared.platform.messaging.broker import all_topics
 from shared.platform.service import Service, tune_garbage_collector
+from shared.platform.settings import Settings
 from shared.platform.storage.db import asyncpg_dsn, create_schema, drop_schema
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -392,9 +393,19 @@ def stop(process: subprocess.Popen[bytes]) -> None:
 
 @contextlib.asynccontextmanager
 async def servers(bus: Bus, ns: str, tmp: Path) -> AsyncIterator[tuple[Server, Server]]:
-    """The messaging service as ``roofline up`` runs it (its settings from ``ROOFLINE_*``), and
-    the bare app, each in its own uvicorn process."""
-    settings = bus.settings("messaging", ns)
+    """The messaging service as ``roofline up`` runs it, and the bare app."""
+    async with service_and_bare(bus, bus.settings("messaging", ns), "bench.messaging", tmp) as both:
+        yield both
+
+
+@contextlib.asynccontextmanager
+async def service_and_bare(
+    bus: Bus, settings: Settings, bench_module: str, tmp: Path
+) -> AsyncIterator[tuple[Server, Server]]:
+    """The service of ``settings`` as ``roofline up`` runs it (its settings from
+    ``ROOFLINE_*``), and ``bench_module``'s ``bare_app`` on the same schema, each in its own
+    uvicorn process."""
+    service = settings.service
     env = {
         f"ROOFLINE_{key.upper()}": str(value).lower() if isinstance(value, bool) else str(value)
         for key, value in bus.overrides.items()
@@ -402,17 +413,17 @@ async def servers(bus: Bus, ns: str, tmp: Path) -> AsyncIterator[tuple[Server, S
     env |= {
         "ROOFLINE_DATABASE_URL": bus.database_url,
         "ROOFLINE_KAFKA_BOOTSTRAP_SERVERS": bus.bootstrap,
-        "ROOFLINE_TOPIC_PREFIX": ns,
-        "ROOFLINE_MESSAGING__DB_SCHEMA": settings.schema_name,
+        "ROOFLINE_TOPIC_PREFIX": settings.topic_prefix,
+        f"ROOFLINE_{service.upper()}__DB_SCHEMA": settings.schema_name,
     }
-    process, port = uvicorn("services.messaging.app:create_app", env, tmp / "roofline.log")
+    process, port = uvicorn(f"services.{service}.app:create_app", env, tmp / "roofline.log")
     roofline = Server("roofline", f"http://127.0.0.1:{port}", process, tmp / "roofline.log")
     bare_env = {
         "BENCH_DATABASE_URL": asyncpg_dsn(bus.database_url),
         "BENCH_SCHEMA": settings.schema_name,
         "BENCH_POOL_SIZE": str(settings.db_pool_size),
     }
-    process, port = uvicorn("bench.messaging:bare_app", bare_env, tmp / "bare.log")
+    process, port = uvicorn(f"{bench_module}:bare_app", bare_env, tmp / "bare.log")
     bare = Server("bare", f"http://127.0.0.1:{port}", process, tmp / "bare.log")
     try:
         began = time.perf_counter()

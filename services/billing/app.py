@@ -9,15 +9,14 @@ from collections.abc import AsyncIterator
 from fastapi import FastAPI
 
 from services.billing import api, consumers
+from services.billing.adapters.lender import HttpLender
 from services.billing.adapters.quickbooks import QuickBooksOnline
 from services.billing.api.deps import billing_deps
 from services.billing.api.errors import ERRORS
-from services.billing.export_metrics import ExportMetrics
 from services.billing.handlers.export_worker import run_exports
 from services.billing.handlers.gauges import refresh_gauges
 from services.billing.handlers.insurance import watch_deadlines
-from services.billing.lender import HttpLender
-from services.billing.metrics import BillingMetrics
+from services.billing.metrics import BillingMetrics, ExportMetrics
 from services.billing.ports import BillingDeps, BillingFigures, ExportQueue, ExportWorkerDeps
 from services.billing.stats import BillingStats
 from services.billing.tables import claims_to_watch, export_queue, metadata, repositories

@@ -1,10 +1,13 @@
 """The billing service's own Prometheus instruments (on the service's registry): gauges refreshed
 from the database every ``GAUGES_INTERVAL_S`` across tenants, so every replica reports the same
-figures and a restart loses nothing."""
+figures and a restart loses nothing; the accounting export's, whose gauge its worker reads from
+the database each round."""
 
 from __future__ import annotations
 
-from prometheus_client import CollectorRegistry, Gauge
+from prometheus_client import CollectorRegistry, Counter, Gauge
+
+from services.billing.domain.exports import EXPORT_STATUSES
 
 
 class BillingMetrics:
@@ -42,3 +45,32 @@ class BillingMetrics:
         self.returned_checks_open = gauge(
             "returned_checks_open", "Returned checks not yet followed up and closed."
         )
+
+
+class ExportMetrics:
+    def __init__(self, registry: CollectorRegistry | None = None) -> None:
+        registry = registry or CollectorRegistry()
+        self.registry = registry
+        self.exports = Gauge(
+            "roofline_billing_exports",
+            "Documents for the accounting system by status (pending, exported, failed, "
+            "refused; all tenants).",
+            ["status"],
+            registry=registry,
+        )
+        self.failures = Counter(
+            "roofline_billing_export_failures_total",
+            "Exports that failed for good (refused by the accounting system, or out of "
+            "attempts), per document type.",
+            ["doc_type"],
+            registry=registry,
+        )
+        self.retries = Counter(
+            "roofline_billing_export_retries_total",
+            "Sends that could not reach the accounting system and were deferred to try again.",
+            registry=registry,
+        )
+
+    def counted(self, counts: dict[str, int]) -> None:
+        for status in EXPORT_STATUSES:
+            self.exports.labels(status).set(counts.get(status, 0))

@@ -31,8 +31,7 @@ from services.billing.domain.financing import (
 from services.billing.domain.insurance import Claim
 from services.billing.domain.invoices import Invoice
 from services.billing.domain.returned_checks import ReturnedCheck
-from services.billing.export_metrics import ExportMetrics
-from services.billing.metrics import BillingMetrics
+from services.billing.metrics import BillingMetrics, ExportMetrics
 from shared.platform.settings import Settings
 from shared.platform.storage.uow import ServiceUnitOfWork
 from shared.policy.decider import Decider

@@ -1,8 +1,8 @@
 """A fake lender: a Hearth-like financing API on real HTTP, for the tests and ``roofline up``.
 
-It stands in for the lender billing's ``HttpLender`` (``services/billing/lender.py``) calls, and
-checks what it is sent as the real one would: the API key (``Authorization: Bearer <key>``,
-else 401), an amount that is a positive decimal string with two places (a JSON number is
+It stands in for the lender billing's ``HttpLender`` (``services/billing/adapters/lender.py``)
+calls, and checks what it is sent as the real one would: the API key (``Authorization: Bearer
+<key>``, else 401), an amount that is a positive decimal string with two places (a JSON number is
 refused: money never travels as a float), a reference, the applicant's name and an email or a
 phone (else 422, naming the field).
 

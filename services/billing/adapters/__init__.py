@@ -1,1 +1,1 @@
-"""Billing's adapters to systems outside the suite (the accounting system)."""
+"""Billing's adapters to systems outside the suite: the accounting system, the lender."""

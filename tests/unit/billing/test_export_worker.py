@@ -28,8 +28,8 @@ from services.billing.domain.exports import (
     SaleLine,
     request_id_of,
 )
-from services.billing.export_metrics import ExportMetrics
 from services.billing.handlers.export_worker import export_due
+from services.billing.metrics import ExportMetrics
 from services.billing.ports import ExportQueue, ExportWorkerDeps, QueuedExport
 from shared.platform.settings import load_settings
 
