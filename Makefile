@@ -22,6 +22,7 @@ up: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/roofline policy test policies
+	$(BIN)/python -m services.commissions.plans test commission_plans
 	$(BIN)/python -m pytest -q
 
 bench: $(STAMP)
