@@ -52,6 +52,7 @@ class FinalPaymentReversed(EventData):
     job_id: str
     balance: Decimal
     reason: str
+    reversed_on: date | None = Field(None, description="The reversal's date (the record's).")
 
 
 @catalogued("billing.collection_held.v1")

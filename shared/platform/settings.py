@@ -99,6 +99,10 @@ class Settings(BaseSettings):
         default_factory=lambda: Path(__file__).resolve().parents[2] / "policies"
     )
     policy_reload_interval_s: float = Field(1.0, gt=0)
+    # Commissions: the tenants' commission plan files, one folder per tenant.
+    commission_plans_dir: Path = Field(
+        default_factory=lambda: Path(__file__).resolve().parents[2] / "commission_plans"
+    )
     # Business days for deadlines: a country, or country-state, code of the `holidays` package
     # ("US", "US-TX", "CA-ON"); per tenant in tenant_calendars ({"acme": "US-TX"}).
     calendar: str = "US"

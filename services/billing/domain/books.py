@@ -58,6 +58,8 @@ def release(
     if change == "unreleased":
         return (
             folder.model_copy(update={"released_on": None}),
-            FinalPaymentReversed(job_id=folder.job_id, balance=balance.balance, reason=reason),
+            FinalPaymentReversed(
+                job_id=folder.job_id, balance=balance.balance, reason=reason, reversed_on=on
+            ),
         )
     return folder, None

@@ -5,6 +5,6 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from services.commissions.api import salesmen
+from services.commissions.api import activity, salesmen, statements
 
-ROUTERS: tuple[APIRouter, ...] = (salesmen.router,)
+ROUTERS: tuple[APIRouter, ...] = (salesmen.router, activity.router, statements.router)

@@ -3,6 +3,17 @@
 from __future__ import annotations
 
 from services.commissions.domain import SalesmanNotFound
-from shared.platform.http.problems import NotFound, Problem
+from services.commissions.domain.activity import ActivityRefused, JobNotKnown, RecordNotFound
+from services.commissions.domain.figures import PlanNotFound
+from services.commissions.domain.statements import PayoutNotFound, PayoutRefused
+from shared.platform.http.problems import Conflict, NotFound, Problem
 
-ERRORS: dict[type[Exception], type[Problem]] = {SalesmanNotFound: NotFound}
+ERRORS: dict[type[Exception], type[Problem]] = {
+    SalesmanNotFound: NotFound,
+    JobNotKnown: NotFound,
+    RecordNotFound: NotFound,
+    ActivityRefused: Conflict,
+    PlanNotFound: Conflict,
+    PayoutNotFound: NotFound,
+    PayoutRefused: Conflict,
+}
