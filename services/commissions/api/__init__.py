@@ -5,6 +5,11 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from services.commissions.api import activity, salesmen, statements
+from services.commissions.api import activity, recompute, salesmen, statements
 
-ROUTERS: tuple[APIRouter, ...] = (salesmen.router, activity.router, statements.router)
+ROUTERS: tuple[APIRouter, ...] = (
+    salesmen.router,
+    activity.router,
+    statements.router,
+    recompute.router,
+)

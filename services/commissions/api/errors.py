@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 from services.commissions.domain import SalesmanNotFound
-from services.commissions.domain.activity import ActivityRefused, JobNotKnown, RecordNotFound
-from services.commissions.domain.figures import PlanNotFound
+from services.commissions.domain.activity import (
+    ActivityRefused,
+    JobNotKnown,
+    RecomputeRefused,
+    RecordNotFound,
+)
+from services.commissions.domain.figures import PlanInvalid, PlanNotFound
 from services.commissions.domain.statements import PayoutNotFound, PayoutRefused
-from shared.platform.http.problems import Conflict, NotFound, Problem
+from shared.platform.http.problems import Conflict, InvalidInput, NotFound, Problem
 
 ERRORS: dict[type[Exception], type[Problem]] = {
     SalesmanNotFound: NotFound,
@@ -16,4 +21,6 @@ ERRORS: dict[type[Exception], type[Problem]] = {
     PlanNotFound: Conflict,
     PayoutNotFound: NotFound,
     PayoutRefused: Conflict,
+    PlanInvalid: InvalidInput,
+    RecomputeRefused: InvalidInput,
 }

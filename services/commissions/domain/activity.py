@@ -123,5 +123,9 @@ class JobNotKnown(LookupError):
     """No job of that id in commissions (its lead never reached it), in the caller's tenant."""
 
 
+class RecomputeRefused(ValueError):
+    """A candidate plan that cannot be tried here (another tenant's)."""
+
+
 class ActivityRefused(ValueError):
     """The command does not fit the job's state (a freebie's release, shares on a released job)."""

@@ -7,7 +7,6 @@ one. Every amount carries the plan file version, content hash and explanation th
 from __future__ import annotations
 
 import uuid
-from collections import defaultdict
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
@@ -196,28 +195,31 @@ async def _due(
     plan version split its amount to the cent, so the parts add up exactly."""
     month = on.replace(day=1)
     following = (month + timedelta(days=32)).replace(day=1)
-    by_plan: dict[str, list[tuple[Share, Evaluation]]] = defaultdict(list)
+    evaluations = {}
     for share in job.shares:
         volume = await uow.repos.activity.volume(share.salesman_id, month, following)
-        evaluation = deps.plans.evaluate(
+        evaluations[share.salesman_id] = deps.plans.evaluate(
             uow.tenant_id, share.salesman_id, on, job.figures, volume + _volume(job, share)
         )
-        by_plan[evaluation.plan_hash].append((share, evaluation))
-    due: dict[str, tuple[Decimal, Evaluation]] = {}
-    for group in by_plan.values():
+    parts = shares_of(job.shares, evaluations, advance=advance)
+    return {who: (parts[who], evaluations[who]) for who in parts}
 
-        def amount(e: Evaluation) -> Decimal:
-            return e.advance if advance else e.amount
 
-        if len(group) == len(job.shares):  # one plan for all: split its amount exactly
-            parts = split(amount(group[0][1]), {s.salesman_id: s.percent for s, _ in group})
-            due |= {s.salesman_id: (parts[s.salesman_id], e) for s, e in group}
-        else:
-            due |= {
-                s.salesman_id: (_part(amount(e), s.percent), e)
-                for s, e in group  # each under their own plan: their share of its amount
-            }
-    return due
+def shares_of(
+    shares: tuple[Share, ...], evaluations: dict[str, Evaluation], *, advance: bool = False
+) -> dict[str, Decimal]:
+    """Each salesman's part of their evaluation (``advance``: of its advance): when every
+    salesman's evaluation came to the same amount under the same plan version, it is split to the
+    cent so the parts add up exactly; else each gets their share of their own, rounded."""
+
+    def amount(e: Evaluation) -> Decimal:
+        return e.advance if advance else e.amount
+
+    same = {(e.plan_hash, amount(e)) for e in evaluations.values()}
+    if len(same) == 1:
+        whole = amount(next(iter(evaluations.values())))
+        return split(whole, {s.salesman_id: s.percent for s in shares})
+    return {s.salesman_id: _part(amount(evaluations[s.salesman_id]), s.percent) for s in shares}
 
 
 def _part(amount: Decimal, percent: Decimal) -> Decimal:

@@ -10,6 +10,7 @@ from services.commissions.plans.loader import (
     PlanProblem,
     load_plan_file,
     load_plans,
+    parse_plan,
     read_plans,
 )
 
@@ -21,6 +22,7 @@ __all__ = [
     "evaluate",
     "load_plan_file",
     "load_plans",
+    "parse_plan",
     "read_plans",
     "split",
 ]

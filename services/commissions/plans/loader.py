@@ -58,6 +58,16 @@ class PlanFileInvalid(PlanInvalid):
         super().__init__("\n".join(str(problem) for problem in problems))
         self.problems = problems
 
+    @property
+    def extensions(self) -> dict[str, Any]:
+        """An HTTP answer's errors: each problem at its line of the plan file."""
+        return {
+            "errors": [
+                {"field": f"plan line {p.line}" if p.line else "plan", "message": p.message}
+                for p in self.problems
+            ]
+        }
+
 
 @dataclass(frozen=True, eq=False)
 class LoadedPlan:
@@ -203,6 +213,14 @@ def load_plan_file(
         content = path.read_bytes()
     except OSError as exc:
         raise PlanFileInvalid([PlanProblem(name, None, None, f"cannot read: {exc}")]) from exc
+    return parse_plan(content, name, check_examples=check_examples, tenant_folder=tenant_folder)
+
+
+def parse_plan(
+    content: bytes, name: str, *, check_examples: bool = True, tenant_folder: str | None = None
+) -> LoadedPlan:
+    """A plan version from its file's bytes (``name``: what problems call it, e.g. a candidate
+    plan sent to the recompute)."""
     try:
         text = content.decode("utf-8")
         node = yaml.compose(text, Loader=_PlanYaml)

@@ -170,3 +170,67 @@ async def test_a_job_of_two_salesmen_from_approval_to_payout(
         assert year["months"][10]["advances_outstanding"] == "0.00"  # recovered on release
         other = who(service, "max", "billing_manager", tenant="other")
         assert (await http.get("/jobs/job-1/activity", headers=other)).status_code == 404
+
+
+CANDIDATE = """
+id: standard
+version: 3
+owners: [sales-director@acme-roofing.example]
+description: A flat 7% of the contract, tried before it is adopted.
+tenant: acme-roofing
+effective_from: 2027-01-01
+assigned_to: {everyone_else: true}
+computation:
+  percent_of_contract: {rate: 7}
+examples:
+  - name: seven percent
+    job: {contract_price: 10000}
+    month_volume: 0
+    expect: {amount: 700.00}
+"""
+
+
+async def test_a_candidate_plan_is_tried_on_the_past_without_touching_the_books(
+    service: Service[CommissionsDeps],
+) -> None:
+    deps = service.deps
+    max_ = who(service, "max", "billing_manager")
+    await deliver(
+        deps,
+        LeadCreated(job_id="job-1", customer_name="Dana", property_address="12", salesman_id="sam"),
+    )
+    signed = ContractSigned(
+        job_id="job-1", signed_on=date(2026, 11, 3), contract_price=Decimal(12750), by="sam"
+    )
+    await deliver(deps, signed)
+    paid = FinalPaymentReceived(
+        job_id="job-1", amount=Decimal(12750), received_on=date(2026, 12, 1)
+    )
+    await deliver(deps, paid)
+    transport = httpx.ASGITransport(app=service.http_app())
+    async with httpx.AsyncClient(transport=transport, base_url="http://c") as http:
+        before = (await http.get("/jobs/job-1/activity", headers=max_)).json()
+        period = {"start": "2026-12-01", "end": "2027-01-01"}
+        tried = await http.post("/recompute", headers=max_, json={"plan": CANDIDATE, **period})
+        assert tried.status_code == 200, tried.text
+        found = tried.json()
+        (job,) = found["jobs"]
+        # Under standard v2: 6% of 12,750.00 = 765.00; under the candidate 7%: 892.50.
+        assert (job["salesman_id"], job["current"], job["candidate"], job["difference"]) == (
+            "sam",
+            "765.00",
+            "892.50",
+            "127.50",
+        )
+        assert job["current_plan"].startswith("standard@2#")
+        assert any("7% of 12,750.00" in line for line in job["why"])
+        assert found["plan"].startswith("standard@3#") and found["difference"] == "127.50"
+        assert (await http.get("/jobs/job-1/activity", headers=max_)).json() == before
+        broken = CANDIDATE.replace("rate: 7}", "rate: seven}")
+        refused = await http.post("/recompute", headers=max_, json={"plan": broken, **period})
+        assert refused.status_code == 422
+        assert refused.json()["errors"][0]["field"] == "plan line 10"
+        sam = who(service, "sam", "sales")
+        assert (
+            await http.post("/recompute", headers=sam, json={"plan": CANDIDATE, **period})
+        ).status_code == 403
