@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Protocol
 
+from pydantic import BaseModel
+
 from services.commissions.domain import JobSalesman, JobSalesmanRecord
 from services.commissions.domain.activity import ActivityRecord, CommissionJob
 from services.commissions.domain.figures import Evaluation, JobFigures
 from services.commissions.domain.statements import Payout
+from services.commissions.metrics import CommissionsMetrics
 from shared.platform.storage.uow import ServiceUnitOfWork
 
 
@@ -70,6 +73,14 @@ class CommissionsRepositories:
 CommissionsUnitOfWork = ServiceUnitOfWork[CommissionsRepositories]
 
 
+class CommissionsFigures(BaseModel):
+    """What the gauges show, across tenants."""
+
+    amounts: dict[tuple[str, str], Decimal]  # (YYYY-MM, kind) -> sum
+    payouts_pending: int
+    advances_outstanding: Decimal
+
+
 class CommissionPlans(Protocol):
     """The tenant's plan files (``commission_plans/``)."""
 
@@ -90,4 +101,7 @@ class CommissionsDeps:
 
     unit_of_work: Callable[[str], CommissionsUnitOfWork]  # by tenant
     plans: CommissionPlans
+    # What the gauges show, across tenants (this year's and last year's months).
+    figures: Callable[[], Awaitable[CommissionsFigures]]
+    metrics: CommissionsMetrics = field(default_factory=CommissionsMetrics)
     clock: Callable[[], datetime] = field(default=utc_now)

@@ -26,7 +26,7 @@ from services.commissions.domain.activity import (
     clawback_fraction,
     credited,
 )
-from services.commissions.domain.figures import Evaluation, JobFigures
+from services.commissions.domain.figures import Evaluation, JobFigures, PlanInvalid, PlanNotFound
 from services.commissions.plans import split
 from services.commissions.ports import CommissionsDeps, CommissionsUnitOfWork
 from shared.contracts.billing import (
@@ -198,9 +198,14 @@ async def _due(
     evaluations = {}
     for share in job.shares:
         volume = await uow.repos.activity.volume(share.salesman_id, month, following)
-        evaluations[share.salesman_id] = deps.plans.evaluate(
-            uow.tenant_id, share.salesman_id, on, job.figures, volume + _volume(job, share)
-        )
+        try:
+            evaluations[share.salesman_id] = deps.plans.evaluate(
+                uow.tenant_id, share.salesman_id, on, job.figures, volume + _volume(job, share)
+            )
+        except (PlanNotFound, PlanInvalid) as exc:
+            # The event is retried, then dead-lettered with the reason: ops see it counted.
+            deps.metrics.evaluation_errors.labels(type(exc).__name__).inc()
+            raise
     parts = shares_of(job.shares, evaluations, advance=advance)
     return {who: (parts[who], evaluations[who]) for who in parts}
 

@@ -17,6 +17,7 @@ import pytest
 
 from services.commissions import app as commissions_app
 from services.commissions.handlers import activity
+from services.commissions.handlers.gauges import refresh_gauges
 from services.commissions.ports import CommissionsDeps
 from shared.contracts.billing import FinalPaymentReceived, FinalPaymentReversed
 from shared.contracts.jobs import (
@@ -170,6 +171,17 @@ async def test_a_job_of_two_salesmen_from_approval_to_payout(
         assert year["months"][10]["advances_outstanding"] == "0.00"  # recovered on release
         other = who(service, "max", "billing_manager", tenant="other")
         assert (await http.get("/jobs/job-1/activity", headers=other)).status_code == 404
+
+        # What ops sees (the gauges as the service refreshes them every 15 s).
+        await refresh_gauges(deps)
+        scraped = (await http.get("/metrics")).text.splitlines()
+        for line in (
+            'roofline_commissions_amount_dollars{kind="released",month="2026-12"} 420.0',
+            'roofline_commissions_amount_dollars{kind="adjustment",month="2026-11"} 300.0',
+            "roofline_commissions_payouts_pending_approval 0.0",
+            "roofline_commissions_advances_outstanding_dollars 0.0",
+        ):
+            assert line in scraped, line
 
 
 CANDIDATE = """

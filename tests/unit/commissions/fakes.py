@@ -14,7 +14,11 @@ from services.commissions.domain import JobSalesman, JobSalesmanRecord
 from services.commissions.domain.activity import ActivityRecord, CommissionJob
 from services.commissions.domain.figures import Evaluation, JobFigures
 from services.commissions.domain.statements import Payout
-from services.commissions.ports import CommissionsDeps, CommissionsRepositories
+from services.commissions.ports import (
+    CommissionsDeps,
+    CommissionsFigures,
+    CommissionsRepositories,
+)
 from shared.contracts.base import EventData
 
 
@@ -174,12 +178,17 @@ class PercentOfContract:
         )
 
 
+async def _no_figures() -> CommissionsFigures:
+    return CommissionsFigures(amounts={}, payouts_pending=0, advances_outstanding=Decimal("0"))
+
+
 def fake_deps(plans: Any = None, now: datetime | None = None) -> tuple[CommissionsDeps, State]:
     state = State()
     at = now or datetime(2026, 12, 1, 15, tzinfo=UTC)
     deps = CommissionsDeps(
         unit_of_work=lambda tenant: FakeUnitOfWork(state, tenant),  # type: ignore[arg-type,return-value]
         plans=plans or PercentOfContract(),
+        figures=lambda: _no_figures(),
         clock=lambda: at,
     )
     return deps, state
