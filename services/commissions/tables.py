@@ -119,6 +119,15 @@ class CommissionJobRepository(TenantScopedRepository):
         data = (await self.connection.execute(query)).scalar_one_or_none()
         return CommissionJob.model_validate(data) if data is not None else None
 
+    async def get_many(self, job_ids: list[str]) -> dict[str, CommissionJob]:
+        t = commission_jobs
+        query = self.scoped(t, t.c.data).where(t.c.job_id.in_(job_ids))
+        found = (
+            CommissionJob.model_validate(d)
+            for d in (await self.connection.execute(query)).scalars()
+        )
+        return {job.job_id: job for job in found}
+
     async def put(self, job: CommissionJob) -> None:
         data = job.model_dump(mode="json")
         await self.connection.execute(
@@ -158,6 +167,9 @@ class ActivityRepository(TenantScopedRepository):
 
     async def of_job(self, job_id: str) -> list[ActivityRecord]:
         return await self._records(released_activity.c.job_id == job_id)
+
+    async def of_jobs(self, job_ids: list[str]) -> list[ActivityRecord]:
+        return await self._records(released_activity.c.job_id.in_(job_ids))
 
     async def get(self, record_id: str) -> ActivityRecord | None:
         found = await self._records(released_activity.c.record_id == record_id)

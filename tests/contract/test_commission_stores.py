@@ -100,6 +100,7 @@ async def test_a_job_is_kept_whole_per_tenant(stores: Stores) -> None:
     released = job.model_copy(update={"released_on": date(2026, 12, 1)})
     await stores("acme").jobs.put(released)
     assert await stores("acme").jobs.get("job-1", for_update=True) == released
+    assert await stores("acme").jobs.get_many(["job-1", "job-9"]) == {"job-1": released}
     assert await stores("other").jobs.get("job-1") is None
 
 
@@ -112,6 +113,12 @@ async def test_records_by_job_salesman_and_period_with_the_months_released_volum
     await activity.add(record("r-3", "sam", date(2026, 12, 20), "-40.00", kind="adjustment", at=2))
     await activity.add(record("r-4", "sam", date(2027, 1, 2), "100.00", at=3))
     assert [r.record_id for r in await activity.of_job("job-1")] == ["r-1", "r-2", "r-3", "r-4"]
+    assert [r.record_id for r in await activity.of_jobs(["job-1", "job-9"])] == [
+        "r-1",
+        "r-2",
+        "r-3",
+        "r-4",
+    ]
     kept = await activity.get("r-2")
     assert kept == record("r-2", "sam", date(2026, 12, 1), "800.00", at=1)
     december = (date(2026, 12, 1), date(2027, 1, 1))

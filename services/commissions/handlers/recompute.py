@@ -27,15 +27,15 @@ async def recompute(
         released = [
             r for r in await uow.repos.activity.of_period(start, end) if r.kind == "released"
         ]
-        jobs = {r.job_id: await uow.repos.jobs.get(r.job_id) for r in released}
+        ids = sorted({r.job_id for r in released})
+        jobs = await uow.repos.jobs.get_many(ids)
         latest: dict[tuple[str, str], ActivityRecord] = {}
-        for job_id in jobs:
-            for r in await uow.repos.activity.of_job(job_id):
-                latest[(r.salesman_id, job_id)] = r  # oldest first: the last one stays
+        for r in await uow.repos.activity.of_jobs(ids):
+            latest[(r.salesman_id, r.job_id)] = r  # oldest first: the last one stays
     volume: dict[tuple[str, int, int], Decimal] = {}
     by_job: dict[str, dict[str, tuple[ActivityRecord, Evaluation]]] = {}
     for record in sorted(released, key=lambda r: (r.effective_on, r.recorded_at, r.record_id)):
-        job = jobs[record.job_id]
+        job = jobs.get(record.job_id)
         if job is None:
             continue
         month = (record.salesman_id, record.effective_on.year, record.effective_on.month)
@@ -45,7 +45,6 @@ async def recompute(
     found = []
     for job_id, evaluated in by_job.items():
         job = jobs[job_id]
-        assert job is not None
         shares = tuple(s for s in job.shares if s.salesman_id in evaluated)
         parts = shares_of(shares, {who: e for who, (_, e) in evaluated.items()})
         for who, (record, evaluation) in evaluated.items():

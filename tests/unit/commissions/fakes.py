@@ -57,6 +57,10 @@ class FakeJobs(_Store):
     async def put(self, job: CommissionJob) -> None:
         self.state.jobs[(self.tenant, job.job_id)] = job
 
+    async def get_many(self, job_ids: list[str]) -> dict[str, CommissionJob]:
+        found = {job_id: self.state.jobs.get((self.tenant, job_id)) for job_id in job_ids}
+        return {job_id: job for job_id, job in found.items() if job is not None}
+
 
 class FakeActivity(_Store):
     def _mine(self) -> list[ActivityRecord]:
@@ -71,6 +75,10 @@ class FakeActivity(_Store):
 
     async def get(self, record_id: str) -> ActivityRecord | None:
         return next((r for r in self._mine() if r.record_id == record_id), None)
+
+    async def of_jobs(self, job_ids: list[str]) -> list[ActivityRecord]:
+        wanted = set(job_ids)
+        return [r for r in self._mine() if r.job_id in wanted]
 
     async def of_salesman(self, salesman_id: str, start: date, end: date) -> list[ActivityRecord]:
         return [
