@@ -15,6 +15,7 @@ from services.commissions.domain.activity import (
     ADVANCE,
     CENT,
     MANAGERS,
+    ActivityKind,
     ActivityRecord,
     ActivityRefused,
     CommissionJob,
@@ -39,6 +40,8 @@ from shared.contracts.commissions import CommissionAdjusted, CommissionReleased
 from shared.contracts.jobs import ChangeOrderAdded, ContractSigned, JobSold, LeadCreated
 from shared.platform.http.auth import Caller
 from shared.platform.messaging.envelope import Envelope
+
+SYSTEM = "commissions"  # who keeps the records billing's and jobs' events cause
 
 
 async def on_event(
@@ -110,7 +113,7 @@ async def settle(
     on: date,
     *,
     notes: str,
-    by: str = "commissions",
+    by: str = SYSTEM,
     cause: Envelope | None = None,
 ) -> list[ActivityRecord]:
     """Credit each salesman the difference between what the plans make them due on the job now
@@ -125,23 +128,10 @@ async def settle(
         first = not any(r.salesman_id == share.salesman_id and r.kind == "released" for r in before)
         if delta == 0 and not first:
             continue
-        record = ActivityRecord(
-            record_id=str(uuid.uuid4()),
-            job_id=job.job_id,
-            salesman_id=share.salesman_id,
-            kind="released" if first else "adjustment",
-            effective_on=on,
-            amount=delta,
-            due=owed,
-            volume=_volume(job, share),
-            share=share.percent,
-            notes=notes,
-            freebie=job.figures.freebie,
-            evaluation=evaluation,
-            by=by,
-            recorded_at=deps.clock(),
+        kind: ActivityKind = "released" if first else "adjustment"
+        record = await _credit(
+            deps, uow, job, share, kind, on, delta, owed, notes, by, evaluation, cause
         )
-        await _keep(uow, record, cause)
         records.append(record)
     return records
 
@@ -162,24 +152,10 @@ async def draw_advances(
         drawn, evaluation = due[share.salesman_id]
         if drawn == 0 or any(r.salesman_id == share.salesman_id for r in before):
             continue
-        record = ActivityRecord(
-            record_id=str(uuid.uuid4()),
-            job_id=job.job_id,
-            salesman_id=share.salesman_id,
-            kind="adjustment",
-            effective_on=on,
-            amount=drawn,
-            due=drawn,
-            volume=Decimal("0.00"),
-            share=share.percent,
-            notes=ADVANCE,
-            freebie=job.figures.freebie,
-            advance=True,
-            evaluation=evaluation,
-            by="commissions",
-            recorded_at=deps.clock(),
-        )
-        await _keep(uow, record, cause)
+        await _credit(
+            deps, uow, job, share, "adjustment", on, drawn, drawn, ADVANCE, SYSTEM, evaluation,
+            cause, advance=True,
+        )  # fmt: skip
 
 
 async def _due(
@@ -251,23 +227,49 @@ async def _claw_back(
         back = -_part(had, fraction * 100)
         if back == 0:
             continue
-        record = ActivityRecord(
-            record_id=str(uuid.uuid4()),
-            job_id=job.job_id,
-            salesman_id=share.salesman_id,
-            kind="adjustment",
-            effective_on=on,
-            amount=back,
-            due=had + back,
-            volume=_volume(job, share),
-            share=share.percent,
-            notes=f"payment reversed, {reversed_.balance} owed again: {reversed_.reason}",
-            freebie=job.figures.freebie,
-            evaluation=None,
-            by="commissions",
-            recorded_at=deps.clock(),
+        notes = f"payment reversed, {reversed_.balance} owed again: {reversed_.reason}"
+        await _credit(
+            deps, uow, job, share, "adjustment", on, back, had + back, notes, SYSTEM, None, cause
         )
-        await _keep(uow, record, cause)
+
+
+async def _credit(
+    deps: CommissionsDeps,
+    uow: CommissionsUnitOfWork,
+    job: CommissionJob,
+    share: Share,
+    kind: ActivityKind,
+    on: date,
+    amount: Decimal,
+    due: Decimal,
+    notes: str,
+    by: str,
+    evaluation: Evaluation | None,
+    cause: Envelope | None,
+    *,
+    advance: bool = False,
+) -> ActivityRecord:
+    """One more record of the salesman's activity on the job, kept with its event. A released
+    record carries the salesman's share of the contract as the month's volume (tiers)."""
+    record = ActivityRecord(
+        record_id=str(uuid.uuid4()),
+        job_id=job.job_id,
+        salesman_id=share.salesman_id,
+        kind=kind,
+        effective_on=on,
+        amount=amount,
+        due=due,
+        volume=_volume(job, share),
+        share=share.percent,
+        notes=notes,
+        freebie=job.figures.freebie,
+        advance=advance,
+        evaluation=evaluation,
+        by=by,
+        recorded_at=deps.clock(),
+    )
+    await _keep(uow, record, cause)
+    return record
 
 
 async def _keep(uow: CommissionsUnitOfWork, record: ActivityRecord, cause: Envelope | None) -> None:
@@ -359,22 +361,11 @@ async def record_adjustment(
         if share is None:
             raise ActivityRefused(f"salesman_id: {new.salesman_id} has no share of job {job_id}")
         before = await uow.repos.activity.of_job(job_id)
-        record = ActivityRecord(
-            record_id=str(uuid.uuid4()),
-            job_id=job_id,
-            salesman_id=new.salesman_id,
-            kind="adjustment",
-            effective_on=new.effective_on,
-            amount=new.amount,
-            due=credited(before, new.salesman_id) + new.amount,
-            volume=Decimal("0.00"),
-            share=share.percent,
-            notes=new.notes,
-            freebie=job.figures.freebie,
-            by=caller.user_id,
-            recorded_at=deps.clock(),
-        )
-        await _keep(uow, record, None)
+        due = credited(before, new.salesman_id) + new.amount
+        record = await _credit(
+            deps, uow, job, share, "adjustment", new.effective_on, new.amount, due, new.notes,
+            caller.user_id, None, None,
+        )  # fmt: skip
         await uow.commit()
     return record
 
