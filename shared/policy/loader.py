@@ -28,6 +28,7 @@ from shared.policy.decision import combine
 from shared.policy.evaluators import DurableEvaluator, PythonEvaluator, durable_fact
 from shared.policy.facts import fact_fields, flatten
 from shared.policy.format import Override, PolicySetFile
+from shared.yaml_lines import line_at, line_map
 
 
 @dataclass(frozen=True)
@@ -86,22 +87,6 @@ class ExampleResult:
 # -- YAML with line numbers -----------------------------------------------------------------------
 
 
-def _line_map(
-    node: yaml.Node, path: Loc = (), lines: dict[Loc, int] | None = None
-) -> dict[Loc, int]:
-    lines = {} if lines is None else lines
-    lines.setdefault(path, node.start_mark.line + 1)
-    if isinstance(node, yaml.MappingNode):
-        for key, value in node.value:
-            child = (*path, key.value)
-            lines[child] = key.start_mark.line + 1
-            _line_map(value, child, lines)
-    elif isinstance(node, yaml.SequenceNode):
-        for index, item in enumerate(node.value):
-            _line_map(item, (*path, index), lines)
-    return lines
-
-
 def _data_path(data: Any, loc: Iterable[Any]) -> Loc:
     """A pydantic error location reduced to the keys that exist in the data (pydantic adds union
     tags and validator names that are not in the file)."""
@@ -121,13 +106,6 @@ def _data_path(data: Any, loc: Iterable[Any]) -> Loc:
                 path.append(part)
             current = None
     return tuple(path)
-
-
-def _line(lines: dict[Loc, int], path: Loc) -> int | None:
-    for end in range(len(path), -1, -1):
-        if path[:end] in lines:
-            return lines[path[:end]]
-    return None
 
 
 def _rule_at(data: Any, path: Loc) -> str | None:
@@ -200,10 +178,10 @@ def load_policy_file(
         raise PolicyFileInvalid(
             [PolicyProblem(name, 1, None, "a policy file is a mapping (id:, version:, rules: ...)")]
         )
-    lines = _line_map(node) if node is not None else {}
+    lines = line_map(node) if node is not None else {}
 
     def problem(loc: Loc, message: str) -> PolicyProblem:
-        return PolicyProblem(name, _line(lines, loc), _rule_at(data, loc), message)
+        return PolicyProblem(name, line_at(lines, loc), _rule_at(data, loc), message)
 
     try:
         spec = PolicySetFile.model_validate(data)

@@ -34,8 +34,7 @@ from pydantic_core import ErrorDetails
 from services.commissions.domain.figures import JobFigures, PlanInvalid, PlanNotFound
 from services.commissions.plans.evaluate import CompiledPlan, compile_plan, evaluate, money
 from services.commissions.plans.format import Example, PlanFile
-
-Loc = tuple[str | int, ...]
+from shared.yaml_lines import Loc, line_at, line_map
 
 
 @dataclass(frozen=True)
@@ -96,7 +95,7 @@ class LoadedPlan:
         return self.spec.effective_from
 
     def line(self, *loc: str | int) -> int | None:
-        return _line(self.lines, loc)
+        return line_at(self.lines, loc)
 
 
 @dataclass(frozen=True)
@@ -124,29 +123,6 @@ def _decimal(loader: yaml.SafeLoader, node: yaml.Node) -> Any:
 
 
 _PlanYaml.add_constructor("tag:yaml.org,2002:float", _decimal)
-
-
-def _line_map(
-    node: yaml.Node, path: Loc = (), lines: dict[Loc, int] | None = None
-) -> dict[Loc, int]:
-    lines = {} if lines is None else lines
-    lines.setdefault(path, node.start_mark.line + 1)
-    if isinstance(node, yaml.MappingNode):
-        for key, value in node.value:
-            child = (*path, key.value)
-            lines[child] = key.start_mark.line + 1
-            _line_map(value, child, lines)
-    elif isinstance(node, yaml.SequenceNode):
-        for index, item in enumerate(node.value):
-            _line_map(item, (*path, index), lines)
-    return lines
-
-
-def _line(lines: dict[Loc, int], path: Loc) -> int | None:
-    for end in range(len(path), -1, -1):
-        if path[:end] in lines:
-            return lines[path[:end]]
-    return None
 
 
 def _data_path(data: Any, loc: Iterable[Any]) -> Loc:
@@ -237,11 +213,11 @@ def parse_plan(
         raise PlanFileInvalid(
             [PlanProblem(name, 1, None, "a plan file is a mapping (id:, version:, tenant: ...)")]
         )
-    lines = _line_map(node) if node is not None else {}
+    lines = line_map(node) if node is not None else {}
     plan_id = str(data["id"]) if isinstance(data.get("id"), str) else None
 
     def problem(loc: Loc, message: str) -> PlanProblem:
-        return PlanProblem(name, _line(lines, loc), plan_id, message)
+        return PlanProblem(name, line_at(lines, loc), plan_id, message)
 
     try:
         spec = PlanFile.model_validate(data)
